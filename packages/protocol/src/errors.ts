@@ -1,0 +1,134 @@
+// The error vocabulary shared by every package: one base class with a stable code and a
+// category that tells callers what to do (retry, fail the job, refuse, stop).
+
+export type ErrorCategory = 'invalid-input' | 'transient' | 'fatal' | 'policy';
+
+export interface NightshiftErrorOptions {
+  category?: ErrorCategory;
+  cause?: unknown;
+  details?: Record<string, unknown>;
+}
+
+export interface NightshiftErrorJSON {
+  name: string;
+  code: string;
+  category: ErrorCategory;
+  message: string;
+  details?: Record<string, unknown>;
+  cause?: unknown;
+}
+
+export class NightshiftError extends Error {
+  readonly code: string;
+  readonly category: ErrorCategory;
+  readonly details: Record<string, unknown> | undefined;
+
+  constructor(code: string, message: string, options: NightshiftErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.category = options.category ?? 'fatal';
+    this.details = options.details;
+  }
+
+  /** Transient errors are the only ones worth retrying. */
+  get retryable(): boolean {
+    return this.category === 'transient';
+  }
+
+  toJSON(): NightshiftErrorJSON {
+    const json: NightshiftErrorJSON = {
+      name: this.name,
+      code: this.code,
+      category: this.category,
+      message: this.message,
+    };
+    if (this.details !== undefined) json.details = this.details;
+    if (this.cause !== undefined) json.cause = serialiseCause(this.cause);
+    return json;
+  }
+}
+
+function serialiseCause(cause: unknown): unknown {
+  if (cause instanceof NightshiftError) return cause.toJSON();
+  if (cause instanceof Error) return { name: cause.name, message: cause.message };
+  return String(cause);
+}
+
+/** One problem found while validating input: where, what was there, what was expected. */
+export interface Problem {
+  path: string;
+  expected: string;
+  received?: string;
+}
+
+/** Input that can never succeed however often it is retried (maps to BullMQ's UnrecoverableError). */
+export class ValidationError extends NightshiftError {
+  readonly problems: readonly Problem[];
+  constructor(what: string, problems: readonly Problem[], options: Omit<NightshiftErrorOptions, 'category'> = {}) {
+    const list = problems.map((p) => `${p.path || '(root)'}: ${p.expected}`).join('; ');
+    super('INVALID_INPUT', `invalid ${what}: ${list}`, {
+      ...options,
+      category: 'invalid-input',
+      details: { ...options.details, problems },
+    });
+    this.problems = problems;
+  }
+}
+
+/** Configuration that cannot start the service; lists every problem at once. */
+export class ConfigError extends NightshiftError {
+  readonly problems: readonly Problem[];
+  constructor(problems: readonly Problem[]) {
+    const list = problems.map((p) => `  - ${p.path}: expected ${p.expected}${p.received ? ` (got ${p.received})` : ''}`);
+    super('CONFIG_INVALID', `invalid configuration:\n${list.join('\n')}`, {
+      category: 'fatal',
+      details: { problems },
+    });
+    this.problems = problems;
+  }
+}
+
+/** A markdown message that does not follow the guide's format; `line` is 1-based. */
+export class MessageParseError extends NightshiftError {
+  readonly line: number;
+  constructor(line: number, reason: string, options: Omit<NightshiftErrorOptions, 'category'> = {}) {
+    super('MESSAGE_PARSE', `line ${line}: ${reason}`, { ...options, category: 'invalid-input' });
+    this.line = line;
+  }
+}
+
+/** A message whose sender may not send that type to that recipient (guide §5 topology). */
+export class TopologyViolation extends NightshiftError {
+  constructor(reason: string, details: Record<string, unknown>) {
+    super('TOPOLOGY_VIOLATION', reason, { category: 'policy', details });
+  }
+}
+
+/** More LLM calls are waiting than OLLAMA_MAX_QUEUE allows; back off and retry. */
+export class LlmQueueFull extends NightshiftError {
+  constructor(waiting: number, maxQueue: number) {
+    super('LLM_QUEUE_FULL', `LLM queue full: ${waiting} calls waiting, limit ${maxQueue}`, {
+      category: 'transient',
+      details: { waiting, maxQueue },
+    });
+  }
+}
+
+/** A tool asked to touch something outside the run's workspace. */
+export class SandboxViolation extends NightshiftError {
+  constructor(reason: string, details: Record<string, unknown> = {}) {
+    super('SANDBOX_VIOLATION', reason, { category: 'policy', details });
+  }
+}
+
+/** Anything that went past its deadline (a role timeout, a model call). */
+export class TimeoutError extends NightshiftError {
+  constructor(what: string, ms: number, options: Omit<NightshiftErrorOptions, 'category'> = {}) {
+    super('TIMEOUT', `${what} timed out after ${ms} ms`, { ...options, category: 'transient' });
+  }
+}
+
+export function isNightshiftError(error: unknown): error is NightshiftError {
+  return error instanceof NightshiftError;
+}
