@@ -7,7 +7,11 @@ import { validate } from './schema-errors.js';
 describe('NightshiftError', () => {
   it('serialises code, category, details and cause', () => {
     const cause = new Error('socket closed');
-    const error = new NightshiftError('X_FAILED', 'x failed', { category: 'transient', cause, details: { n: 1 } });
+    const error = new NightshiftError('X_FAILED', 'x failed', {
+      category: 'transient',
+      cause,
+      details: { n: 1 },
+    });
     expect(error.retryable).toBe(true);
     expect(JSON.parse(JSON.stringify(error))).toEqual({
       name: 'NightshiftError',
@@ -23,9 +27,10 @@ describe('NightshiftError', () => {
     const full = new LlmQueueFull(101, 100);
     expect(full.name).toBe('LlmQueueFull');
     expect(full.retryable).toBe(true);
-    expect(new ConfigError([{ path: 'OLLAMA_NUM_PARALLEL', expected: 'a positive integer', received: 'two' }]).message).toContain(
-      'OLLAMA_NUM_PARALLEL: expected a positive integer (got two)',
-    );
+    expect(
+      new ConfigError([{ path: 'OLLAMA_NUM_PARALLEL', expected: 'a positive integer', received: 'two' }])
+        .message,
+    ).toContain('OLLAMA_NUM_PARALLEL: expected a positive integer (got two)');
   });
 });
 

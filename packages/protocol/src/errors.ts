@@ -65,7 +65,11 @@ export interface Problem {
 /** Input that can never succeed however often it is retried (maps to BullMQ's UnrecoverableError). */
 export class ValidationError extends NightshiftError {
   readonly problems: readonly Problem[];
-  constructor(what: string, problems: readonly Problem[], options: Omit<NightshiftErrorOptions, 'category'> = {}) {
+  constructor(
+    what: string,
+    problems: readonly Problem[],
+    options: Omit<NightshiftErrorOptions, 'category'> = {},
+  ) {
     const list = problems.map((p) => `${p.path || '(root)'}: ${p.expected}`).join('; ');
     super('INVALID_INPUT', `invalid ${what}: ${list}`, {
       ...options,
@@ -80,7 +84,9 @@ export class ValidationError extends NightshiftError {
 export class ConfigError extends NightshiftError {
   readonly problems: readonly Problem[];
   constructor(problems: readonly Problem[]) {
-    const list = problems.map((p) => `  - ${p.path}: expected ${p.expected}${p.received ? ` (got ${p.received})` : ''}`);
+    const list = problems.map(
+      (p) => `  - ${p.path}: expected ${p.expected}${p.received ? ` (got ${p.received})` : ''}`,
+    );
     super('CONFIG_INVALID', `invalid configuration:\n${list.join('\n')}`, {
       category: 'fatal',
       details: { problems },

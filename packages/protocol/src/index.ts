@@ -4,5 +4,6 @@ export * from './ids.js';
 export { type ParseDefaults, parse, render } from './markdown.js';
 export * from './message.js';
 export * from './roles.js';
+export * from './run-input.js';
 export { problemsFrom, validate } from './schema-errors.js';
 export { assertRoute, checkRoute, type RouteCheck, type RouteRule, TOPOLOGY } from './topology.js';

@@ -5,13 +5,13 @@ import { parse, render } from './markdown.js';
 import { MESSAGE_TYPES, type Message, MessageSchema, PRIORITIES } from './message.js';
 import { EXTERNAL_SENDERS, ROLES } from './roles.js';
 
-const idArb = fc
-  .stringMatching(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,20}$/)
-  .filter((s) => !/^\d+$/.test(s));
+const idArb = fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,20}$/).filter((s) => !/^\d+$/.test(s));
 const textArb = fc.oneof(
   fc.string({ maxLength: 200 }),
   fc.constantFrom('', '\n', '### Content', '\\### Context', 'a\n\n### Expected Response\nb', '\\', '\r\n'),
-  fc.array(fc.constantFrom('### Context', '', '\\x', 'FROM: Builder', 'text', '###'), { maxLength: 6 }).map((l) => l.join('\n')),
+  fc
+    .array(fc.constantFrom('### Context', '', '\\x', 'FROM: Builder', 'text', '###'), { maxLength: 6 })
+    .map((l) => l.join('\n')),
 );
 const timestampArb = fc
   .date({ min: new Date('2000-01-01T00:00:00Z'), max: new Date('2100-01-01T00:00:00Z'), noInvalidDate: true })
@@ -88,13 +88,11 @@ describe('parse', () => {
   });
 
   it('never throws anything but MessageParseError on arbitrary strings', () => {
-    const near = fc
-      .tuple(messageArb, fc.nat(), fc.string({ maxLength: 5 }))
-      .map(([m, cut, junk]) => {
-        const text = render(m);
-        const at = cut % (text.length + 1);
-        return text.slice(0, at) + junk + text.slice(at + 1);
-      });
+    const near = fc.tuple(messageArb, fc.nat(), fc.string({ maxLength: 5 })).map(([m, cut, junk]) => {
+      const text = render(m);
+      const at = cut % (text.length + 1);
+      return text.slice(0, at) + junk + text.slice(at + 1);
+    });
     fc.assert(
       fc.property(fc.oneof(fc.string(), fc.string({ unit: 'binary' }), near), (text) => {
         try {
@@ -125,12 +123,32 @@ describe('parse', () => {
   });
 
   it.each([
-    ['FROM: Nobody\nTO: ALL\nTYPE: STATUS\nPRIORITY: LOW\nTIMESTAMP: 2026-01-01T00:00:00Z\nID: a\nRUN: b\n\n### Content\nx\n', 1, /unknown sender/],
-    ['FROM: Builder\nTO: ALL\nTYPE: GOSSIP\nPRIORITY: LOW\nTIMESTAMP: 2026-01-01T00:00:00Z\nID: a\nRUN: b\n\n### Content\nx\n', 3, /TYPE/],
-    ['FROM: Builder\nTO: ALL\nTYPE: STATUS\nPRIORITY: LOW\nTIMESTAMP: yesterday\nID: a\nRUN: b\n\n### Content\nx\n', 5, /TIMESTAMP/],
-    ['FROM: Builder\nTO: ALL\nTYPE: STATUS\nPRIORITY: LOW\nTIMESTAMP: 2026-01-01T00:00:00Z\nID: 123\nRUN: b\n\n### Content\nx\n', 6, /ID/],
+    [
+      'FROM: Nobody\nTO: ALL\nTYPE: STATUS\nPRIORITY: LOW\nTIMESTAMP: 2026-01-01T00:00:00Z\nID: a\nRUN: b\n\n### Content\nx\n',
+      1,
+      /unknown sender/,
+    ],
+    [
+      'FROM: Builder\nTO: ALL\nTYPE: GOSSIP\nPRIORITY: LOW\nTIMESTAMP: 2026-01-01T00:00:00Z\nID: a\nRUN: b\n\n### Content\nx\n',
+      3,
+      /TYPE/,
+    ],
+    [
+      'FROM: Builder\nTO: ALL\nTYPE: STATUS\nPRIORITY: LOW\nTIMESTAMP: yesterday\nID: a\nRUN: b\n\n### Content\nx\n',
+      5,
+      /TIMESTAMP/,
+    ],
+    [
+      'FROM: Builder\nTO: ALL\nTYPE: STATUS\nPRIORITY: LOW\nTIMESTAMP: 2026-01-01T00:00:00Z\nID: 123\nRUN: b\n\n### Content\nx\n',
+      6,
+      /ID/,
+    ],
     ['FROM: Builder\nwhat is this\n', 2, /header line/],
-    ['FROM: Builder\nTO: ALL\nTYPE: STATUS\nPRIORITY: LOW\nTIMESTAMP: 2026-01-01T00:00:00Z\nID: a\nRUN: b\n', 8, /Content/],
+    [
+      'FROM: Builder\nTO: ALL\nTYPE: STATUS\nPRIORITY: LOW\nTIMESTAMP: 2026-01-01T00:00:00Z\nID: a\nRUN: b\n',
+      8,
+      /Content/,
+    ],
     ['FROM: Builder\nTO: ALL\nPHASE: two\n', 3, /PHASE/],
   ])('names the bad line (%#)', (text, line, reason) => {
     try {

@@ -13,7 +13,18 @@ const SECTIONS = [
 type SectionKey = (typeof SECTIONS)[number][0];
 const SECTION_BY_HEADING = new Map<string, SectionKey>(SECTIONS.map(([key, title]) => [`### ${title}`, key]));
 
-const HEADERS = ['FROM', 'TO', 'TYPE', 'PRIORITY', 'TIMESTAMP', 'ID', 'RUN', 'IN-REPLY-TO', 'PHASE', 'ATTEMPT'] as const;
+const HEADERS = [
+  'FROM',
+  'TO',
+  'TYPE',
+  'PRIORITY',
+  'TIMESTAMP',
+  'ID',
+  'RUN',
+  'IN-REPLY-TO',
+  'PHASE',
+  'ATTEMPT',
+] as const;
 type Header = (typeof HEADERS)[number];
 
 /**
@@ -85,10 +96,14 @@ function parseUnsafe(markdown: string, defaults: ParseDefaults): Message {
     const line = lines[i] ?? '';
     if (line === '' || line === '\r') break;
     const match = /^([A-Z][A-Z-]*):[ \t]?([^\n]*)$/.exec(line);
-    if (!match) throw new MessageParseError(i + 1, `expected a header line "NAME: value", got ${quote(line)}`);
+    if (!match)
+      throw new MessageParseError(i + 1, `expected a header line "NAME: value", got ${quote(line)}`);
     const name = match[1] as Header;
     if (!(HEADERS as readonly string[]).includes(name)) {
-      throw new MessageParseError(i + 1, `unknown header ${quote(name)}; expected one of ${HEADERS.join(', ')}`);
+      throw new MessageParseError(
+        i + 1,
+        `unknown header ${quote(name)}; expected one of ${HEADERS.join(', ')}`,
+      );
     }
     if (fields[name]) throw new MessageParseError(i + 1, `header ${name} appears twice`);
     const value = (match[2] ?? '').trim();
@@ -103,7 +118,8 @@ function parseUnsafe(markdown: string, defaults: ParseDefaults): Message {
     return value;
   };
   const from = senderFromDisplay(need('FROM'));
-  if (!from) throw new MessageParseError(fields.FROM?.line ?? 1, `FROM: unknown sender ${quote(need('FROM'))}`);
+  if (!from)
+    throw new MessageParseError(fields.FROM?.line ?? 1, `FROM: unknown sender ${quote(need('FROM'))}`);
   const to = recipientFromDisplay(need('TO'));
   if (!to) throw new MessageParseError(fields.TO?.line ?? 1, `TO: unknown recipient ${quote(need('TO'))}`);
   draft.id = need('ID', defaults.id);
@@ -116,7 +132,8 @@ function parseUnsafe(markdown: string, defaults: ParseDefaults): Message {
   if (fields['IN-REPLY-TO']) draft.inReplyTo = fields['IN-REPLY-TO'].value;
   if (fields.PHASE) draft.phase = toInt(fields.PHASE.value, 'PHASE', fields.PHASE.line);
   if (fields.ATTEMPT) draft.attempt = toInt(fields.ATTEMPT.value, 'ATTEMPT', fields.ATTEMPT.line);
-  if (sections.content === undefined) throw new MessageParseError(lines.length, 'missing section "### Content"');
+  if (sections.content === undefined)
+    throw new MessageParseError(lines.length, 'missing section "### Content"');
   Object.assign(draft, sections);
 
   const result = MessageSchema.safeParse(draft);
@@ -153,7 +170,8 @@ function readSections(lines: readonly string[], start: number): Partial<Record<S
 }
 
 function toInt(value: string, name: string, line: number): number {
-  if (!/^-?\d+$/.test(value)) throw new MessageParseError(line, `${name}: expected an integer, got ${quote(value)}`);
+  if (!/^-?\d+$/.test(value))
+    throw new MessageParseError(line, `${name}: expected an integer, got ${quote(value)}`);
   return Number.parseInt(value, 10);
 }
 

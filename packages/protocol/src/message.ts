@@ -12,7 +12,12 @@ export const PrioritySchema = z.enum(PRIORITIES);
 export type Priority = z.infer<typeof PrioritySchema>;
 
 /** BullMQ priority per message priority: 1 is served first. Never 0 (REFERENCE: 0 jumps the line). */
-export const BULLMQ_PRIORITY: Readonly<Record<Priority, number>> = { EMERGENCY: 1, HIGH: 2, NORMAL: 3, LOW: 4 };
+export const BULLMQ_PRIORITY: Readonly<Record<Priority, number>> = {
+  EMERGENCY: 1,
+  HIGH: 2,
+  NORMAL: 3,
+  LOW: 4,
+};
 
 /**
  * Ids double as BullMQ job ids, which may not contain ':' nor be all digits (REFERENCE, bullmq

@@ -1,7 +1,15 @@
 // The seven agents of the guide (§1) as lower-case ids, plus the non-agent senders.
 import { z } from 'zod';
 
-export const ROLES = ['director', 'architect', 'scout', 'builder', 'refactorer', 'inspector', 'scribe'] as const;
+export const ROLES = [
+  'director',
+  'architect',
+  'scout',
+  'builder',
+  'refactorer',
+  'inspector',
+  'scribe',
+] as const;
 export const RoleSchema = z.enum(ROLES);
 export type Role = z.infer<typeof RoleSchema>;
 

@@ -1,12 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { TopologyViolation } from './errors.js';
 import { MESSAGE_TYPES, type MessageType } from './message.js';
-import { EXTERNAL_SENDERS, ROLES, type Recipient, type Sender } from './roles.js';
+import { EXTERNAL_SENDERS, type Recipient, ROLES, type Sender } from './roles.js';
 import { assertRoute, checkRoute } from './topology.js';
 
 // The guide's §5 rules, restated independently of topology.ts so the table is checked, not copied.
 const peers = new Set(['builder', 'refactorer', 'inspector']);
-const workers = new Set(['architect', 'scout', 'builder', 'refactorer', 'inspector', 'scribe']);
 function guideAllows(from: Sender, to: Recipient, type: MessageType, phase?: number): boolean {
   if (from === to) return false;
   if (type === 'DECISION') return from === 'director' || from === 'human'; // Director broadcasts decisions
@@ -71,6 +70,8 @@ describe('checkRoute', () => {
 
   it('assertRoute throws the typed error with a reason', () => {
     expect(() => assertRoute({ from: 'architect', to: 'ALL', type: 'DECISION' })).toThrow(TopologyViolation);
-    expect(() => assertRoute({ from: 'architect', to: 'ALL', type: 'DECISION' })).toThrow(/only the Director/);
+    expect(() => assertRoute({ from: 'architect', to: 'ALL', type: 'DECISION' })).toThrow(
+      /only the Director/,
+    );
   });
 });

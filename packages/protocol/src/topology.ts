@@ -98,7 +98,9 @@ function matches(rule: RouteRule, from: Sender, to: Recipient, type: MessageType
 }
 
 /** Is this route allowed? Returns the rule that allows it, or a TopologyViolation saying why not. */
-export function checkRoute(message: Pick<Message, 'from' | 'to' | 'type'> & { phase?: number }): RouteCheck {
+export function checkRoute(
+  message: Pick<Message, 'from' | 'to' | 'type'> & { phase?: number | undefined },
+): RouteCheck {
   const { from, to, type, phase } = message;
   if (from === to) {
     return { ok: false, error: violation(`${from} may not send messages to itself`, message) };
@@ -110,7 +112,9 @@ export function checkRoute(message: Pick<Message, 'from' | 'to' | 'type'> & { ph
 }
 
 /** Like checkRoute but throws the TopologyViolation. */
-export function assertRoute(message: Pick<Message, 'from' | 'to' | 'type'> & { phase?: number }): void {
+export function assertRoute(
+  message: Pick<Message, 'from' | 'to' | 'type'> & { phase?: number | undefined },
+): void {
   const result = checkRoute(message);
   if (!result.ok) throw result.error;
 }
@@ -118,16 +122,21 @@ export function assertRoute(message: Pick<Message, 'from' | 'to' | 'type'> & { p
 function explain(from: Sender, to: Recipient, type: MessageType, phase?: number): string {
   if (type === 'DECISION') return `only the Director (or a human) may send DECISION; ${from} may not`;
   if (type === 'REQUEST' && to === 'ALL') return 'a REQUEST is work for one agent and cannot go to ALL';
-  if (type === 'REQUEST' && to === 'director') return 'the Director takes no REQUESTs; report with STATUS, RESPONSE or ALERT';
+  if (type === 'REQUEST' && to === 'director')
+    return 'the Director takes no REQUESTs; report with STATUS, RESPONSE or ALERT';
   const peer = (r: string) => (PEERS as readonly string[]).includes(r);
   if (peer(from) && peer(to) && phase !== undefined && phase !== 3) {
     return `${from} and ${to} talk peer-to-peer only during review (phase 3), not phase ${phase}`;
   }
-  if (from === 'architect') return `the Architect advises the Director but does not direct (${type} to ${to})`;
+  if (from === 'architect')
+    return `the Architect advises the Director but does not direct (${type} to ${to})`;
   return `${from} may not send ${type} to ${to}`;
 }
 
-function violation(reason: string, message: { from: Sender; to: Recipient; type: MessageType }): TopologyViolation {
+function violation(
+  reason: string,
+  message: { from: Sender; to: Recipient; type: MessageType },
+): TopologyViolation {
   return new TopologyViolation(`topology violation: ${reason}`, {
     from: message.from,
     to: message.to,

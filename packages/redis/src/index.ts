@@ -1,3 +1,8 @@
 // @nightshift/redis: connections, key names, the bus, queues, state store, leases.
+export * from './bus/index.js';
 export * from './connection.js';
+export * from './heartbeats.js';
 export * from './keys.js';
+export * from './leases.js';
+export * from './runs/enqueue.js';
+export * from './runs/store.js';

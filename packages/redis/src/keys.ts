@@ -17,6 +17,8 @@ export interface Keys {
   heartbeat(role: string, instance: string): string;
   heartbeatPattern(role?: string): string;
   lease(name: string): string;
+  /** Publish guard for one REQUEST id: holds the bus:log entry id once it was logged. */
+  published(messageId: string): string;
   /** Free-form key under the prefix for things without a dedicated builder yet. */
   custom(...parts: string[]): string;
 }
@@ -32,7 +34,9 @@ const PREFIX_RE = /^(\{[A-Za-z0-9_.-]+\}|[A-Za-z0-9_.-]+)$/;
 
 export function createKeys(prefix = 'nightshift'): Keys {
   if (!PREFIX_RE.test(prefix)) {
-    throw new Error(`invalid key prefix ${JSON.stringify(prefix)}: letters, digits, "_.-", optionally in {braces}`);
+    throw new Error(
+      `invalid key prefix ${JSON.stringify(prefix)}: letters, digits, "_.-", optionally in {braces}`,
+    );
   }
   const k = (...parts: string[]) => [prefix, ...parts].join(':');
   return {
@@ -47,6 +51,7 @@ export function createKeys(prefix = 'nightshift'): Keys {
     heartbeat: (role, instance) => k('heartbeat', role, instance),
     heartbeatPattern: (role) => k('heartbeat', role ?? '*', '*'),
     lease: (name) => k('lease', name),
+    published: (messageId) => k('published', messageId),
     custom: (...parts) => k(...parts),
   };
 }

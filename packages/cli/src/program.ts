@@ -1,0 +1,55 @@
+// The `nightshift` command tree. Each command lives in its own file under commands/ and is
+// registered here, so new commands are added without touching the others.
+import { isNightshiftError } from '@nightshift/protocol';
+import { Command, CommanderError } from 'commander';
+import { registerLogs } from './commands/logs.js';
+import { registerSend } from './commands/send.js';
+import type { CliDeps } from './deps.js';
+
+export type CommandRegistrar = (program: Command, deps: CliDeps) => void;
+
+/** Every command, in help order. Add new ones here (one file each under commands/). */
+export const COMMANDS: readonly CommandRegistrar[] = [registerSend, registerLogs];
+
+/** Exit codes: 0 ok, 1 failure (e.g. Redis unreachable), 2 bad usage, options, input or config. */
+export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
+
+export function buildProgram(deps: CliDeps, commands: readonly CommandRegistrar[] = COMMANDS): Command {
+  const program = new Command('nightshift')
+    .description('Nightshift: a team of LLM agents working through the night on one codebase')
+    .configureOutput({ writeOut: deps.stdout, writeErr: deps.stderr })
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  for (const register of commands) register(program, deps);
+  // Subcommands copy these settings only when created after them; set them on each explicitly.
+  for (const command of program.commands) {
+    command.configureOutput({ writeOut: deps.stdout, writeErr: deps.stderr }).exitOverride();
+  }
+  return program;
+}
+
+/** Parses and runs `argv` (node-style: [node, script, ...args]); resolves to the exit code. */
+export async function runCli(argv: readonly string[], deps: CliDeps): Promise<number> {
+  const program = buildProgram(deps);
+  try {
+    await program.parseAsync([...argv]);
+    return EXIT.ok;
+  } catch (error) {
+    return exitCodeOf(error, deps);
+  }
+}
+
+function exitCodeOf(error: unknown, deps: CliDeps): number {
+  if (error instanceof CommanderError) {
+    // Commander already printed its message; help and version are successes.
+    if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version') return EXIT.ok;
+    return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+  }
+  if (isNightshiftError(error)) {
+    deps.stderr(`error: ${error.message}\n`);
+    // Invalid input, policy refusals (topology) and bad configuration are the user's to fix.
+    return error.category === 'transient' ? EXIT.failure : EXIT.usage;
+  }
+  deps.stderr(`error: ${error instanceof Error ? error.message : String(error)}\n`);
+  return EXIT.failure;
+}

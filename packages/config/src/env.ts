@@ -1,0 +1,212 @@
+// Every environment variable Nightshift reads, as data (feeds .env.example), and its translation into config input.
+import type { Problem } from '@nightshift/protocol';
+import { ROLES } from '@nightshift/protocol';
+import { DEFAULTS } from './defaults.js';
+import { getAt, type Path, setAt } from './objects.js';
+import { type SecretKind, secretKindOf } from './secrets.js';
+
+/** How the text of a variable becomes a config value before the schema validates it. */
+export type EnvKind = 'string' | 'number' | 'list';
+
+export interface EnvVar {
+  readonly name: string;
+  /** Where the value lands in Config; absent for variables that steer loading itself. */
+  readonly path?: Path;
+  readonly kind: EnvKind;
+  readonly description: string;
+  /** The default as text (from DEFAULTS, so docs never drift); absent = unset by default. */
+  readonly default?: string;
+  readonly secret?: SecretKind;
+}
+
+type Spec = [name: string, path: Path | undefined, kind: EnvKind, description: string, fixedDefault?: string];
+
+const ROLE_PREFIXES = {
+  ROLE_TIMEOUT_: ['timeoutSeconds', 'number', 'Timeout in seconds of one task of role'],
+  ROLE_PRIORITY_: ['priority', 'string', 'Priority (highest|high|normal|low) of role'],
+  ROLE_CONCURRENCY_: ['concurrency', 'number', 'Jobs one process runs at once for role'],
+  ROLE_TOOLS_: ['tools', 'list', 'Comma-separated tool names allowed to role'],
+} as const;
+
+const SPECS: Spec[] = [
+  [
+    'NIGHTSHIFT_CONFIG',
+    undefined,
+    'string',
+    'Path of a JSON/YAML config file',
+    'nightshift.config.{json,yaml,yml} in the working directory if present',
+  ],
+  ['REDIS_URL', ['redis', 'url'], 'string', 'Redis URL (redis:// or rediss://, password allowed)'],
+  ['NIGHTSHIFT_PREFIX', ['redis', 'prefix'], 'string', 'Key prefix; wrap in {…} for Redis Cluster, no ":"'],
+  ['REDIS_STREAM_MAXLEN', ['redis', 'streamMaxLen'], 'number', 'Approximate MAXLEN of each bus stream'],
+  [
+    'REDIS_MAX_DELIVERIES',
+    ['redis', 'maxDeliveries'],
+    'number',
+    'Deliveries of a stream entry before dead-letter',
+  ],
+  [
+    'REDIS_CLAIM_IDLE_MS',
+    ['redis', 'claimIdleMs'],
+    'number',
+    'Idle time before XAUTOCLAIM takes an entry over',
+  ],
+  ['OLLAMA_HOST', ['ollama', 'host'], 'string', 'Ollama address (host:port or URL)'],
+  ['OLLAMA_MODEL', ['ollama', 'model'], 'string', 'Model used by worker agents (guide §1)'],
+  [
+    'OLLAMA_NUM_PARALLEL',
+    ['ollama', 'numParallel'],
+    'number',
+    'LLM calls at Ollama at once, across all processes',
+  ],
+  ['OLLAMA_MAX_QUEUE', ['ollama', 'maxQueue'], 'number', 'LLM calls allowed to wait before LlmQueueFull'],
+  ['OLLAMA_KEEP_ALIVE', ['ollama', 'keepAlive'], 'string', 'How long Ollama keeps the model loaded'],
+  [
+    'ANTHROPIC_API_KEY',
+    ['anthropic', 'apiKey'],
+    'string',
+    'Anthropic key for the Director; unset = Ollama fallback',
+  ],
+  [
+    'ANTHROPIC_BASE_URL',
+    ['anthropic', 'baseUrl'],
+    'string',
+    'Anthropic API base URL (tests point it at a fake)',
+  ],
+  ['DIRECTOR_MODEL', ['anthropic', 'model'], 'string', 'Claude model of the Director'],
+  ['ANTHROPIC_MAX_RETRIES', ['anthropic', 'maxRetries'], 'number', 'SDK retries on 408/409/429/5xx'],
+  [
+    'ANTHROPIC_TIMEOUT_MS',
+    ['anthropic', 'timeoutMs'],
+    'number',
+    'Timeout of one Anthropic request',
+    'the Director role timeout (120000)',
+  ],
+  ['ROLE', ['role'], 'string', `Role of this process: ${ROLES.join(', ')}`],
+  [
+    'WORKSPACE_DIR',
+    ['workspaceDir'],
+    'string',
+    'Directory of run workspaces (relative = to the working directory)',
+  ],
+  ['MEMORY_DIR', ['memoryDir'], 'string', 'Directory of team-state.md, checkpoints, alerts'],
+  ['LOG_LEVEL', ['logLevel'], 'string', 'fatal|error|warn|info|debug|trace|silent'],
+  ...ROLES.flatMap((role) =>
+    Object.entries(ROLE_PREFIXES).map(
+      ([prefix, [key, kind, text]]): Spec => [
+        `${prefix}${role.toUpperCase()}`,
+        ['roles', role, key],
+        kind,
+        `${text} ${role}`,
+      ],
+    ),
+  ),
+  ['QUEUE_LOCK_DURATION_MS', ['queues', 'lockDurationMs'], 'number', 'BullMQ job lock duration'],
+  [
+    'QUEUE_STALLED_INTERVAL_MS',
+    ['queues', 'stalledIntervalMs'],
+    'number',
+    'BullMQ stalled-job check interval',
+  ],
+  [
+    'QUEUE_MAX_STALLED_COUNT',
+    ['queues', 'maxStalledCount'],
+    'number',
+    'Stalls a job survives before failing',
+  ],
+  [
+    'HEARTBEAT_INTERVAL_MS',
+    ['heartbeat', 'intervalMs'],
+    'number',
+    'How often each service writes its heartbeat',
+  ],
+  [
+    'HEARTBEAT_TTL_MS',
+    ['heartbeat', 'ttlMs'],
+    'number',
+    'Heartbeat expiry (a service silent this long is down)',
+  ],
+  ['DASHBOARD_HOST', ['dashboard', 'host'], 'string', 'Dashboard bind address'],
+  ['DASHBOARD_PORT', ['dashboard', 'port'], 'number', 'Dashboard port'],
+  ['DASHBOARD_TOKEN', ['dashboard', 'token'], 'string', 'Bearer token for the dashboard (>= 16 chars)'],
+  ['ALERT_WEBHOOK_URL', ['alerts', 'webhookUrl'], 'string', 'Webhook POSTed on escalation level 3+'],
+  ['ALERT_WEBHOOK_SECRET', ['alerts', 'webhookSecret'], 'string', 'HMAC secret signing webhook bodies'],
+  ['HEALTH_PORT', ['health', 'port'], 'number', 'Port of GET /healthz of this service (unset = no endpoint)'],
+  ['HEALTH_HOST', ['health', 'host'], 'string', 'Bind address of the health endpoint'],
+  [
+    'DIRECTOR_LEASE_TTL_MS',
+    ['director', 'leaseTtlMs'],
+    'number',
+    'Director lease TTL (a spare takes over after it)',
+  ],
+  ['DIRECTOR_TICK_MS', ['director', 'tickMs'], 'number', 'How often the Director re-checks open runs'],
+];
+
+function defaultText(path: Path | undefined): string | undefined {
+  if (path === undefined) return undefined;
+  const value = getAt(DEFAULTS, path);
+  if (value === undefined) return undefined;
+  return Array.isArray(value) ? value.join(',') : String(value);
+}
+
+export const ENV_VARS: readonly EnvVar[] = Object.freeze(
+  SPECS.map(([name, path, kind, description, fixedDefault]) => {
+    const secret = path === undefined ? undefined : secretKindOf(path);
+    const def = fixedDefault ?? defaultText(path);
+    return Object.freeze({
+      name,
+      kind,
+      description,
+      ...(path === undefined ? {} : { path }),
+      ...(def === undefined ? {} : { default: def }),
+      ...(secret === undefined ? {} : { secret }),
+    });
+  }),
+);
+
+const NUMBER_RE = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
+
+function convert(kind: EnvKind, text: string): unknown {
+  if (kind === 'number') return NUMBER_RE.test(text) ? Number(text) : text; // left as text: the schema reports it
+  if (kind === 'list')
+    return text
+      .split(',')
+      .map((item) => item.trim())
+      .filter((item) => item !== '');
+  return text;
+}
+
+export interface EnvInput {
+  /** Partial config input built from the variables that are set. */
+  data: Record<string, unknown>;
+  /** config path (dot-joined) → the variable it came from. */
+  origins: Map<string, EnvVar>;
+  problems: Problem[];
+}
+
+/**
+ * Reads only the known variables. Empty values count as unset, as `FOO=` in a compose file
+ * usually means "not configured" rather than "the empty string".
+ */
+export function readEnv(env: Readonly<Record<string, string | undefined>>): EnvInput {
+  const data: Record<string, unknown> = {};
+  const origins = new Map<string, EnvVar>();
+  for (const spec of ENV_VARS) {
+    const raw = env[spec.name]?.trim();
+    if (spec.path === undefined || raw === undefined || raw === '') continue;
+    setAt(data, spec.path, convert(spec.kind, raw));
+    origins.set(spec.path.join('.'), spec);
+  }
+  return { data, origins, problems: unknownRoleVariables(env) };
+}
+
+// A typo such as ROLE_TIMEOUT_BULDER would otherwise be ignored silently.
+function unknownRoleVariables(env: Readonly<Record<string, string | undefined>>): Problem[] {
+  const known = new Set(ENV_VARS.map((v) => v.name));
+  return Object.keys(env)
+    .filter((name) => Object.keys(ROLE_PREFIXES).some((p) => name.startsWith(p)) && !known.has(name))
+    .map((name) => ({
+      path: name,
+      expected: `a role suffix, one of ${ROLES.map((r) => r.toUpperCase()).join(', ')}`,
+    }));
+}

@@ -1,0 +1,260 @@
+// The zod schema of the whole configuration, with every default from the guide; Config = its output.
+import { ROLES } from '@nightshift/protocol';
+import { z } from 'zod';
+import {
+  duration,
+  httpUrl,
+  int,
+  keyPrefix,
+  num,
+  ollamaHost,
+  redisUrl,
+  stringList,
+  token,
+  toolName,
+} from './primitives.js';
+import { RolesSchema } from './roles.js';
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** guide §4 "Escalation Levels": 0 normal … 4 abort. */
+export const ESCALATION_LEVELS = [
+  { level: 0, name: 'normal', action: 'no intervention' },
+  { level: 1, name: 'agent', action: 'director reassigns or restarts the agent' },
+  { level: 2, name: 'coordination', action: 'emergency meeting, director mediates' },
+  { level: 3, name: 'system', action: 'all agents pause, state dump, wait for a human' },
+  { level: 4, name: 'abort', action: 'graceful shutdown, state preserved' },
+] as const;
+
+const RedisSchema = z
+  .strictObject({
+    url: redisUrl.default('redis://127.0.0.1:6379'),
+    prefix: keyPrefix.default('nightshift'),
+    streamMaxLen: int(1).default(100_000),
+    maxDeliveries: int(1).default(5),
+    claimIdleMs: int(1).default(60_000),
+  })
+  .prefault({});
+
+const OllamaSchema = z
+  .strictObject({
+    host: ollamaHost.default('http://127.0.0.1:11434'),
+    model: token('a model name like qwen3:32b').default('qwen3:32b'),
+    // guide §1: 2 parallel is safe for a 32B model on 24 GB; 100 queued before refusing.
+    numParallel: int(1).default(2),
+    maxQueue: int(1).default(100),
+    keepAlive: duration.default('60m'),
+  })
+  .prefault({});
+
+const AnthropicSchema = z
+  .strictObject({
+    apiKey: token('a non-empty API key without spaces').optional(),
+    baseUrl: httpUrl().optional(),
+    model: token('a model name like claude-sonnet-4-6').default('claude-sonnet-4-6'),
+    maxRetries: int(0, 10).default(2),
+    // Unset = the Director's role timeout (guide §7: 120 s), filled in by the root transform.
+    timeoutMs: int(1).optional(),
+  })
+  .prefault({});
+
+const SubagentsSchema = z
+  .strictObject({
+    // guide §2/§7: maxConcurrent 2 matches OLLAMA_NUM_PARALLEL=2.
+    maxConcurrent: int(1).default(2),
+    archiveAfterMinutes: int(1).default(120),
+    runTimeoutSeconds: int(1).default(900),
+  })
+  .prefault({});
+
+const ToolsSchema = z
+  .strictObject({
+    deny: stringList(toolName).default(() => ['gateway', 'cron']), // guide §7
+    maxToolIterations: int(1).default(20),
+    commandAllowlist: stringList(z.string({ error: 'a command prefix' }).min(1)).default(() => [
+      'npm test',
+      'node --test',
+      'npx vitest run',
+    ]),
+    commandTimeoutMs: int(1).default(120_000),
+    outputCapBytes: int(1).default(65_536),
+  })
+  .prefault({});
+
+const TrustSchema = z
+  .strictObject({
+    // guide §9: range 1–10, start at 7; §3: emergency when trust drops below 3.
+    min: int(0).default(1),
+    max: int(1).default(10),
+    start: int(0).default(7),
+    emergencyBelow: int(0).default(3),
+  })
+  .superRefine((t, ctx) => {
+    if (t.min >= t.max)
+      ctx.addIssue({ code: 'custom', path: ['max'], message: `an integer > trust.min (${t.min})` });
+    if (t.start < t.min || t.start > t.max)
+      ctx.addIssue({ code: 'custom', path: ['start'], message: `an integer from trust.min to trust.max` });
+    if (t.emergencyBelow < t.min || t.emergencyBelow > t.max)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['emergencyBelow'],
+        message: `an integer from trust.min to trust.max`,
+      });
+  })
+  .prefault({});
+
+const DebateSchema = z
+  .strictObject({
+    maxRounds: int(1).default(3), // guide §3 "MAX ROUNDS: 3", §6 rule 3
+    // guide §6 rule 2: 5 of 7 agree, or a trust-weighted share above 0.7.
+    supermajority: z
+      .strictObject({ agree: int(1).default(5), of: int(1).default(7) })
+      .superRefine((s, ctx) => {
+        if (s.agree > s.of)
+          ctx.addIssue({ code: 'custom', path: ['agree'], message: 'an integer <= supermajority.of' });
+      })
+      .prefault({}),
+    weightedThreshold: num(0, 1).default(0.7),
+  })
+  .prefault({});
+
+const WorkflowSchema = z
+  .strictObject({
+    maxIterations: int(1).default(5),
+    // Expected duration per phase (P1 planning … P4 iterate); guide §4 runaway rule: > 2× is an overrun.
+    phaseExpectedSeconds: z
+      .strictObject({
+        1: int(1).default(600),
+        2: int(1).default(1800),
+        3: int(1).default(900),
+        4: int(1).default(300),
+      })
+      .prefault({}),
+  })
+  .prefault({});
+
+const DetectionSchema = z
+  .strictObject({
+    stuckCalls: int(1).default(3), // guide §4.1: no progress for 3 consecutive calls
+    sameErrorRepeats: int(1).default(3), // guide §4.1: same error 3 times
+    memoryPercent: num(1, 100).default(90), // guide §4.3
+    queueDepth: int(1).default(50), // guide §4.3
+    llmLatencySeconds: int(1).default(300), // guide §4.3: latency > 5 minutes
+    criticalBugs: int(1).default(5), // guide §4.4: > 5 critical bugs in one review
+    maxTaskAttempts: int(1).default(5), // guide §4.5: same task attempted > 5 times
+    phaseOverrunFactor: num(1, 100).default(2), // guide §4.5: phase duration > 2× expected
+    agentStuckMinutes: int(1).default(10), // guide §3 emergency: agent stuck > 10 minutes
+    escalateAfterAttempts: int(1).default(2), // guide §3: unresolved after 2 attempts → human
+  })
+  .prefault({});
+
+const EscalationLevelSchema = z.strictObject({
+  level: int(0, 4),
+  name: token('a level name'),
+  action: z.string({ error: 'a description' }),
+});
+const EscalationSchema = z
+  .strictObject({
+    levels: z
+      .array(EscalationLevelSchema)
+      .refine((levels) => levels.length === 5 && levels.every((l, i) => l.level === i), {
+        error: 'exactly five levels numbered 0 to 4 in order',
+      })
+      .default(() => ESCALATION_LEVELS.map((l) => ({ ...l }))),
+  })
+  .prefault({});
+
+const QueuesSchema = z
+  .strictObject({
+    // REFERENCE.md: BullMQ's maxStalledCount 1 fails a job the second time its worker dies;
+    // agents crash-restart, so tolerate 3 stalls. Lock/stall intervals are tunable for chaos tests.
+    lockDurationMs: int(1000).default(30_000),
+    stalledIntervalMs: int(1000).default(30_000),
+    maxStalledCount: int(0).default(3),
+  })
+  .prefault({});
+
+const HeartbeatSchema = z
+  .strictObject({ intervalMs: int(100).default(5000), ttlMs: int(100).default(15_000) })
+  .superRefine((h, ctx) => {
+    if (h.ttlMs <= h.intervalMs)
+      ctx.addIssue({ code: 'custom', path: ['ttlMs'], message: 'an integer > heartbeat.intervalMs' });
+  })
+  .prefault({});
+
+const DashboardSchema = z
+  .strictObject({
+    host: token('a host name or IP address').default('127.0.0.1'),
+    port: int(0, 65_535).default(8080),
+    token: z
+      .string({ error: 'a token of at least 16 characters without spaces' })
+      .regex(/^\S{16,}$/, { error: 'a token of at least 16 characters without spaces' })
+      .optional(),
+  })
+  .prefault({});
+
+const AlertsSchema = z
+  .strictObject({
+    webhookUrl: httpUrl().optional(),
+    webhookSecret: token('a non-empty secret without spaces').optional(),
+    minLevel: int(0, 4).default(3), // guide §4 "Human Notification": webhook on Level 3+
+  })
+  .prefault({});
+
+const HealthSchema = z
+  .strictObject({
+    // Each service serves GET /healthz here when set (Docker HEALTHCHECK, k8s probes); unset = off.
+    port: int(0, 65_535).optional(),
+    host: token('a host name or IP address').default('127.0.0.1'),
+  })
+  .prefault({});
+
+const DirectorSchema = z
+  .strictObject({
+    // One active Director (lease); a spare takes over within about one TTL (issue 5).
+    leaseTtlMs: int(500).default(10_000),
+    // How often open runs are re-checked for timeouts and human answers.
+    tickMs: int(50).default(1000),
+  })
+  .prefault({});
+
+const ROLE_FORM = `one of ${ROLES.join(', ')}`;
+
+export const ConfigSchema = z
+  .strictObject({
+    redis: RedisSchema,
+    ollama: OllamaSchema,
+    anthropic: AnthropicSchema,
+    role: z.enum(ROLES, { error: ROLE_FORM }).optional(),
+    workspaceDir: z.string({ error: 'a directory path' }).min(1).default('./.nightshift/workspaces'),
+    memoryDir: z.string({ error: 'a directory path' }).min(1).default('./.nightshift/memory'),
+    logLevel: z.enum(LOG_LEVELS, { error: `one of ${LOG_LEVELS.join(', ')}` }).default('info'),
+    roles: RolesSchema,
+    subagents: SubagentsSchema,
+    tools: ToolsSchema,
+    trust: TrustSchema,
+    debate: DebateSchema,
+    workflow: WorkflowSchema,
+    detection: DetectionSchema,
+    escalation: EscalationSchema,
+    queues: QueuesSchema,
+    heartbeat: HeartbeatSchema,
+    dashboard: DashboardSchema,
+    alerts: AlertsSchema,
+    health: HealthSchema,
+    director: DirectorSchema,
+  })
+  // Spreading `c` first keeps the key order of the schema in the output (readable describeConfig).
+  .transform((c) => ({
+    ...c,
+    anthropic: { ...c.anthropic, timeoutMs: c.anthropic.timeoutMs ?? c.roles.director.timeoutSeconds * 1000 },
+  }));
+
+/** What a config file may contain (every key optional). */
+export type ConfigInput = z.input<typeof ConfigSchema>;
+/** The validated, defaulted configuration every service receives. */
+export type Config = z.output<typeof ConfigSchema>;
+export type RedisConfig = Config['redis'];
+export type OllamaConfig = Config['ollama'];
+export type AnthropicConfig = Config['anthropic'];

@@ -1,0 +1,81 @@
+// LLM-specific errors and the one-line wire form that carries a typed error through a BullMQ
+// job's `failedReason` (a plain string) from the gateway back to the caller.
+import { type ErrorCategory, NightshiftError, TimeoutError } from '@nightshift/protocol';
+
+/** The model server cannot take the call now (503 busy, refused, reset, timed out): retry later. */
+export class LlmUnavailable extends NightshiftError {
+  constructor(
+    provider: string,
+    reason: string,
+    options: { cause?: unknown; details?: Record<string, unknown> } = {},
+  ) {
+    super('LLM_UNAVAILABLE', `${provider} unavailable: ${reason}`, { ...options, category: 'transient' });
+  }
+}
+
+/** The configured model is not installed on the server: no retry helps, an operator must pull it. */
+export class ModelNotFound extends NightshiftError {
+  constructor(
+    model: string,
+    host: string,
+    available: readonly string[] = [],
+    options: { cause?: unknown } = {},
+  ) {
+    const hint = available.length > 0 ? ` Installed: ${available.join(', ')}.` : '';
+    super(
+      'LLM_MODEL_NOT_FOUND',
+      `model "${model}" is not installed on Ollama at ${host}; run \`ollama pull ${model}\` there.${hint}`,
+      { ...options, category: 'fatal', details: { model, host, available: [...available] } },
+    );
+  }
+}
+
+/** The provider refused the request itself (400 bad request, 401/403 credentials). */
+export class LlmRequestRejected extends NightshiftError {
+  constructor(
+    provider: string,
+    status: number | undefined,
+    reason: string,
+    category: ErrorCategory,
+    cause?: unknown,
+  ) {
+    super(
+      'LLM_REQUEST_REJECTED',
+      `${provider} rejected the request${status ? ` (HTTP ${status})` : ''}: ${reason}`,
+      {
+        category,
+        cause,
+        details: { provider, status },
+      },
+    );
+  }
+}
+
+/** The caller aborted the call (role timeout, shutdown). Keeps a TimeoutError reason as is. */
+export function abortError(signal: AbortSignal, what = 'model call'): NightshiftError {
+  const reason: unknown = signal.reason;
+  if (reason instanceof NightshiftError) return reason;
+  if (reason instanceof Error && reason.name === 'TimeoutError')
+    return new TimeoutError(what, 0, { cause: reason });
+  return new NightshiftError('LLM_ABORTED', `${what} aborted`, { category: 'fatal', cause: reason });
+}
+
+const WIRE_RE = /^\[([A-Z0-9_]+)\/(invalid-input|transient|fatal|policy)\] ([\s\S]*)$/;
+
+/** `[CODE/category] message`: readable in Bull Board, parseable by decodeFailure. */
+export function encodeFailure(error: unknown): string {
+  if (error instanceof NightshiftError) return `[${error.code}/${error.category}] ${error.message}`;
+  const message = error instanceof Error ? error.message : String(error);
+  return `[LLM_FAILED/transient] ${message}`;
+}
+
+/**
+ * Inverse of encodeFailure. A reason BullMQ wrote itself (stalled too often, wait timed out,
+ * queue closing) has no prefix; it is about the machinery, not the request, so it is transient.
+ */
+export function decodeFailure(reason: string, details: Record<string, unknown> = {}): NightshiftError {
+  const match = WIRE_RE.exec(reason);
+  if (!match) return new NightshiftError('LLM_GATEWAY_FAILED', reason, { category: 'transient', details });
+  const [, code = 'LLM_FAILED', category, message = ''] = match;
+  return new NightshiftError(code, message, { category: category as ErrorCategory, details });
+}

@@ -1,0 +1,33 @@
+// @nightshift/llm: the ChatModel contract, its providers (Ollama, Anthropic, gateway client,
+// simulated), personas, retries and usage accounting. Contract tests: `@nightshift/llm/contract`.
+export * from './errors.js';
+export { GatewayChatModel, type GatewayChatModelOptions } from './gateway/client.js';
+export {
+  assertPriority,
+  LLM_JOB_NAME,
+  LLM_PRIORITY,
+  LLM_QUEUE,
+  type LlmJobData,
+  LlmJobDataSchema,
+  type LlmJobProgress,
+  type LlmJobResult,
+  MAX_BULLMQ_PRIORITY,
+} from './gateway/job.js';
+export { createLlmProcessor, type LlmProcessor, type LlmProcessorOptions } from './gateway/processor.js';
+export * from './personas/index.js';
+export {
+  AnthropicChatModel,
+  type AnthropicChatModelOptions,
+  classifyAnthropicError,
+} from './providers/anthropic.js';
+export { OllamaChatModel, type OllamaChatModelOptions } from './providers/ollama.js';
+export { classifyOllamaError } from './providers/ollama-errors.js';
+export { backoffDelay, type RetryOptions, retryingChat } from './retry.js';
+export {
+  InstantChatModel,
+  ScriptedChatModel,
+  type ScriptedChatModelOptions,
+  type ScriptedReply,
+} from './simulated.js';
+export * from './types.js';
+export { UsageRecorder, type UsageSnapshot, type UsageTotals, withUsage } from './usage.js';

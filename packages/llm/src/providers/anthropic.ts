@@ -1,0 +1,155 @@
+// Anthropic provider (the real `@anthropic-ai/sdk`), used by the Director: the system prompt
+// travels separately, tool calls map to `tool_use` blocks and back, SDK errors to typed errors.
+import { performance } from 'node:perf_hooks';
+import Anthropic from '@anthropic-ai/sdk';
+import { NightshiftError, TimeoutError } from '@nightshift/protocol';
+import { abortError, LlmRequestRejected, LlmUnavailable } from '../errors.js';
+import type { ChatMessage, ChatModel, ChatRequest, ChatResult, ToolCall } from '../types.js';
+
+export interface AnthropicChatModelOptions {
+  apiKey: string;
+  /** e.g. the fake Anthropic server in tests; unset = the SDK's default. */
+  baseUrl?: string;
+  model: string;
+  /** SDK retries on connection errors, 408/409/429/≥500 with backoff (REFERENCE: default 2). */
+  maxRetries: number;
+  /** Per-request timeout; keep it inside the Director's role timeout (guide §7: 120 s). */
+  timeoutMs: number;
+  maxTokens?: number;
+}
+
+type Param = Anthropic.MessageParam;
+type Block = Anthropic.ContentBlockParam;
+
+export class AnthropicChatModel implements ChatModel {
+  readonly name: string;
+  readonly #client: Anthropic;
+  readonly #opts: AnthropicChatModelOptions;
+
+  constructor(options: AnthropicChatModelOptions) {
+    this.#opts = options;
+    this.name = `anthropic:${options.model}`;
+    this.#client = new Anthropic({
+      apiKey: options.apiKey,
+      maxRetries: options.maxRetries,
+      timeout: options.timeoutMs,
+      ...(options.baseUrl ? { baseURL: options.baseUrl } : {}),
+    });
+  }
+
+  async chat(request: ChatRequest): Promise<ChatResult> {
+    const started = performance.now();
+    const system = request.messages
+      .filter((m) => m.role === 'system')
+      .map((m) => m.content)
+      .join('\n\n');
+    try {
+      request.signal?.throwIfAborted();
+      const response = await this.#client.messages.create(
+        {
+          model: this.#opts.model,
+          max_tokens: this.#opts.maxTokens ?? 4096,
+          messages: toAnthropicMessages(request.messages),
+          ...(system ? { system } : {}),
+          ...(request.tools && request.tools.length > 0
+            ? {
+                tools: request.tools.map((t) => ({
+                  name: t.name,
+                  description: t.description,
+                  input_schema: {
+                    type: 'object' as const,
+                    properties: t.parameters.properties,
+                    ...(t.parameters.required ? { required: t.parameters.required } : {}),
+                  },
+                })),
+              }
+            : {}),
+        },
+        request.signal ? { signal: request.signal } : {},
+      );
+      let text = '';
+      const toolCalls: ToolCall[] = [];
+      for (const block of response.content) {
+        if (block.type === 'text') text += block.text;
+        else if (block.type === 'tool_use') {
+          const input = block.input;
+          toolCalls.push({
+            id: block.id,
+            name: block.name,
+            arguments: typeof input === 'object' && input !== null ? (input as Record<string, unknown>) : {},
+          });
+        }
+      }
+      request.onProgress?.({ text, chunks: 1 });
+      return {
+        text,
+        toolCalls,
+        usage: { inputTokens: response.usage.input_tokens, outputTokens: response.usage.output_tokens },
+        model: response.model,
+        latencyMs: performance.now() - started,
+        provider: 'anthropic',
+      };
+    } catch (error) {
+      throw classifyAnthropicError(error, request.signal, this.#opts.timeoutMs);
+    }
+  }
+}
+
+/** Anthropic wants user/assistant turns only; tool results ride in user turns (REFERENCE). */
+function toAnthropicMessages(messages: readonly ChatMessage[]): Param[] {
+  const out: Param[] = [];
+  const push = (role: 'user' | 'assistant', blocks: Block[]) => {
+    const previous = out.at(-1);
+    // Consecutive same-role turns are merged: the API expects them to alternate.
+    if (previous && previous.role === role && Array.isArray(previous.content))
+      previous.content.push(...blocks);
+    else out.push({ role, content: blocks });
+  };
+  for (const m of messages) {
+    if (m.role === 'system') continue;
+    if (m.role === 'tool') {
+      const id = m.toolCallId ?? m.toolName ?? 'tool';
+      push('user', [{ type: 'tool_result', tool_use_id: id, content: m.content }]);
+    } else if (m.role === 'assistant') {
+      const blocks: Block[] = m.content ? [{ type: 'text', text: m.content }] : [];
+      (m.toolCalls ?? []).forEach((c, i) => {
+        blocks.push({ type: 'tool_use', id: c.id ?? `call_${i}`, name: c.name, input: c.arguments });
+      });
+      push('assistant', blocks);
+    } else {
+      push('user', [{ type: 'text', text: m.content }]);
+    }
+  }
+  return out;
+}
+
+export function classifyAnthropicError(
+  error: unknown,
+  signal: AbortSignal | undefined,
+  timeoutMs: number,
+): NightshiftError {
+  if (error instanceof NightshiftError) return error;
+  if (signal?.aborted) return abortError(signal);
+  if (error instanceof Anthropic.APIUserAbortError) {
+    return new NightshiftError('LLM_ABORTED', 'Anthropic call aborted', { category: 'fatal', cause: error });
+  }
+  if (error instanceof Anthropic.APIConnectionTimeoutError)
+    return new TimeoutError('Anthropic call', timeoutMs, { cause: error });
+  if (error instanceof Anthropic.APIConnectionError)
+    return new LlmUnavailable('Anthropic', error.message, { cause: error });
+  if (error instanceof Anthropic.APIError) {
+    const status = error.status;
+    // 408/409/429/≥500 (529 overloaded too) are worth another try later (REFERENCE, SDK retries).
+    if (status === 408 || status === 409 || status === 429 || (status !== undefined && status >= 500)) {
+      return new LlmUnavailable('Anthropic', `HTTP ${status} ${error.message}`, {
+        cause: error,
+        details: { status },
+      });
+    }
+    if (status === 401 || status === 403)
+      return new LlmRequestRejected('Anthropic', status, error.message, 'fatal', error);
+    return new LlmRequestRejected('Anthropic', status, error.message, 'invalid-input', error);
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  return new NightshiftError('LLM_FAILED', `Anthropic: ${message}`, { category: 'fatal', cause: error });
+}

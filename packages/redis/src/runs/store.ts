@@ -1,0 +1,79 @@
+// The run event store: each run's events in one stream, appended only through the guarded
+// script, so the state folded from it (packages/core) is the single source of truth.
+import type { RedisClient } from '../connection.js';
+import type { Keys } from '../keys.js';
+import { runScript } from '../scripts.js';
+
+export interface StoredEvent {
+  /** 1-based position in the run's log. */
+  version: number;
+  streamId: string;
+  event: unknown;
+}
+
+export type AppendResult = { ok: true; version: number } | { ok: false; version: number };
+
+export interface RunStore {
+  /** Appends if the log is at `expectedVersion`; otherwise reports the current version. */
+  append(
+    runId: string,
+    expectedVersion: number,
+    events: readonly unknown[],
+    now?: number,
+  ): Promise<AppendResult>;
+  read(runId: string, afterVersion?: number): Promise<StoredEvent[]>;
+  version(runId: string): Promise<number>;
+  /** Run ids, oldest first. */
+  list(limit?: number): Promise<string[]>;
+  exists(runId: string): Promise<boolean>;
+  /** Blocks up to `blockMs` for events after the given stream id ('$' = only new ones). */
+  follow(runId: string, afterStreamId: string, blockMs: number, client?: RedisClient): Promise<StoredEvent[]>;
+}
+
+export function createRunStore(redis: RedisClient, keys: Keys): RunStore {
+  const decode = (entries: [string, string[]][]): StoredEvent[] =>
+    entries.map(([streamId, fields]) => {
+      const map = new Map<string, string>();
+      for (let i = 0; i + 1 < fields.length; i += 2) map.set(fields[i] as string, fields[i + 1] as string);
+      const raw = map.get('event') ?? 'null';
+      let event: unknown;
+      try {
+        event = JSON.parse(raw);
+      } catch (error) {
+        event = { type: 'corrupt', raw, error: String(error) };
+      }
+      return { version: Number(map.get('v') ?? 0), streamId, event };
+    });
+
+  return {
+    async append(runId, expectedVersion, events, now = Date.now()) {
+      if (events.length === 0) return { ok: true, version: await this.version(runId) };
+      const [ok, version] = (await runScript(
+        redis,
+        'appendRunEvents-3',
+        [keys.runEvents(runId), keys.runMeta(runId), keys.runsIndex],
+        [expectedVersion, runId, now, ...events.map((e) => JSON.stringify(e))],
+      )) as [number, number];
+      return { ok: ok === 1, version: Number(version) } as AppendResult;
+    },
+    async read(runId, afterVersion = 0) {
+      const all = decode((await redis.xrange(keys.runEvents(runId), '-', '+')) as [string, string[]][]);
+      return afterVersion > 0 ? all.filter((e) => e.version > afterVersion) : all;
+    },
+    async version(runId) {
+      return Number((await redis.hget(keys.runMeta(runId), 'version')) ?? 0);
+    },
+    async list(limit = 1000) {
+      return redis.zrange(keys.runsIndex, 0, limit - 1);
+    },
+    async exists(runId) {
+      return (await redis.exists(keys.runMeta(runId))) === 1;
+    },
+    async follow(runId, afterStreamId, blockMs, client = redis) {
+      const reply = (await client.xread('BLOCK', blockMs, 'STREAMS', keys.runEvents(runId), afterStreamId)) as
+        | [string, [string, string[]][]][]
+        | null;
+      return reply?.[0] ? decode(reply[0][1]) : [];
+    },
+  };
+}

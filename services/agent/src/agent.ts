@@ -1,0 +1,120 @@
+// AgentService: one generic worker specialised by ROLE (ARCHITECTURE §1). Consumes
+// `agent.<role>` with the role's concurrency and crash-recovery timings from config.
+import { type ChatModel, type RetryOptions, UsageRecorder, withUsage } from '@nightshift/llm';
+import { isWorkerRole, NightshiftError, type WorkerRole, WORKER_ROLES } from '@nightshift/protocol';
+import { type Bus, QUEUE_NAMES } from '@nightshift/redis';
+import { Lifecycle, type Logger, type Service } from '@nightshift/runtime';
+import { type ConnectionOptions, Worker } from 'bullmq';
+import { type AgentJobResult, createRequestProcessor } from './handle-request.js';
+
+export interface AgentServiceOptions {
+  role: WorkerRole;
+  /** The bus: publish, dead-letter, and its command connection (guards, heartbeats). */
+  bus: Bus;
+  /** For the BullMQ Worker: an ioredis client made with `maxRetriesPerRequest: null`. */
+  connection: ConnectionOptions;
+  model: ChatModel;
+  logger: Logger;
+  /** config.roles[role]. */
+  timeoutSeconds: number;
+  concurrency: number;
+  llmPriority: number;
+  /** config.queues (REFERENCE: BullMQ's defaults make crash recovery take a minute). */
+  lockDurationMs: number;
+  stalledIntervalMs: number;
+  maxStalledCount: number;
+  retry?: RetryOptions;
+}
+
+/** Refuses director/scribe (their own services) and anything else with a clear message. */
+export function assertWorkerRole(role: string | undefined): WorkerRole {
+  if (isWorkerRole(role)) return role;
+  const why =
+    role === undefined
+      ? 'ROLE is not set'
+      : role === 'director' || role === 'scribe'
+        ? `ROLE=${role} runs as its own service (services/${role}), not as a generic agent`
+        : `ROLE=${role} is not a worker role`;
+  throw new NightshiftError('AGENT_ROLE_INVALID', `${why}; expected one of ${WORKER_ROLES.join(', ')}`, {
+    category: 'fatal',
+  });
+}
+
+export class AgentService implements Service {
+  readonly name: string;
+  readonly usage = new UsageRecorder();
+  readonly #opts: AgentServiceOptions;
+  readonly #life: Lifecycle;
+  #worker: Worker<unknown, AgentJobResult> | undefined;
+  #active = 0;
+  #completed = 0;
+  #failed = 0;
+
+  constructor(options: AgentServiceOptions) {
+    this.#opts = { ...options, role: assertWorkerRole(options.role) };
+    this.name = `agent.${options.role}`;
+    this.#life = new Lifecycle(this.name, () => this.#start(), () => this.#stop());
+  }
+
+  start(): Promise<void> {
+    return this.#life.start();
+  }
+
+  stop(): Promise<void> {
+    return this.#life.stop();
+  }
+
+  /** For heartbeats and health: what this process is doing. */
+  get stats(): { running: boolean; active: number; completed: number; failed: number } {
+    return { running: this.#worker?.isRunning() ?? false, active: this.#active, completed: this.#completed, failed: this.#failed };
+  }
+
+  async #start(): Promise<void> {
+    const o = this.#opts;
+    const queueName = QUEUE_NAMES.agent(o.role);
+    const processor = createRequestProcessor({
+      role: o.role,
+      bus: o.bus,
+      model: withUsage(o.model, this.usage),
+      timeoutMs: o.timeoutSeconds * 1000,
+      llmPriority: o.llmPriority,
+      logger: o.logger,
+      queueName,
+      ...(o.retry ? { retry: o.retry } : {}),
+    });
+    const worker = new Worker<unknown, AgentJobResult>(
+      queueName,
+      async (job, token, signal) => {
+        this.#active++;
+        try {
+          return await processor(job, token, signal);
+        } finally {
+          this.#active--;
+        }
+      },
+      {
+        connection: o.connection,
+        prefix: o.bus.keys.prefix,
+        concurrency: o.concurrency,
+        lockDuration: o.lockDurationMs,
+        stalledInterval: o.stalledIntervalMs,
+        maxStalledCount: o.maxStalledCount,
+      },
+    );
+    worker.on('error', (error) => o.logger.warn({ err: error }, 'agent worker error'));
+    worker.on('completed', () => this.#completed++);
+    worker.on('failed', () => this.#failed++);
+    worker.on('stalled', (jobId) => o.logger.warn({ jobId }, 'job stalled (its worker died?); it runs again'));
+    this.#worker = worker;
+    await worker.waitUntilReady();
+    o.logger.info(
+      { queue: queueName, concurrency: o.concurrency, timeoutSeconds: o.timeoutSeconds, model: o.model.name },
+      'agent ready',
+    );
+  }
+
+  /** worker.close() lets running jobs finish; the caller's grace timeout bounds it (runtime). */
+  async #stop(): Promise<void> {
+    await this.#worker?.close();
+  }
+}

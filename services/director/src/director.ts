@@ -1,0 +1,177 @@
+// The Director service: one active per deployment (an ownership-checked lease); spares wait and
+// take over within a lease TTL if the leader dies. The leader works queue `runs`, listens on its
+// inbox, and ticks every open run so timeouts and human answers are noticed without a message.
+import { hostname } from 'node:os';
+import type { Message } from '@nightshift/protocol';
+import {
+  acquireLease,
+  type Bus,
+  type Consumer,
+  heartbeat,
+  type Keys,
+  QUEUE_NAMES,
+  type RedisClient,
+  type RunStore,
+  releaseLease,
+  renewLease,
+} from '@nightshift/redis';
+import type { Logger, Service } from '@nightshift/runtime';
+import { type ConnectionOptions, Worker } from 'bullmq';
+import type { RunDriver } from './driver.js';
+import { createIntake } from './intake.js';
+
+export interface DirectorServiceOptions {
+  redis: RedisClient;
+  /** A connection for the BullMQ worker (maxRetriesPerRequest: null). */
+  connection: ConnectionOptions;
+  keys: Keys;
+  bus: Bus;
+  store: RunStore;
+  driver: RunDriver;
+  logger: Logger;
+  leaseTtlMs?: number;
+  tickMs?: number;
+  heartbeatMs?: number;
+  heartbeatTtlMs?: number;
+  instance?: string;
+}
+
+export class DirectorService implements Service {
+  readonly name = 'director';
+  readonly #o: DirectorServiceOptions;
+  readonly #token: string;
+  readonly #leaseTtl: number;
+  #leader = false;
+  #worker: Worker | undefined;
+  #consumer: Consumer | undefined;
+  #timers: NodeJS.Timeout[] = [];
+  #started: Promise<void> | undefined;
+  #stopped: Promise<void> | undefined;
+  #closed = new Set<string>();
+  #ticking = false;
+
+  constructor(options: DirectorServiceOptions) {
+    this.#o = options;
+    this.#token = options.instance ?? `${hostname()}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+    this.#leaseTtl = options.leaseTtlMs ?? 10_000;
+  }
+
+  get isLeader(): boolean {
+    return this.#leader;
+  }
+
+  start(): Promise<void> {
+    this.#started ??= this.#start();
+    return this.#started;
+  }
+
+  async #start(): Promise<void> {
+    const every = (ms: number, fn: () => Promise<void>) => {
+      const timer = setInterval(() => void fn().catch((err: unknown) => this.#o.logger.error({ err }, 'director timer failed')), ms);
+      this.#timers.push(timer);
+    };
+    await this.#campaign();
+    every(Math.max(200, Math.floor(this.#leaseTtl / 3)), () => this.#campaign());
+    every(this.#o.tickMs ?? 1000, () => this.#tickAll());
+    every(this.#o.heartbeatMs ?? 5000, () => this.#beat());
+    await this.#beat();
+  }
+
+  /** Win, keep or lose the lease; leadership starts and stops the parts that act. */
+  async #campaign(): Promise<void> {
+    const { redis, keys } = this.#o;
+    const opts = { ttlMs: this.#leaseTtl, token: this.#token };
+    if (this.#leader) {
+      if (await renewLease(redis, keys, 'director', opts)) return;
+      this.#o.logger.error('lost the director lease; standing down');
+      await this.#standDown();
+      return;
+    }
+    if (await acquireLease(redis, keys, 'director', opts)) {
+      this.#o.logger.info({ instance: this.#token }, 'acquired the director lease; leading');
+      this.#leader = true;
+      await this.#lead();
+    }
+  }
+
+  async #lead(): Promise<void> {
+    const { keys, driver, bus, logger } = this.#o;
+    const intake = createIntake({
+      store: this.#o.store,
+      trust: async () => {
+        const raw = await this.#o.redis.hgetall(keys.trust);
+        return Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, Number(v)]));
+      },
+      onCreated: (runId) => void driver.tick(runId).catch((err: unknown) => logger.error({ err, runId }, 'tick failed')),
+    });
+    this.#worker = new Worker(QUEUE_NAMES.runs, intake, {
+      connection: this.#o.connection,
+      prefix: keys.prefix,
+      concurrency: 4,
+    });
+    this.#worker.on('error', (err) => logger.error({ err }, 'runs worker error'));
+    this.#worker.on('failed', (job, err) => logger.warn({ jobId: job?.id, err: err.message }, 'run job refused'));
+    this.#consumer = bus.consume('director', (message) => this.#onMessage(message), { group: 'director' });
+    await this.#tickAll();
+  }
+
+  async #onMessage(message: Message): Promise<void> {
+    if (message.from === 'director') return; // our own broadcasts
+    const { driver } = this.#o;
+    if (message.type === 'RESPONSE' && message.inReplyTo) return driver.onResponse(message);
+    if (message.type === 'ALERT' && message.inReplyTo) return driver.onFailure(message);
+    if (message.type === 'DECISION' || message.type === 'ALERT') {
+      this.#closed.delete(message.runId);
+      return driver.tick(message.runId);
+    }
+  }
+
+  /** Ticks every run that is not over; finished runs are remembered and skipped. */
+  async #tickAll(): Promise<void> {
+    if (!this.#leader || this.#ticking) return;
+    this.#ticking = true;
+    try {
+      for (const runId of await this.#o.store.list(10_000)) {
+        if (this.#closed.has(runId)) continue;
+        await this.#o.driver.tick(runId);
+        const { state } = await this.#o.driver.load(runId);
+        if (['finished', 'aborted', 'failed'].includes(state.status)) this.#closed.add(runId);
+      }
+    } finally {
+      this.#ticking = false;
+    }
+  }
+
+  async #beat(): Promise<void> {
+    await heartbeat(this.#o.redis, this.#o.keys, {
+      role: 'director',
+      instance: this.#token,
+      ttlMs: this.#o.heartbeatTtlMs ?? 15_000,
+      status: this.#leader ? 'leading' : 'standby',
+    });
+  }
+
+  async #standDown(): Promise<void> {
+    this.#leader = false;
+    const worker = this.#worker;
+    const consumer = this.#consumer;
+    this.#worker = undefined;
+    this.#consumer = undefined;
+    await Promise.allSettled([worker?.close(), consumer?.stop()]);
+  }
+
+  stop(): Promise<void> {
+    this.#stopped ??= (async () => {
+      await this.#started?.catch(() => undefined);
+      for (const t of this.#timers) clearInterval(t);
+      const wasLeader = this.#leader;
+      await this.#standDown();
+      if (wasLeader) {
+        await releaseLease(this.#o.redis, this.#o.keys, 'director', { ttlMs: this.#leaseTtl, token: this.#token }).catch(
+          (err: unknown) => this.#o.logger.warn({ err }, 'could not release the director lease'),
+        );
+      }
+    })();
+    return this.#stopped;
+  }
+}

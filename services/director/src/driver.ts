@@ -1,0 +1,335 @@
+// Drives one run at a time from its events: fold → next → execute, until the workflow waits.
+// Every write is a guarded append (expected version), so a restarted or duplicated Director
+// re-reads and recomputes instead of applying a step twice.
+import {
+  type Command,
+  type DecideCommand,
+  fold,
+  next,
+  overdueSteps,
+  parseRunEvent,
+  type RequestCommand,
+  type RunEvent,
+  type RunEventDraft,
+  type RunState,
+  stamp,
+  stepContext,
+  type WorkflowConfig,
+} from '@nightshift/core';
+import { type Message, type Priority, PHASE_NAMES } from '@nightshift/protocol';
+import type { Bus, RunStore } from '@nightshift/redis';
+import type { Logger } from '@nightshift/runtime';
+import type { DirectorBrain } from './brain.js';
+import { parseFindings } from './outputs.js';
+import { DIRECTOR_SYSTEM, framePrompt, requestContent, requestContext, truncate, verifyPrompt } from './prompts.js';
+import { parseVerdict, safeDefault } from './verdict.js';
+
+export interface DriverOptions {
+  store: RunStore;
+  bus: Pick<Bus, 'publish'>;
+  brain: DirectorBrain;
+  logger: Logger;
+  workflow: WorkflowConfig;
+  roleTimeoutsMs: Parameters<typeof overdueSteps>[2];
+  now?: () => Date;
+  /** Cost of a Director call, USD (from the price table), when known. */
+  costOf?: (model: string, usage: { inputTokens: number; outputTokens: number }) => number;
+}
+
+/** A bounded number of commands per tick, so a logic error can never spin forever. */
+const MAX_COMMANDS_PER_TICK = 50;
+
+export class RunDriver {
+  readonly #o: DriverOptions;
+  readonly #now: () => Date;
+  readonly #locks = new Map<string, Promise<void>>();
+  /** Requests re-published by this process after a restart (once each is enough: job id = message id). */
+  readonly #republished = new Set<string>();
+
+  constructor(options: DriverOptions) {
+    this.#o = options;
+    this.#now = options.now ?? (() => new Date());
+  }
+
+  /** Runs `fn` for one run at a time within this process. */
+  #serial(runId: string, fn: () => Promise<void>): Promise<void> {
+    const previous = this.#locks.get(runId) ?? Promise.resolve();
+    const run = previous.then(fn, fn);
+    const settled = run.catch(() => undefined);
+    this.#locks.set(runId, settled);
+    void settled.then(() => {
+      if (this.#locks.get(runId) === settled) this.#locks.delete(runId);
+    });
+    return run;
+  }
+
+  async load(runId: string): Promise<{ state: RunState; version: number; events: RunEvent[] }> {
+    const stored = await this.#o.store.read(runId);
+    const events: RunEvent[] = [];
+    for (const s of stored) {
+      try {
+        events.push(parseRunEvent(s.event));
+      } catch (error) {
+        this.#o.logger.error({ runId, version: s.version, err: error }, 'skipping an unreadable run event');
+      }
+    }
+    return { state: fold(events), version: stored.length === 0 ? 0 : (stored.at(-1)?.version ?? 0), events };
+  }
+
+  /** Appends drafts at `version`; false on a conflict (someone else wrote first). */
+  async #append(runId: string, version: number, drafts: readonly RunEventDraft[]): Promise<boolean> {
+    const at = this.#now().toISOString();
+    const events = drafts.map((d) => stamp(d, at));
+    const result = await this.#o.store.append(runId, version, events, this.#now().getTime());
+    if (!result.ok) this.#o.logger.debug({ runId, version, current: result.version }, 'append conflict, re-reading');
+    return result.ok;
+  }
+
+  /** Advances the run as far as it can go now. Safe to call any number of times. */
+  tick(runId: string): Promise<void> {
+    return this.#serial(runId, () => this.#tick(runId));
+  }
+
+  async #tick(runId: string): Promise<void> {
+    for (let n = 0; n < MAX_COMMANDS_PER_TICK; n++) {
+      const { state, version } = await this.load(runId);
+      if (state.runId === null) return;
+      await this.#republishInFlight(state);
+      if (await this.#failOverdue(state, version)) continue;
+      const commands = next(state, this.#o.workflow, this.#now());
+      const progressed = await this.#execute(state, version, commands);
+      if (!progressed) return;
+    }
+    this.#o.logger.warn({ runId }, 'tick stopped at its command limit; will continue on the next tick');
+  }
+
+  /** Executes the commands; true when the log changed (so `next` must be asked again). */
+  async #execute(state: RunState, version: number, commands: readonly Command[]): Promise<boolean> {
+    const runId = state.runId as string;
+    const first = commands[0];
+    if (!first || first.kind === 'wait') return false;
+    if (first.kind === 'emit') {
+      const ok = await this.#append(runId, version, [first.event]);
+      if (ok) await this.#announce(state, first.event);
+      return true;
+    }
+    if (first.kind === 'finish') {
+      const summary = `${first.outcome}: ${first.reason}`;
+      if (await this.#append(runId, version, [{ type: 'run.finished', outcome: first.outcome, summary }])) {
+        await this.#broadcast(state, 'STATUS', first.outcome === 'success' ? 'NORMAL' : 'HIGH', `Run finished (${summary}).`);
+      }
+      return true;
+    }
+    // Requests first, in one append, so Builder ‖ Scout of P2 start together.
+    const requests = commands.filter((c): c is RequestCommand => c.kind === 'request');
+    if (requests.length > 0) {
+      const drafts = requests.map((c) => ({
+        type: 'step.requested' as const,
+        step: c.step,
+        role: c.role,
+        messageId: requestId(runId, c),
+      }));
+      if (!(await this.#append(runId, version, drafts))) return true;
+      for (const c of requests) await this.#publishRequest(runId, c, requestId(runId, c));
+      return true;
+    }
+    const decide = commands.find((c): c is DecideCommand => c.kind === 'decide');
+    if (decide) return this.#decide(state, version, decide);
+    return false;
+  }
+
+  async #publishRequest(runId: string, c: RequestCommand, id: string): Promise<void> {
+    this.#republished.add(id);
+    await this.#o.bus.publish({
+      id,
+      runId,
+      from: 'director',
+      to: c.role,
+      type: 'REQUEST',
+      priority: 'NORMAL',
+      timestamp: this.#now().toISOString(),
+      content: requestContent(c.step, c.context),
+      context: requestContext(c.context),
+      expectedResponse: `A RESPONSE to the Director with in-reply-to ${id}.`,
+      phase: c.phase,
+      attempt: c.attempt,
+    });
+  }
+
+  /** After a restart, the requests in flight are published again; the bus drops true duplicates. */
+  async #republishInFlight(state: RunState): Promise<void> {
+    for (const flying of Object.values(state.inFlight)) {
+      if (!flying || this.#republished.has(flying.messageId) || flying.role === 'director') continue;
+      const ctx = stepContext(state, flying.step, flying.attempt);
+      const phase = ctx.phase;
+      const command: RequestCommand = {
+        kind: 'request',
+        step: flying.step,
+        role: flying.role,
+        phase,
+        iteration: flying.iteration,
+        attempt: flying.attempt,
+        context: ctx,
+      };
+      await this.#publishRequest(state.runId as string, command, flying.messageId);
+    }
+  }
+
+  /** Steps past their role's timeout fail (and `next` retries them); true if the log changed. */
+  async #failOverdue(state: RunState, version: number): Promise<boolean> {
+    const overdue = overdueSteps(state, this.#now(), this.#o.roleTimeoutsMs);
+    if (overdue.length === 0) return false;
+    const drafts = overdue.map((s) => ({
+      type: 'step.failed' as const,
+      step: s.step,
+      role: s.role,
+      messageId: s.messageId,
+      reason: `timeout: no answer from ${s.role} after ${Math.round(s.ageMs / 1000)} s (limit ${Math.round(s.timeoutMs / 1000)} s)`,
+    }));
+    await this.#append(state.runId as string, version, drafts);
+    return true;
+  }
+
+  async #decide(state: RunState, version: number, c: DecideCommand): Promise<boolean> {
+    const runId = state.runId as string;
+    const log = this.#o.logger.child({ runId, step: c.step });
+    const messageId = requestId(runId, c);
+    if (c.step === 'frame') {
+      const answer = await this.#o.brain.ask(DIRECTOR_SYSTEM, framePrompt(c.context), runId);
+      const usage = this.#usage(answer.model, answer.usage);
+      await this.#append(runId, version, [
+        { type: 'step.completed', step: 'frame', role: 'director', messageId, output: answer.text, usage, model: answer.model },
+      ]);
+      return true;
+    }
+    const prompt = verifyPrompt(c.context, this.#o.workflow.maxIterations);
+    let answer = await this.#o.brain.ask(DIRECTOR_SYSTEM, prompt, runId);
+    let tokens = this.#usage(answer.model, answer.usage);
+    let parsed = parseVerdict(answer.text);
+    if (!parsed.ok) {
+      log.warn({ error: parsed.error }, 'unusable verdict, asking once more with the parse error');
+      const retry = `${prompt}\n\nYour previous answer could not be used (${parsed.error}). Answer with only the JSON object.`;
+      answer = await this.#o.brain.ask(DIRECTOR_SYSTEM, retry, runId);
+      const more = this.#usage(answer.model, answer.usage);
+      tokens = {
+        inputTokens: tokens.inputTokens + more.inputTokens,
+        outputTokens: tokens.outputTokens + more.outputTokens,
+        usd: (tokens.usd ?? 0) + (more.usd ?? 0),
+      };
+      parsed = parseVerdict(answer.text);
+    }
+    const critical = c.context.findings.filter((f) => f.severity === 'critical').length;
+    const verdict = parsed.ok ? parsed.verdict : { ...safeDefault(critical), decision: safeDefault(critical).decision };
+    const rule = parsed.ok ? 'director' : 'safe-default';
+    const fallbackNote = answer.fallback ? ` [fallback model ${answer.model}: ${answer.fallbackReason ?? 'primary unavailable'}]` : '';
+    const drafts: RunEventDraft[] = [
+      { type: 'budget.used', tokens: tokens.inputTokens + tokens.outputTokens, usd: tokens.usd ?? 0, model: answer.model },
+      {
+        type: 'decision.made',
+        decision: verdict.decision as 'continue' | 'revise' | 'escalate' | 'finish' | 'abort',
+        by: 'director',
+        rationale: verdict.rationale + fallbackNote,
+        step: 'verify',
+        model: answer.model,
+        fallback: answer.fallback,
+        rule,
+      },
+    ];
+    if (await this.#append(runId, version, drafts)) {
+      await this.#broadcast(
+        state,
+        'DECISION',
+        verdict.decision === 'escalate' || verdict.decision === 'abort' ? 'HIGH' : 'NORMAL',
+        `Decision: ${verdict.decision.toUpperCase()}. ${verdict.rationale}`,
+        `Decided by the Director on ${answer.model}${answer.fallback ? ` (FALLBACK: ${answer.fallbackReason ?? 'primary unavailable'})` : ''}; rule: ${rule}; iteration ${c.iteration}.`,
+      );
+    }
+    return true;
+  }
+
+  #usage(model: string, usage: { inputTokens: number; outputTokens: number }) {
+    const usd = this.#o.costOf?.(model, usage) ?? 0;
+    return { inputTokens: usage.inputTokens, outputTokens: usage.outputTokens, usd };
+  }
+
+  /** A worker answered: record the step (and the Inspector's findings) if it answers a request in flight. */
+  onResponse(message: Message): Promise<void> {
+    return this.#serial(message.runId, async () => {
+      const { state, version } = await this.load(message.runId);
+      const flying = Object.values(state.inFlight).find((f) => f?.messageId === message.inReplyTo);
+      if (!flying) {
+        this.#o.logger.debug({ runId: message.runId, inReplyTo: message.inReplyTo }, 'stale or unknown response ignored');
+        return;
+      }
+      const drafts: RunEventDraft[] = [];
+      const usage = usageFromContext(message.context);
+      drafts.push({
+        type: 'step.completed',
+        step: flying.step,
+        role: flying.role,
+        messageId: flying.messageId,
+        output: truncate(message.content, 8000),
+        ...(usage ? { usage: { inputTokens: usage.inputTokens, outputTokens: usage.outputTokens, usd: 0 }, model: usage.model } : {}),
+      });
+      if (flying.step === 'inspect') {
+        const { findings, error } = parseFindings(message.content);
+        if (error) this.#o.logger.warn({ runId: message.runId, error }, 'inspector reply had no findings object');
+        for (const f of findings) drafts.push({ type: 'review.finding', ...f, from: 'inspector', messageId: message.id });
+      }
+      await this.#append(message.runId, version, drafts);
+    }).then(() => this.tick(message.runId));
+  }
+
+  /** A worker reported a failure of a request in flight. */
+  onFailure(message: Message): Promise<void> {
+    return this.#serial(message.runId, async () => {
+      const { state, version } = await this.load(message.runId);
+      const flying = Object.values(state.inFlight).find((f) => f?.messageId === message.inReplyTo);
+      if (!flying) return;
+      await this.#append(message.runId, version, [
+        { type: 'step.failed', step: flying.step, role: flying.role, messageId: flying.messageId, reason: truncate(message.content, 2000) },
+      ]);
+    }).then(() => this.tick(message.runId));
+  }
+
+  async #announce(state: RunState, event: RunEventDraft): Promise<void> {
+    if (event.type === 'phase.started') {
+      await this.#broadcast(state, 'STATUS', 'NORMAL', `Phase ${event.phase} (${PHASE_NAMES[event.phase]}) started, iteration ${event.iteration}.`);
+    } else if (event.type === 'run.waiting-human') {
+      await this.#broadcast(state, 'ALERT', 'HIGH', `ESCALATE: run waits for a human: ${event.reason}`);
+    }
+  }
+
+  async #broadcast(state: RunState, type: 'STATUS' | 'DECISION' | 'ALERT', priority: Priority, content: string, context?: string) {
+    try {
+      await this.#o.bus.publish({
+        id: `msg_${state.runId}_${type.toLowerCase()}_${state.version + 1}_${Date.now().toString(36)}`.slice(0, 128),
+        runId: state.runId as string,
+        from: 'director',
+        to: 'ALL',
+        type,
+        priority,
+        timestamp: this.#now().toISOString(),
+        content,
+        ...(context ? { context } : {}),
+        ...(state.phase ? { phase: state.phase } : {}),
+      });
+    } catch (error) {
+      this.#o.logger.warn({ err: error, runId: state.runId }, 'broadcast failed (the run state is already recorded)');
+    }
+  }
+}
+
+/** Deterministic request ids: the same step, iteration and attempt always get the same id. */
+export function requestId(runId: string, c: { step: string; iteration: number; attempt: number }): string {
+  return `req_${runId}_${c.step}_i${c.iteration}_a${c.attempt}`;
+}
+
+/** Agents end their RESPONSE context with `model <name> · tokens in <n> / out <m>`. */
+export function usageFromContext(context: string | undefined): { inputTokens: number; outputTokens: number; model?: string } | undefined {
+  if (!context) return undefined;
+  const match = /tokens in (\d+) \/ out (\d+)/.exec(context);
+  if (!match) return undefined;
+  const model = /model ([^\s·]+)/.exec(context)?.[1];
+  return { inputTokens: Number(match[1]), outputTokens: Number(match[2]), ...(model ? { model } : {}) };
+}

@@ -1,0 +1,53 @@
+// Queue `runs`: turns an enqueued task into a run (event `run.created`). The job returns
+// `{ runId }` at once; the run itself goes on event-driven, outside this job.
+import { fold, type RunEventDraft, stamp } from '@nightshift/core';
+import { newId, problemsFrom, type RunInput, RunInputSchema, type RunJobResult } from '@nightshift/protocol';
+import type { RunStore } from '@nightshift/redis';
+import { type Job, UnrecoverableError } from 'bullmq';
+
+export interface IntakeOptions {
+  store: RunStore;
+  /** Trust scores the run starts from (deployment-wide). */
+  trust: () => Promise<Record<string, number>>;
+  /** Called with the new run id, to start driving it. */
+  onCreated: (runId: string) => void;
+  now?: () => Date;
+}
+
+/** Validates the job data; a bad job fails for good, naming each field and what was expected. */
+export function parseRunInput(data: unknown): RunInput {
+  const result = RunInputSchema.safeParse(data);
+  if (result.success) return result.data;
+  const problems = problemsFrom(result.error)
+    .map((p) => `${p.path || '(root)'}: ${p.expected}`)
+    .join('; ');
+  throw new UnrecoverableError(`invalid run job: ${problems}`);
+}
+
+export function createIntake(options: IntakeOptions) {
+  const now = options.now ?? (() => new Date());
+  return async (job: Job): Promise<RunJobResult> => {
+    const input = parseRunInput(job.data);
+    // The run id is derived from the job id, so a retried job (a Director that died mid-job)
+    // finds the run it already created instead of creating a second one.
+    const runId = job.id && /^[A-Za-z0-9_.-]+$/.test(job.id) && !/^\d+$/.test(job.id) ? `run_${job.id}` : newId('run');
+    const version = await options.store.version(runId);
+    if (version === 0) {
+      const trust = await options.trust();
+      const draft: RunEventDraft = {
+        type: 'run.created',
+        runId,
+        task: input.task,
+        ...(input.title ? { title: input.title } : {}),
+        ...(input.workspace ? { workspace: input.workspace } : {}),
+        ...(input.budget ? { budget: input.budget } : {}),
+        ...(Object.keys(trust).length > 0 ? { trust } : {}),
+      };
+      const event = stamp(draft, now().toISOString());
+      fold([event]); // validates the draft before it is written
+      await options.store.append(runId, 0, [event], now().getTime());
+    }
+    options.onCreated(runId);
+    return { runId };
+  };
+}

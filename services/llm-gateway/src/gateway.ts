@@ -1,0 +1,143 @@
+// LlmGatewayService: the one caller of Ollama. Works queue `llm` under a BullMQ global
+// concurrency of OLLAMA_NUM_PARALLEL, so the limit holds however many gateways run (ARCHITECTURE §1).
+import { NightshiftError } from '@nightshift/protocol';
+import { createLlmProcessor, type LlmJobData, type LlmJobResult, LLM_QUEUE, ModelNotFound, UsageRecorder, withUsage } from '@nightshift/llm';
+import type { ChatModel } from '@nightshift/llm';
+import type { Logger, Service } from '@nightshift/runtime';
+import { Lifecycle } from '@nightshift/runtime';
+import { type ConnectionOptions, Queue, Worker } from 'bullmq';
+
+/** The provider the gateway calls; `checkModel` (Ollama's /api/tags) is asked once at start. */
+export interface GatewayModel extends ChatModel {
+  checkModel?(signal?: AbortSignal): Promise<string[]>;
+}
+
+export interface LlmGatewayOptions {
+  /** ioredis client made with `maxRetriesPerRequest: null` (Workers block); owned by the caller. */
+  connection: ConnectionOptions;
+  /** BullMQ prefix = keys.prefix. */
+  prefix: string;
+  model: GatewayModel;
+  /** OLLAMA_NUM_PARALLEL: the global limit, and this worker's own concurrency. */
+  numParallel: number;
+  logger: Logger;
+  /** config.queues: how fast a job held by a dead gateway is taken over. */
+  lockDurationMs?: number;
+  stalledIntervalMs?: number;
+  maxStalledCount?: number;
+  queueName?: string;
+}
+
+export type ModelStatus =
+  | { state: 'unchecked' }
+  | { state: 'present'; models: string[] }
+  | { state: 'missing'; message: string }
+  | { state: 'unreachable'; message: string };
+
+export class LlmGatewayService implements Service {
+  readonly name = 'llm-gateway';
+  /** Tokens and latency per caller role and run, for metrics. */
+  readonly usage = new UsageRecorder();
+  readonly #opts: LlmGatewayOptions;
+  readonly #life: Lifecycle;
+  #queue: Queue<LlmJobData, LlmJobResult> | undefined;
+  #worker: Worker<LlmJobData, LlmJobResult> | undefined;
+  #modelStatus: ModelStatus = { state: 'unchecked' };
+
+  constructor(options: LlmGatewayOptions) {
+    if (!Number.isInteger(options.numParallel) || options.numParallel < 1) {
+      throw new RangeError(`numParallel must be a positive integer (got ${options.numParallel})`);
+    }
+    this.#opts = options;
+    this.#life = new Lifecycle(this.name, () => this.#start(), () => this.#stop());
+  }
+
+  start(): Promise<void> {
+    return this.#life.start();
+  }
+
+  stop(): Promise<void> {
+    return this.#life.stop();
+  }
+
+  get modelStatus(): ModelStatus {
+    return this.#modelStatus;
+  }
+
+  /** For health checks: the worker is running and connected. */
+  get running(): boolean {
+    return this.#worker?.isRunning() ?? false;
+  }
+
+  async #start(): Promise<void> {
+    const { connection, prefix, logger } = this.#opts;
+    const name = this.#opts.queueName ?? LLM_QUEUE;
+    const queue = new Queue<LlmJobData, LlmJobResult>(name, { connection, prefix });
+    queue.on('error', (error) => logger.warn({ err: error }, 'llm queue connection error'));
+    this.#queue = queue;
+    // REFERENCE (BullMQ global concurrency): caps active jobs of `llm` across every worker of
+    // every process. Each gateway sets it at start; with mixed settings the last start wins.
+    await queue.setGlobalConcurrency(this.#opts.numParallel);
+    logger.info({ queue: name, globalConcurrency: this.#opts.numParallel }, 'llm global concurrency set');
+    await this.#checkModel();
+
+    const model = withUsage(this.#opts.model, this.usage);
+    const processor = createLlmProcessor({
+      model,
+      onFailure: (job, error) =>
+        logger.warn(
+          { jobId: job.id, role: job.data?.role, runId: job.data?.runId, code: error.code, category: error.category, attempt: job.attemptsMade + 1 },
+          `llm call failed: ${error.message}`,
+        ),
+    });
+    const worker = new Worker<LlmJobData, LlmJobResult>(name, processor, {
+      connection,
+      prefix,
+      // Never above the global value anyway (REFERENCE); equal so one gateway can fill every slot.
+      concurrency: this.#opts.numParallel,
+      ...(this.#opts.lockDurationMs === undefined ? {} : { lockDuration: this.#opts.lockDurationMs }),
+      ...(this.#opts.stalledIntervalMs === undefined ? {} : { stalledInterval: this.#opts.stalledIntervalMs }),
+      ...(this.#opts.maxStalledCount === undefined ? {} : { maxStalledCount: this.#opts.maxStalledCount }),
+    });
+    worker.on('error', (error) => logger.warn({ err: error }, 'llm worker error'));
+    worker.on('failed', (job, error) => {
+      if (job && job.attemptsMade >= (job.opts.attempts ?? 1)) {
+        logger.error({ jobId: job.id, role: job.data?.role, reason: error.message }, 'llm call gave up');
+      }
+    });
+    this.#worker = worker;
+    await worker.waitUntilReady();
+    logger.info({ queue: name, concurrency: this.#opts.numParallel, model: this.#opts.model.name }, 'llm gateway ready');
+  }
+
+  /**
+   * guide §8 pre-flight "Model loaded". A missing model is logged loudly but does not stop the
+   * gateway: every call then fails fast with the same `ollama pull` hint, and pulling the model
+   * fixes things without a restart. An unreachable Ollama is only a warning: calls retry.
+   */
+  async #checkModel(): Promise<void> {
+    const { model, logger } = this.#opts;
+    if (!model.checkModel) return;
+    try {
+      const models = await model.checkModel(AbortSignal.timeout(10_000));
+      this.#modelStatus = { state: 'present', models };
+      logger.info({ model: model.name, installed: models }, 'model present on Ollama');
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      if (error instanceof ModelNotFound) {
+        this.#modelStatus = { state: 'missing', message };
+        logger.error({ err: error }, `MODEL MISSING: ${message}`);
+      } else {
+        this.#modelStatus = { state: 'unreachable', message };
+        const transient = error instanceof NightshiftError && error.retryable;
+        logger.warn({ err: error }, `cannot check the model now${transient ? ' (Ollama unreachable; calls will retry)' : ''}: ${message}`);
+      }
+    }
+  }
+
+  /** Workers first (the running call finishes, bounded by the caller's grace), then the queue. */
+  async #stop(): Promise<void> {
+    await this.#worker?.close();
+    await this.#queue?.close();
+  }
+}

@@ -1,0 +1,74 @@
+// Entry of the llm-gateway process: load config, build dependencies, run until SIGTERM.
+import { hostname } from 'node:os';
+import { loadConfig } from '@nightshift/config';
+import { OllamaChatModel } from '@nightshift/llm';
+import { createKeys, createRedisClient, redactRedisUrl } from '@nightshift/redis';
+import { createLogger, defineService, runService, serviceGroup } from '@nightshift/runtime';
+import { LlmGatewayService } from './gateway.js';
+import { heartbeatLoop } from './heartbeat.js';
+
+function main(): void {
+  let config: ReturnType<typeof loadConfig>;
+  try {
+    config = loadConfig(process.env);
+  } catch (error) {
+    // No logger yet: the ConfigError lists every problem at once (STYLE: configuration).
+    process.stderr.write(`llm-gateway: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exitCode = 1;
+    return;
+  }
+  const logger = createLogger({ service: 'llm-gateway', level: config.logLevel });
+  const instance = `${hostname()}-${process.pid}`;
+
+  runService(
+    () => {
+      const keys = createKeys(config.redis.prefix);
+      // One connection for the queue, the worker (BullMQ duplicates it for blocking reads) and heartbeats.
+      const redis = createRedisClient(config.redis.url, {
+        maxRetriesPerRequest: null,
+        connectionName: `llm-gateway-${instance}`,
+        onError: (error) => logger.warn({ err: error }, 'redis connection error'),
+      });
+      logger.info({ redis: redactRedisUrl(config.redis.url), prefix: keys.prefix, ollama: config.ollama.host }, 'starting');
+      const model = new OllamaChatModel({
+        host: config.ollama.host,
+        model: config.ollama.model,
+        keepAlive: config.ollama.keepAlive,
+      });
+      const gateway = new LlmGatewayService({
+        connection: redis,
+        prefix: keys.prefix,
+        model,
+        numParallel: config.ollama.numParallel,
+        logger,
+        lockDurationMs: config.queues.lockDurationMs,
+        stalledIntervalMs: config.queues.stalledIntervalMs,
+        maxStalledCount: config.queues.maxStalledCount,
+      });
+      const beats = heartbeatLoop({
+        redis,
+        keys,
+        role: 'llm-gateway',
+        instance,
+        intervalMs: config.heartbeat.intervalMs,
+        ttlMs: config.heartbeat.ttlMs,
+        logger,
+        describe: () => ({
+          status: gateway.running ? 'alive' : 'starting',
+          info: { model: config.ollama.model, modelStatus: gateway.modelStatus.state, usage: gateway.usage.snapshot().total },
+        }),
+      });
+      // Started in this order, stopped in reverse: heartbeat → gateway (running calls finish) → Redis.
+      const connection = defineService({
+        name: 'redis',
+        stop: async () => {
+          await redis.quit().catch(() => redis.disconnect());
+        },
+      });
+      return serviceGroup('llm-gateway', [connection, gateway, beats], { logger });
+    },
+    { logger },
+  );
+}
+
+main();
