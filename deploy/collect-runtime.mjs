@@ -40,7 +40,9 @@ export function runtimeFiles(root) {
     for (const entry of manifest.files) {
       const path = `${dir}/${entry.replace(/^\.\//, '').replace(/\/$/, '')}`;
       if (!existsSync(join(root, path))) {
-        throw new Error(`${dir}/package.json lists "${entry}" in files, but ${path} does not exist (not built?)`);
+        throw new Error(
+          `${dir}/package.json lists "${entry}" in files, but ${path} does not exist (not built?)`,
+        );
       }
       paths.push(path);
     }

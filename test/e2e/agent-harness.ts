@@ -34,7 +34,12 @@ export function spawnService(name: string, main: string, env: NodeJS.ProcessEnv)
   const child = spawn(process.execPath, [main], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   const lines: string[] = [];
   const keep = (chunk: Buffer) => {
-    lines.push(...chunk.toString('utf8').split('\n').filter((l) => l !== ''));
+    lines.push(
+      ...chunk
+        .toString('utf8')
+        .split('\n')
+        .filter((l) => l !== ''),
+    );
     if (lines.length > 400) lines.splice(0, lines.length - 400);
   };
   child.stdout?.on('data', keep);

@@ -1,6 +1,8 @@
 // A run's budget (tokens, USD, hours; issue 5) and what model calls cost, from a configurable price table.
+
 import { ValidationError } from '@nightshift/protocol';
 import { z } from 'zod';
+import { deepFreeze } from './freeze.js';
 import { type Instant, toMs } from './time.js';
 
 /** Limits a run may not exceed; any field left out is unlimited. */
@@ -30,13 +32,13 @@ export interface BudgetState {
   readonly waived: boolean;
 }
 
-export const EMPTY_BUDGET: BudgetState = {
+export const EMPTY_BUDGET: BudgetState = deepFreeze({
   limit: {},
   spent: { tokens: 0, usd: 0 },
   startedAt: null,
   asOf: null,
   waived: false,
-};
+});
 
 export interface ModelPrice {
   /** USD per million input tokens. */
@@ -51,7 +53,7 @@ export type PriceTable = Readonly<Record<string, ModelPrice>>;
  * through config. A key ending in `*` matches by prefix; the longest match wins. Local models
  * (named `ollama/<model>`) and the simulated model (`sim/<name>`) cost nothing per token.
  */
-export const DEFAULT_PRICES: PriceTable = {
+export const DEFAULT_PRICES: PriceTable = deepFreeze({
   'ollama/*': { inputPerMTok: 0, outputPerMTok: 0 },
   'sim/*': { inputPerMTok: 0, outputPerMTok: 0 },
   'claude-sonnet-*': { inputPerMTok: 3, outputPerMTok: 15 },
@@ -61,7 +63,7 @@ export const DEFAULT_PRICES: PriceTable = {
   'claude-opus-*': { inputPerMTok: 15, outputPerMTok: 75 },
   'claude-haiku-4-5*': { inputPerMTok: 1, outputPerMTok: 5 },
   'claude-3-5-haiku*': { inputPerMTok: 0.8, outputPerMTok: 4 },
-};
+});
 
 /** The price of a model: an exact key first, then the longest matching `prefix*` key. */
 export function priceOf(model: string, prices: PriceTable = DEFAULT_PRICES): ModelPrice | undefined {

@@ -13,10 +13,15 @@
 // Weight of a vote = the voter's trust × its confidence: a hesitant vote counts less, and
 // an abstention weighs nothing. The "leader" is the option with the most weight, then votes; a
 // tie for the lead under stable/diminishing-returns also hands the decision to the Director.
+
 import { type Role, ValidationError } from '@nightshift/protocol';
 import { z } from 'zod';
+import { deepFreeze } from './freeze.js';
 import { DEFAULT_START_TRUST } from './trust.js';
 import { type CastVote, isAbstention, type Vote, VoteSchema } from './votes.js';
+
+/** Trust per voter; a voter missing here weighs `defaultTrust` (a run's `state.trust` fits as is). */
+export type TrustTable = Readonly<Partial<Record<string, number>>>;
 
 export interface ConvergenceConfig {
   /** guide §3 "MAX ROUNDS: 3 (force decision after 3)". */
@@ -30,13 +35,13 @@ export interface ConvergenceConfig {
   /** Trust of a voter missing from the trust table (the guide's start value). */
   readonly defaultTrust: number;
 }
-export const DEFAULT_CONVERGENCE: ConvergenceConfig = {
+export const DEFAULT_CONVERGENCE: ConvergenceConfig = deepFreeze({
   maxRounds: 3,
   supermajority: { agree: 5, of: 7 },
   weightedThreshold: 0.7,
   minChange: 0,
   defaultTrust: DEFAULT_START_TRUST,
-};
+});
 
 export type ConvergenceRule =
   | 'unanimous'
@@ -87,7 +92,7 @@ export function supermajorityNeeded(
 
 export function converged(
   votes: readonly Vote[],
-  trust: Readonly<Record<string, number>>,
+  trust: TrustTable,
   round: number,
   history: readonly (readonly Vote[])[] = [],
   cfg: ConvergenceConfig = DEFAULT_CONVERGENCE,
@@ -172,7 +177,7 @@ function leaderNote(leading: string | null, why: string): string {
  */
 export function disagreement(
   votes: readonly Vote[],
-  trust: Readonly<Record<string, number>>,
+  trust: TrustTable,
   defaultTrust = DEFAULT_START_TRUST,
 ): number {
   const cast = checkVotes(votes, 'votes').filter((v): v is CastVote => !isAbstention(v));
@@ -200,14 +205,10 @@ function checkVotes(votes: readonly Vote[], what: string): Vote[] {
 }
 
 /** Options by weight, then votes, then name (deterministic whatever the input order). */
-function countVotes(
-  cast: readonly CastVote[],
-  trust: Readonly<Record<string, number>>,
-  defaultTrust: number,
-): Count[] {
+function countVotes(cast: readonly CastVote[], trust: TrustTable, defaultTrust: number): Count[] {
   const map = new Map<string, { votes: number; weight: number }>();
   for (const v of cast) {
-    const t = Object.hasOwn(trust, v.voter) ? (trust[v.voter] ?? defaultTrust) : defaultTrust;
+    const t = (Object.hasOwn(trust, v.voter) ? trust[v.voter] : undefined) ?? defaultTrust;
     const entry = map.get(v.option) ?? { votes: 0, weight: 0 };
     map.set(v.option, { votes: entry.votes + 1, weight: entry.weight + t * v.confidence });
   }

@@ -1,6 +1,8 @@
 // The guide's emergency detection rules (§4 "Emergency Detection Rules", §3 emergency triggers) as
 // pure functions over one observation snapshot; the sentinel gathers the snapshot, core judges it.
+
 import type { Role } from '@nightshift/protocol';
+import { deepFreeze } from './freeze.js';
 import { fnv, incidentKey } from './incident-key.js';
 import type { Level } from './levels.js';
 import { type Instant, toMs } from './time.js';
@@ -32,7 +34,7 @@ export interface DetectionThresholds {
   readonly directorSilentMs: number;
 }
 
-export const DEFAULT_DETECTION_THRESHOLDS: DetectionThresholds = {
+export const DEFAULT_DETECTION_THRESHOLDS: DetectionThresholds = deepFreeze({
   stuckCalls: 3,
   sameErrorRepeats: 3,
   disagreement: 0.5,
@@ -45,7 +47,7 @@ export const DEFAULT_DETECTION_THRESHOLDS: DetectionThresholds = {
   trustEmergencyBelow: 3,
   agentStuckMs: 10 * 60_000,
   directorSilentMs: 120_000,
-};
+});
 
 export type DetectionRule =
   | 'stuck.no-progress'

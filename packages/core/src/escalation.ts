@@ -1,5 +1,6 @@
 // The escalation ladder (guide §4 "Escalation Levels" 0–4, §3 "Escalation to human"): what to do
 // about a detection, given the level the system is at and how often this incident was handled.
+import { deepFreeze } from './freeze.js';
 import type { Level } from './levels.js';
 import { maxLevel } from './levels.js';
 
@@ -47,7 +48,7 @@ export interface EscalationConfig {
   /** guide §3: "Emergency unresolved after 2 attempts" → human. */
   readonly humanAfterAttempts: number;
 }
-export const DEFAULT_ESCALATION_CONFIG: EscalationConfig = { humanAfterAttempts: 2 };
+export const DEFAULT_ESCALATION_CONFIG: EscalationConfig = deepFreeze({ humanAfterAttempts: 2 });
 
 export interface Escalation {
   /** The system's level after this detection (never lower than the current one). */
@@ -61,13 +62,13 @@ export interface Escalation {
   readonly reason: string;
 }
 
-const LADDER: Readonly<Record<Level, readonly EscalationAction[]>> = {
+const LADDER: Readonly<Record<Level, readonly EscalationAction[]>> = deepFreeze({
   0: [],
   1: ['restart-agent'],
   2: ['pause-others', 'emergency-meeting', 'director-mediates'],
   3: ['pause-all', 'state-dump', 'human-summary', 'notify-human', 'wait-human'],
   4: ['graceful-shutdown', 'preserve-state', 'notify-human'],
-};
+});
 
 /** The actions of one level, for the attempt about to be made (0 = first). */
 export function actionsFor(level: Level, attempts = 0): EscalationAction[] {

@@ -8,6 +8,7 @@ export * from './levels.js';
 export * from './run/context.js';
 export * from './run/events.js';
 export { apply, fold } from './run/fold.js';
+export { observeRun } from './run/observe.js';
 export * from './run/state.js';
 export * from './run/steps.js';
 export * from './run/timeouts.js';

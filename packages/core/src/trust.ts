@@ -1,5 +1,7 @@
 // Trust scores (guide §9: range 1–10, start 7; §3: below 3 is an emergency) and how outcomes move them.
+
 import { type Role, ValidationError } from '@nightshift/protocol';
+import { deepFreeze } from './freeze.js';
 import type { RunEventDraft } from './run/events.js';
 
 export const TRUST_OUTCOMES = [
@@ -25,23 +27,23 @@ export interface TrustConfig {
  * guide §5's example sets critical-bug-in-own-work at −2 ("Trust adjustment recommended for
  * Builder (−2)"); the guide gives no other number, so the rest move by one step.
  */
-export const DEFAULT_TRUST_DELTAS: Readonly<Record<TrustOutcome, number>> = {
+export const DEFAULT_TRUST_DELTAS: Readonly<Record<TrustOutcome, number>> = deepFreeze({
   'accepted-work': 1,
   'critical-bug-in-own-work': -2,
   'major-bug': -1,
   timeout: -1,
   'alert-upheld': 1,
   'alert-rejected': -1,
-};
+});
 /** guide §9 "Trust Score Range: 1-10, Start at 7". */
 export const DEFAULT_START_TRUST = 7;
-export const DEFAULT_TRUST_CONFIG: TrustConfig = {
+export const DEFAULT_TRUST_CONFIG: TrustConfig = deepFreeze({
   min: 1,
   max: 10,
   start: DEFAULT_START_TRUST,
   emergencyBelow: 3,
   deltas: DEFAULT_TRUST_DELTAS,
-};
+});
 
 const OUTCOME_WORDS: Readonly<Record<TrustOutcome, string>> = {
   'accepted-work': 'work accepted',

@@ -1,3 +1,4 @@
+// The failure wire form (gateway → caller) and abort reasons.
 import { LlmQueueFull, NightshiftError, TimeoutError } from '@nightshift/protocol';
 import { describe, expect, it } from 'vitest';
 import { abortError, decodeFailure, encodeFailure, LlmUnavailable, ModelNotFound } from './errors.js';

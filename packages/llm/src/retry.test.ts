@@ -1,3 +1,4 @@
+// retryingChat: which errors are retried, how long it backs off, and that an abort stops it.
 import { LlmQueueFull, NightshiftError, ValidationError } from '@nightshift/protocol';
 import { describe, expect, it } from 'vitest';
 import { backoffDelay, retryingChat } from './retry.js';

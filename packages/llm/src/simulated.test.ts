@@ -1,3 +1,4 @@
+// The simulated models: labelled as such, scripted order, abortable latency.
 import { NightshiftError } from '@nightshift/protocol';
 import { describe, expect, it } from 'vitest';
 import { InstantChatModel, ScriptedChatModel } from './simulated.js';
@@ -10,7 +11,8 @@ describe('simulated models', () => {
     expect(instant.provider).toBe('simulated');
     expect(instant.text).toBe('[simulated] scout acknowledges: Where is X?');
     const scripted = await new ScriptedChatModel({ replies: ['found it'] }).chat(ask);
-    expect(scripted.text).toBe('[simulated] found it');
+    expect(scripted.text).toBe('found it');
+    expect(scripted.model).toBe('simulated:scripted');
     expect(scripted.provider).toBe('simulated');
   });
 

@@ -1,5 +1,6 @@
 // SIMULATED models for tests, benchmarks and `nightshift up --sim`: no LLM is called. Every
-// answer says so (provider `simulated`, name `simulated:*`, text starting "[simulated]").
+// answer says so: provider `simulated`, model/name `simulated:*`; the instant model's text also
+// starts with "[simulated]".
 import { performance } from 'node:perf_hooks';
 import { abortError } from './errors.js';
 import { sleep as pause } from './sleep.js';
@@ -40,7 +41,9 @@ export class ScriptedChatModel implements ChatModel {
     const reply = await this.#pick(request, call);
     if (reply instanceof Error) throw reply;
     const result = typeof reply === 'string' ? { text: reply } : reply;
-    const text = result.text.startsWith('[simulated]') ? result.text : `[simulated] ${result.text}`;
+    // Scripted text is used verbatim (tests script the guide's format, which a prefix would
+    // break); the simulation is labelled by `provider` and `model` instead.
+    const text = result.text;
     request.onProgress?.({ text, chunks: 1 });
     return {
       text,

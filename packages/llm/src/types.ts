@@ -47,6 +47,11 @@ export interface ChatRequest {
   signal?: AbortSignal;
   /** Explicit BullMQ priority (1 = first); overrides the role's. Never 0 (REFERENCE: 0 jumps the line). */
   priority?: number;
+  /**
+   * Epoch ms after which the answer is useless (the caller's role timeout). The gateway passes it
+   * on, so a call still queued or running then is dropped instead of holding an Ollama slot.
+   */
+  deadline?: number;
   /** Streamed progress (text so far). Providers that cannot stream simply never call it. */
   onProgress?: (progress: ChatProgress) => void;
 }

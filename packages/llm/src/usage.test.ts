@@ -1,3 +1,4 @@
+// Usage accounting per role and run, and its memory bound.
 import { describe, expect, it } from 'vitest';
 import { ScriptedChatModel } from './simulated.js';
 import { UsageRecorder, withUsage } from './usage.js';

@@ -50,8 +50,10 @@ beforeAll(async () => {
     'make-pwned.mjs': "import { writeFileSync } from 'node:fs'; writeFileSync('pwned', 'ran');\n",
     '-rf': "console.log('a file named -rf ran');\n",
     'pass.test.mjs': "import { test } from 'node:test';\ntest('passes', () => {});\n",
-    'fail.test.mjs': "import { test } from 'node:test';\nimport assert from 'node:assert';\ntest('fails', () => assert.equal(1, 2));\n",
-    'sleep.test.mjs': "import { test } from 'node:test';\ntest('sleeps', () => new Promise(() => setInterval(() => {}, 1000)));\n",
+    'fail.test.mjs':
+      "import { test } from 'node:test';\nimport assert from 'node:assert';\ntest('fails', () => assert.equal(1, 2));\n",
+    'sleep.test.mjs':
+      "import { test } from 'node:test';\ntest('sleeps', () => new Promise(() => setInterval(() => {}, 1000)));\n",
     // A test that starts a grandchild and records both pids, then never finishes.
     'tree.test.mjs': [
       "import { test } from 'node:test';",
@@ -123,9 +125,9 @@ describe('allowlist and injection', () => {
   });
 
   it('only runs what the configured allowlist names', async () => {
-    await expect(runCommand(['node', 'env.mjs'], options({ allowlist: DEFAULT_COMMAND_ALLOWLIST }))).rejects.toThrow(
-      /not on the allowlist/,
-    );
+    await expect(
+      runCommand(['node', 'env.mjs'], options({ allowlist: DEFAULT_COMMAND_ALLOWLIST })),
+    ).rejects.toThrow(/not on the allowlist/);
   });
 
   it('returns a refusal to the model as a SANDBOX_VIOLATION tool error', async () => {
@@ -138,7 +140,10 @@ describe('allowlist and injection', () => {
       outputCapBytes: 65_536,
       deny: ['gateway', 'cron'],
     };
-    const result = await executeToolCall({ name: 'run_command', arguments: { argv: ['npm test; rm -rf /'] } }, ctx);
+    const result = await executeToolCall(
+      { name: 'run_command', arguments: { argv: ['npm test; rm -rf /'] } },
+      ctx,
+    );
     expect(result).toMatchObject({ ok: false, error: { code: 'SANDBOX_VIOLATION' } });
   });
 });

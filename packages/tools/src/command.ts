@@ -37,8 +37,15 @@ export interface RunCommandOptions {
   path?: string | undefined;
 }
 
+function clip(text: string): string {
+  return text.length > 200 ? `${text.slice(0, 200)}…` : text;
+}
+
 function entryWords(entry: string): string[] {
-  return entry.trim().split(/\s+/).filter((w) => w.length > 0);
+  return entry
+    .trim()
+    .split(/\s+/)
+    .filter((w) => w.length > 0);
 }
 
 /** The allowlist entry argv starts with (the longest, if several), or undefined. */
@@ -47,7 +54,8 @@ export function matchAllowlist(argv: readonly string[], allowlist: readonly stri
   for (const entry of allowlist) {
     const words = entryWords(entry);
     if (words.length === 0 || words.length > argv.length) continue;
-    if (words.every((w, i) => argv[i] === w) && (best === undefined || words.length > best.length)) best = words;
+    if (words.every((w, i) => argv[i] === w) && (best === undefined || words.length > best.length))
+      best = words;
   }
   return best;
 }
@@ -59,10 +67,11 @@ export async function checkCommand(
   workspaceRoot: string,
 ): Promise<void> {
   if (argv.length === 0) throw sandboxViolation('not-allowlisted', 'empty command', '');
-  const shown = argv.join(' ');
+  const shown = clip(argv.join(' '));
   const bad = argv.find((arg) => SHELL_METACHARACTERS.test(arg));
   if (bad !== undefined) {
-    throw new SandboxViolation(`argument contains a shell metacharacter (; & | $ \` < > or a newline): ${JSON.stringify(bad)}`, {
+    const reason = 'argument contains a shell metacharacter (; & | $ ` < > or a newline)';
+    throw new SandboxViolation(`${reason}: ${JSON.stringify(clip(bad))}`, {
       rule: 'shell-metacharacter',
       argv: [...argv],
     });
@@ -87,7 +96,10 @@ export async function checkCommand(
 }
 
 /** Checks argv against the policy, then runs it in the workspace. Throws SandboxViolation when refused. */
-export async function runCommand(argv: readonly string[], options: RunCommandOptions): Promise<CommandResult> {
+export async function runCommand(
+  argv: readonly string[],
+  options: RunCommandOptions,
+): Promise<CommandResult> {
   await checkCommand(argv, options.allowlist, options.workspaceRoot);
   const [file, ...args] = argv as [string, ...string[]];
   const root = (await resolveInside(options.workspaceRoot, '.', 'read')).root;

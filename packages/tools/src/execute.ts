@@ -47,6 +47,7 @@ export async function executeToolCall(call: ToolCall, ctx: ToolContext): Promise
     }
   }
   const result = await tool.run(args, ctx);
-  if (!result.ok && result.error.code === 'SANDBOX_VIOLATION') report(ctx, 'sandbox', name, result.error.message);
+  if (!result.ok && result.error.code === 'SANDBOX_VIOLATION')
+    report(ctx, 'sandbox', name, result.error.message);
   return result;
 }

@@ -26,7 +26,11 @@ async function openRegular(file: ResolvedPath, flags: number): Promise<FileHandl
     const st = await handle.stat();
     if (!st.isFile()) throw new ToolFailure(`not a regular file: ${file.relative}`);
     if (flags !== READ_FLAGS && st.nlink > 1) {
-      throw sandboxViolation('hard-link', 'file has other hard links, which may be outside the workspace', file.relative);
+      throw sandboxViolation(
+        'hard-link',
+        'file has other hard links, which may be outside the workspace',
+        file.relative,
+      );
     }
     return handle;
   } catch (error) {
@@ -57,7 +61,9 @@ export async function readCapped(file: ResolvedPath, capBytes: number): Promise<
 export async function readWhole(file: ResolvedPath): Promise<string> {
   const result = await readCapped(file, MAX_EDIT_BYTES);
   if (result.truncated) {
-    throw new ToolFailure(`${file.relative} is larger than ${MAX_EDIT_BYTES} bytes; edit it in smaller files`);
+    throw new ToolFailure(
+      `${file.relative} is larger than ${MAX_EDIT_BYTES} bytes; edit it in smaller files`,
+    );
   }
   return result.text;
 }

@@ -1,5 +1,5 @@
 // File tools, listing, search, memory and the provider formats, against real temp directories.
-import { mkdir, mkdtemp, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, realpath, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { ValidationError } from '@nightshift/protocol';
@@ -88,7 +88,10 @@ describe('argument validation', () => {
 
   it('accepts JSON-string arguments and reports bad JSON', async () => {
     expect(output(await call('write_file', '{"path":"j.txt","content":"json"}'))).toContain('j.txt');
-    expect(await call('write_file', '{"path":')).toMatchObject({ ok: false, error: { code: 'INVALID_ARGUMENTS' } });
+    expect(await call('write_file', '{"path":')).toMatchObject({
+      ok: false,
+      error: { code: 'INVALID_ARGUMENTS' },
+    });
   });
 
   it('names a bad regex pattern', async () => {
@@ -170,7 +173,11 @@ describe('list_files and search_files', () => {
 
   it('stops a catastrophic regex at its deadline instead of hanging the agent', async () => {
     await writeFile(path.join(root, 'lst/redos.txt'), `${'a'.repeat(40)}b\n`);
-    const result = await call('search_files', { pattern: '^(a+)+$', path: 'lst/redos.txt' }, { timeoutMs: 300 });
+    const result = await call(
+      'search_files',
+      { pattern: '^(a+)+$', path: 'lst/redos.txt' },
+      { timeoutMs: 300 },
+    );
     expect(result).toMatchObject({ ok: false, error: { code: 'TIMEOUT' } });
   });
 });
@@ -194,7 +201,11 @@ describe('ask_scout and web_search', () => {
     const off = await call('web_search', { query: 'x' }, { role: 'scout' });
     expect(off).toMatchObject({ ok: false, error: { code: 'TOOL_UNAVAILABLE' } });
     if (!off.ok) expect(off.error.message).toContain('not configured');
-    const on = await call('web_search', { query: 'x' }, { role: 'scout', webSearch: async (q) => `results for ${q}` });
+    const on = await call(
+      'web_search',
+      { query: 'x' },
+      { role: 'scout', webSearch: async (q) => `results for ${q}` },
+    );
     expect(output(on)).toBe('results for x');
   });
 
@@ -217,13 +228,21 @@ describe('write_memory', () => {
   });
 
   it('cannot leave the run memory directory', async () => {
-    const result = await call('write_memory', { path: '../other-run/x.md', content: 'x' }, { role: 'scribe' });
+    const result = await call(
+      'write_memory',
+      { path: '../other-run/x.md', content: 'x' },
+      { role: 'scribe' },
+    );
     expect(result).toMatchObject({ ok: false, error: { code: 'SANDBOX_VIOLATION' } });
     await expect(stat(path.join(memoryDir, 'other-run'))).rejects.toThrow();
   });
 
   it('is unavailable without a memory directory', async () => {
-    const result = await call('write_memory', { path: 'a.md', content: 'x' }, { role: 'scribe', memoryDir: undefined });
+    const result = await call(
+      'write_memory',
+      { path: 'a.md', content: 'x' },
+      { role: 'scribe', memoryDir: undefined },
+    );
     expect(result).toMatchObject({ ok: false, error: { code: 'TOOL_UNAVAILABLE' } });
   });
 });
@@ -233,7 +252,7 @@ describe('workspaceForRun', () => {
     const dir = path.join(base, 'workspaces');
     const a = await workspaceForRun(dir, 'run_a');
     const b = await workspaceForRun(dir, 'run_b');
-    expect(a).toBe(path.join(await import('node:fs/promises').then((fs) => fs.realpath(dir)), 'run_a'));
+    expect(a).toBe(path.join(await realpath(dir), 'run_a'));
     expect(a).not.toBe(b);
     expect((await stat(b)).isDirectory()).toBe(true);
   });
@@ -242,7 +261,9 @@ describe('workspaceForRun', () => {
     const named = path.join(base, 'project');
     await mkdir(named);
     expect(await workspaceForRun(path.join(base, 'workspaces'), 'run_c', named)).toBe(named);
-    await expect(workspaceForRun(base, 'run_d', path.join(base, 'missing'))).rejects.toBeInstanceOf(ValidationError);
+    await expect(workspaceForRun(base, 'run_d', path.join(base, 'missing'))).rejects.toBeInstanceOf(
+      ValidationError,
+    );
   });
 
   it('refuses a run id that is not one safe path component', async () => {

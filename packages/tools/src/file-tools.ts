@@ -25,7 +25,8 @@ export const readFileTool = defineTool({
 
 export const writeFileTool = defineTool({
   name: 'write_file',
-  description: 'Create or overwrite a UTF-8 text file in the workspace; missing parent directories are created.',
+  description:
+    'Create or overwrite a UTF-8 text file in the workspace; missing parent directories are created.',
   parameters: z.object({ path: pathParam, content: z.string().max(MAX_WRITE_CHARS) }),
   async execute({ path, content }, ctx) {
     const file = await writeInside(ctx.workspaceRoot, path, content);

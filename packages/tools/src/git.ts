@@ -4,7 +4,7 @@
 // repository (GIT_CEILING_DIRECTORIES), never reads the host's global or system config, and runs
 // with hooks, fsmonitor, pagers, external diff and textconv drivers switched off — each of those
 // executes a command named by repository files, which the allowlist never approved.
-import { lstat, realpath } from 'node:fs/promises';
+import { appendFile, lstat, realpath } from 'node:fs/promises';
 import * as path from 'node:path';
 import { z } from 'zod';
 import { cleanEnv, type ProcessResult, runProcess, withTempHome } from './process.js';
@@ -71,9 +71,14 @@ export async function ensureGitRepo(root: string, options: GitOptions = {}): Pro
   } catch (error) {
     if (!isErrno(error, 'ENOENT')) throw error;
     await git(real, ['-c', 'init.defaultBranch=main', 'init', '--quiet'], options);
+    // Keep installed dependencies out of "commit all" without adding a tracked .gitignore.
+    await appendFile(path.join(real, '.git', 'info', 'exclude'), '\nnode_modules/\n');
     created = true;
   }
-  const email = await git(real, ['config', '--local', '--get', 'user.email'], { ...options, allowFail: true });
+  const email = await git(real, ['config', '--local', '--get', 'user.email'], {
+    ...options,
+    allowFail: true,
+  });
   if (email.exitCode !== 0 || email.stdout.trim() === '') {
     await git(real, ['config', '--local', 'user.name', GIT_IDENTITY.name], options);
     await git(real, ['config', '--local', 'user.email', GIT_IDENTITY.email], options);
@@ -117,10 +122,14 @@ export async function gitStatus(root: string, options: GitOptions = {}): Promise
 }
 
 /** Changes since the last commit (tracked files), plus the list of untracked ones. */
-export async function gitDiff(root: string, options: GitOptions = {}): Promise<{ diff: string; truncated: boolean }> {
+export async function gitDiff(
+  root: string,
+  options: GitOptions = {},
+): Promise<{ diff: string; truncated: boolean }> {
   const real = await realpath(root);
-  const hasHead = (await git(real, ['rev-parse', '--verify', '--quiet', 'HEAD'], { ...options, allowFail: true }))
-    .exitCode;
+  const hasHead = (
+    await git(real, ['rev-parse', '--verify', '--quiet', 'HEAD'], { ...options, allowFail: true })
+  ).exitCode;
   const base = ['diff', '--no-ext-diff', '--no-textconv', '--no-color'];
   const diff = await git(real, hasHead === 0 ? [...base, 'HEAD'] : [...base, '--cached'], options);
   const untracked = await git(real, ['ls-files', '--others', '--exclude-standard'], options);

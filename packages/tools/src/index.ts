@@ -1,7 +1,7 @@
 // @nightshift/tools: workspace-sandboxed agent tools, the command allowlist, git, and per-role permissions.
 export {
-  checkCommand,
   type CommandResult,
+  checkCommand,
   DEFAULT_COMMAND_ALLOWLIST,
   DEFAULT_COMMAND_TIMEOUT_MS,
   DEFAULT_OUTPUT_CAP_BYTES,

@@ -46,7 +46,12 @@ export const listFilesTool = defineTool({
         }
         lines.push(line);
         // isDirectory() on a Dirent does not follow symlinks, so links are listed, never entered.
-        if (args.recursive === true && entry.isDirectory() && depth < MAX_DEPTH && !SKIPPED_DIRS.has(entry.name)) {
+        if (
+          args.recursive === true &&
+          entry.isDirectory() &&
+          depth < MAX_DEPTH &&
+          !SKIPPED_DIRS.has(entry.name)
+        ) {
           await visit(path.join(absolute, entry.name), depth + 1);
         }
       }

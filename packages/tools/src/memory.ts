@@ -10,7 +10,7 @@ export const writeMemoryTool = defineTool({
   name: 'write_memory',
   description: 'Create or overwrite a markdown file in this run\'s memory directory (e.g. "team-state.md").',
   parameters: z.object({
-    path: z.string().min(1).describe('Path relative to the run\'s memory directory'),
+    path: z.string().min(1).describe("Path relative to the run's memory directory"),
     content: z.string().max(MAX_WRITE_CHARS),
   }),
   async execute({ path, content }, ctx) {
@@ -18,6 +18,9 @@ export const writeMemoryTool = defineTool({
     const root = await memoryDirForRun(ctx.memoryDir, ctx.runId);
     const file = await writeInside(root, path, content);
     const bytes = Buffer.byteLength(content);
-    return { output: `wrote ${bytes} bytes to memory ${file.relative}`, data: { path: file.relative, bytes } };
+    return {
+      output: `wrote ${bytes} bytes to memory ${file.relative}`,
+      data: { path: file.relative, bytes },
+    };
   },
 });

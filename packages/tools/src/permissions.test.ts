@@ -1,5 +1,5 @@
 // Permission matrix (issue 6 acceptance): every role × tool outcome matches guide §7, written out here independently.
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { ROLES, type Role } from '@nightshift/protocol';
@@ -113,9 +113,12 @@ beforeAll(async () => {
   base = await mkdtemp(path.join(tmpdir(), 'ns-perms-'));
   root = path.join(base, 'ws');
   memoryDir = path.join(base, 'memory');
-  await import('node:fs/promises').then((fs) => fs.mkdir(root));
+  await mkdir(root);
   await writeFile(path.join(root, 'hello.txt'), 'hello');
-  await writeFile(path.join(root, 'mark.mjs'), "import { writeFileSync } from 'node:fs';\nwriteFileSync(process.argv[2], '');\n");
+  await writeFile(
+    path.join(root, 'mark.mjs'),
+    "import { writeFileSync } from 'node:fs';\nwriteFileSync(process.argv[2], '');\n",
+  );
   for (const role of ROLES) await writeFile(path.join(root, `e-${role}.txt`), 'before');
 });
 
@@ -137,7 +140,9 @@ describe('permittedTools', () => {
 });
 
 describe('executeToolCall: role × tool matrix', () => {
-  const cells = ROLES.flatMap((role) => EVERY_TOOL.map((tool) => ({ role, tool, allowed: EXPECTED[role].includes(tool) })));
+  const cells = ROLES.flatMap((role) =>
+    EVERY_TOOL.map((tool) => ({ role, tool, allowed: EXPECTED[role].includes(tool) })),
+  );
 
   it.each(cells)('$role × $tool → allowed: $allowed', async ({ role, tool, allowed }) => {
     const before = refusals.length;
@@ -162,13 +167,18 @@ describe('executeToolCall: role × tool matrix', () => {
     for (const role of ROLES) {
       const may = (tool: string) => EXPECTED[role].includes(tool);
       expect(await exists(path.join(root, `w-${role}.txt`))).toBe(may('write_file'));
-      expect(await readFile(path.join(root, `e-${role}.txt`), 'utf8')).toBe(may('edit_file') ? 'after' : 'before');
+      expect(await readFile(path.join(root, `e-${role}.txt`), 'utf8')).toBe(
+        may('edit_file') ? 'after' : 'before',
+      );
       expect(await exists(path.join(root, `r-${role}`))).toBe(may('run_command'));
       expect(await exists(path.join(memoryDir, 'run_matrix', `m-${role}.md`))).toBe(may('write_memory'));
     }
     expect([...scoutAskedBy].sort()).toEqual(ROLES.filter((r) => EXPECTED[r].includes('ask_scout')).sort());
     expect(searchedBy).toEqual(ROLES.filter((r) => EXPECTED[r].includes('web_search')));
-    const refusedCells = ROLES.reduce((n, role) => n + EVERY_TOOL.filter((t) => !EXPECTED[role].includes(t)).length, 0);
+    const refusedCells = ROLES.reduce(
+      (n, role) => n + EVERY_TOOL.filter((t) => !EXPECTED[role].includes(t)).length,
+      0,
+    );
     expect(refusals.filter((r) => r.kind === 'permission')).toHaveLength(refusedCells);
   });
 
@@ -182,12 +192,17 @@ describe('executeToolCall: role × tool matrix', () => {
       { name: 'read_file', arguments: { path: 'hello.txt' } },
       ctx('architect', { deny: ['gateway', 'cron', 'read_file'] }),
     );
-    expect(denied).toMatchObject({ ok: false, error: { message: 'read_file is not permitted for architect (deny list)' } });
+    expect(denied).toMatchObject({
+      ok: false,
+      error: { message: 'read_file is not permitted for architect (deny list)' },
+    });
   });
 
   it('reports sandbox refusals too', async () => {
     const before = refusals.length;
     await executeToolCall({ name: 'read_file', arguments: { path: '../../etc/passwd' } }, ctx('architect'));
-    expect(refusals.slice(before)).toEqual([expect.objectContaining({ kind: 'sandbox', role: 'architect', tool: 'read_file' })]);
+    expect(refusals.slice(before)).toEqual([
+      expect.objectContaining({ kind: 'sandbox', role: 'architect', tool: 'read_file' }),
+    ]);
   });
 });

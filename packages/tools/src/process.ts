@@ -78,7 +78,11 @@ function killGroup(child: ChildProcess): void {
   }
 }
 
-export function runProcess(file: string, args: readonly string[], options: ProcessOptions): Promise<ProcessResult> {
+export function runProcess(
+  file: string,
+  args: readonly string[],
+  options: ProcessOptions,
+): Promise<ProcessResult> {
   const started = performance.now();
   return new Promise((resolve, reject) => {
     // shell: false — argv goes to execve as is; detached: true — the child leads a new process group,

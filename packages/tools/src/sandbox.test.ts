@@ -85,10 +85,25 @@ const ATTEMPTS: Attempt[] = [
   { what: 'dots and dot-dots', tool: 'write_file', path: p('./a/./../../x'), rule: 'dotdot-escape' },
   { what: 'bare ..', tool: 'list_files', path: p('..'), rule: 'dotdot-escape' },
   { what: 'trailing slash ../', tool: 'list_files', path: p('../'), rule: 'dotdot-escape' },
-  { what: 'into the sibling sentinel', tool: 'write_file', path: p('../sentinel/pwned'), rule: 'dotdot-escape' },
+  {
+    what: 'into the sibling sentinel',
+    tool: 'write_file',
+    path: p('../sentinel/pwned'),
+    rule: 'dotdot-escape',
+  },
   { what: 'out and back out', tool: 'write_file', path: () => `../ws/../sentinel/x`, rule: 'dotdot-escape' },
-  { what: 'absolute sentinel', tool: 'write_file', path: () => path.join(sentinel, 'pwned'), rule: 'absolute-outside' },
-  { what: 'absolute via root/..', tool: 'write_file', path: () => `${root}/../sentinel/x`, rule: 'absolute-outside' },
+  {
+    what: 'absolute sentinel',
+    tool: 'write_file',
+    path: () => path.join(sentinel, 'pwned'),
+    rule: 'absolute-outside',
+  },
+  {
+    what: 'absolute via root/..',
+    tool: 'write_file',
+    path: () => `${root}/../sentinel/x`,
+    rule: 'absolute-outside',
+  },
   { what: 'filesystem root', tool: 'list_files', path: p('/'), rule: 'absolute-outside' },
   { what: 'double slash', tool: 'read_file', path: p('//etc/passwd'), rule: 'absolute-outside' },
   { what: '/..', tool: 'list_files', path: p('/..'), rule: 'absolute-outside' },
@@ -97,10 +112,20 @@ const ATTEMPTS: Attempt[] = [
   { what: 'newline in a name', tool: 'write_file', path: p('a\nb'), rule: 'control-character' },
   { what: 'dir symlink to /etc', tool: 'read_file', path: p('etc/passwd'), rule: 'symlink-escape' },
   { what: 'file symlink to /etc/passwd', tool: 'read_file', path: p('passwd'), rule: 'symlink-escape' },
-  { what: 'symlink to parent, write', tool: 'write_file', path: p('up/sentinel/pwned'), rule: 'symlink-escape' },
+  {
+    what: 'symlink to parent, write',
+    tool: 'write_file',
+    path: p('up/sentinel/pwned'),
+    rule: 'symlink-escape',
+  },
   { what: 'symlink to parent, list', tool: 'list_files', path: p('up'), rule: 'symlink-escape' },
   { what: 'dir symlink, write through', tool: 'write_file', path: p('out/pwned'), rule: 'symlink-escape' },
-  { what: 'dir symlink, mkdir through', tool: 'write_file', path: p('out/sub/deep.txt'), rule: 'symlink-escape' },
+  {
+    what: 'dir symlink, mkdir through',
+    tool: 'write_file',
+    path: p('out/sub/deep.txt'),
+    rule: 'symlink-escape',
+  },
   { what: 'dir symlink, search', tool: 'search_files', path: p('out'), rule: 'symlink-escape' },
   { what: 'symlink chain', tool: 'write_file', path: p('c1/pwned'), rule: 'symlink-escape' },
   { what: 'dangling symlink to outside', tool: 'write_file', path: p('dangling'), rule: 'symlink-escape' },
@@ -108,19 +133,54 @@ const ATTEMPTS: Attempt[] = [
   { what: 'symlink to outside file', tool: 'read_file', path: p('secret'), rule: 'symlink-escape' },
   { what: 'edit through symlink', tool: 'edit_file', path: p('target'), rule: 'symlink-escape' },
   { what: 'symlink loop', tool: 'write_file', path: p('loop1/x'), rule: 'symlink-loop' },
-  { what: 'relative symlink in a subdir', tool: 'write_file', path: p('a/deep/pwned'), rule: 'symlink-escape' },
-  { what: 'absolute symlink to base', tool: 'write_file', path: p('baselink/sentinel/x'), rule: 'symlink-escape' },
+  {
+    what: 'relative symlink in a subdir',
+    tool: 'write_file',
+    path: p('a/deep/pwned'),
+    rule: 'symlink-escape',
+  },
+  {
+    what: 'absolute symlink to base',
+    tool: 'write_file',
+    path: p('baselink/sentinel/x'),
+    rule: 'symlink-escape',
+  },
   { what: 'symlink target with ..', tool: 'write_file', path: p('relup/sentinel/x'), rule: 'symlink-escape' },
-  { what: 'symlink target: link then ..', tool: 'write_file', path: p('s/sentinel/x'), rule: 'symlink-escape' },
-  { what: 'path > 4096 bytes', tool: 'write_file', path: () => `${'a/'.repeat(2100)}x`, rule: 'path-too-long' },
-  { what: 'component > 255 bytes', tool: 'write_file', path: () => 'a'.repeat(256), rule: 'component-too-long' },
-  { what: 'component > 255 bytes (UTF-8)', tool: 'write_file', path: () => 'é'.repeat(128), rule: 'component-too-long' },
+  {
+    what: 'symlink target: link then ..',
+    tool: 'write_file',
+    path: p('s/sentinel/x'),
+    rule: 'symlink-escape',
+  },
+  {
+    what: 'path > 4096 bytes',
+    tool: 'write_file',
+    path: () => `${'a/'.repeat(2100)}x`,
+    rule: 'path-too-long',
+  },
+  {
+    what: 'component > 255 bytes',
+    tool: 'write_file',
+    path: () => 'a'.repeat(256),
+    rule: 'component-too-long',
+  },
+  {
+    what: 'component > 255 bytes (UTF-8)',
+    tool: 'write_file',
+    path: () => 'é'.repeat(128),
+    rule: 'component-too-long',
+  },
   { what: '~/.ssh/id_rsa', tool: 'read_file', path: p('~/.ssh/id_rsa'), rule: 'home-relative' },
   { what: '~root', tool: 'write_file', path: p('~root/.ssh/authorized_keys'), rule: 'home-relative' },
   { what: 'Windows ..\\..\\x', tool: 'write_file', path: p('..\\..\\x'), rule: 'backslash' },
   { what: 'git hook', tool: 'write_file', path: p('.git/hooks/pre-commit'), rule: 'git-internals' },
   { what: 'nested .git config', tool: 'write_file', path: p('sub/.git/config'), rule: 'git-internals' },
-  { what: '.GIT (case-folding filesystems)', tool: 'write_file', path: p('.GIT/config'), rule: 'git-internals' },
+  {
+    what: '.GIT (case-folding filesystems)',
+    tool: 'write_file',
+    path: p('.GIT/config'),
+    rule: 'git-internals',
+  },
   { what: 'hard link to outside file', tool: 'write_file', path: p('hl'), rule: 'hard-link' },
   { what: 'empty path', tool: 'read_file', path: p(''), rule: 'not-a-path' },
 ];
@@ -196,7 +256,10 @@ describe('names that look dangerous but stay inside', () => {
   ];
 
   it.each(INSIDE)('writes $lands literally inside the workspace', async ({ requested, lands }) => {
-    const result = await executeToolCall({ name: 'write_file', arguments: { path: requested(), content: 'ok' } }, ctx());
+    const result = await executeToolCall(
+      { name: 'write_file', arguments: { path: requested(), content: 'ok' } },
+      ctx(),
+    );
     expect(result).toMatchObject({ ok: true, data: { path: lands } });
     expect(await readFile(path.join(root, lands), 'utf8')).toBe('ok');
   });

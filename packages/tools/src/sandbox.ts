@@ -89,7 +89,11 @@ export function checkPathString(requested: unknown): asserts requested is string
   }
   // Nothing expands `~` here; refuse rather than silently create a directory named `~`.
   if (requested.startsWith('~')) {
-    throw sandboxViolation('home-relative', 'home-relative paths are not allowed (use a workspace path)', requested);
+    throw sandboxViolation(
+      'home-relative',
+      'home-relative paths are not allowed (use a workspace path)',
+      requested,
+    );
   }
 }
 
@@ -105,7 +109,11 @@ export function isWithin(parent: string, child: string): boolean {
  * `core.fsmonitor` written there would run code the allowlist never approved) and files with
  * more than one hard link (the other link may be outside, e.g. a package store).
  */
-export async function resolveInside(root: string, requested: unknown, access: Access = 'read'): Promise<ResolvedPath> {
+export async function resolveInside(
+  root: string,
+  requested: unknown,
+  access: Access = 'read',
+): Promise<ResolvedPath> {
   checkPathString(requested);
   const lexicalRoot = path.resolve(root);
   const realRoot = await realpath(lexicalRoot);
@@ -119,9 +127,14 @@ export async function resolveInside(root: string, requested: unknown, access: Ac
   }
   const real = await realTarget(candidate, requested);
   if (!isWithin(realRoot, real)) {
-    throw sandboxViolation('symlink-escape', 'path leads outside the workspace through a symlink', requested, {
-      target: real,
-    });
+    throw sandboxViolation(
+      'symlink-escape',
+      'path leads outside the workspace through a symlink',
+      requested,
+      {
+        target: real,
+      },
+    );
   }
   const relative = path.relative(realRoot, real).split(path.sep).join('/') || '.';
   if (access === 'write') await checkWritable(real, relative, requested);
@@ -140,7 +153,11 @@ async function checkWritable(real: string, relative: string, requested: string):
     if (!isErrno(error, 'ENOENT', 'ENOTDIR')) throw error;
   }
   if (links > 1) {
-    throw sandboxViolation('hard-link', 'file has other hard links, which may be outside the workspace', requested);
+    throw sandboxViolation(
+      'hard-link',
+      'file has other hard links, which may be outside the workspace',
+      requested,
+    );
   }
 }
 
@@ -179,7 +196,8 @@ async function walk(start: string, components: string[], budget: { hops: number 
       continue;
     }
     budget.hops -= 1;
-    if (budget.hops < 0) throw sandboxViolation('symlink-loop', 'too many levels of symbolic links', requested);
+    if (budget.hops < 0)
+      throw sandboxViolation('symlink-loop', 'too many levels of symbolic links', requested);
     const target = await readlink(next);
     // `current` is already real, so resolving the link's relative target from it matches the kernel.
     current = await walk(path.isAbsolute(target) ? '/' : current, target.split('/'), budget, requested);

@@ -29,7 +29,11 @@ try {
 
 type WorkerReply = { ok: true; value: SearchOutput } | { ok: false; code?: string; message: string };
 
-export function runSearch(input: SearchInput, timeoutMs: number, signal?: AbortSignal): Promise<SearchOutput> {
+export function runSearch(
+  input: SearchInput,
+  timeoutMs: number,
+  signal?: AbortSignal,
+): Promise<SearchOutput> {
   return new Promise((resolve, reject) => {
     const worker = new Worker(WORKER_SOURCE, {
       eval: true,
@@ -45,13 +49,19 @@ export function runSearch(input: SearchInput, timeoutMs: number, signal?: AbortS
       action();
       void worker.terminate();
     };
-    const timer = setTimeout(() => finish(() => reject(new TimeoutError('search_files', timeoutMs))), timeoutMs);
+    const timer = setTimeout(
+      () => finish(() => reject(new TimeoutError('search_files', timeoutMs))),
+      timeoutMs,
+    );
     const onAbort = (): void => finish(() => reject(new TimeoutError('search_files (aborted)', timeoutMs)));
     signal?.addEventListener('abort', onAbort, { once: true });
     worker.once('message', (reply: WorkerReply) =>
       finish(() => {
         if (reply.ok) resolve(reply.value);
-        else reject(Object.assign(new Error(reply.message), reply.code === undefined ? {} : { code: reply.code }));
+        else
+          reject(
+            Object.assign(new Error(reply.message), reply.code === undefined ? {} : { code: reply.code }),
+          );
       }),
     );
     worker.once('error', (error) => finish(() => reject(error)));

@@ -1,4 +1,6 @@
 // The tool contract shared by both model providers: a zod schema, its JSON Schema, and a run() that never throws.
+import { realpath } from 'node:fs/promises';
+import * as path from 'node:path';
 import { problemsFrom, type Role } from '@nightshift/protocol';
 import { z } from 'zod';
 import { errorToResult, type ToolOutput, type ToolResult, toolError, toolOk } from './result.js';
@@ -88,16 +90,25 @@ export function defineTool<S extends z.ZodType>(definition: ToolDefinition<S>): 
         const out = await definition.execute(parsed.data, ctx);
         return toolOk(out.output, out.data);
       } catch (error) {
-        return errorToResult(error, hostRoots(ctx));
+        return errorToResult(error, await hostRoots(ctx));
       }
     },
   };
 }
 
-function hostRoots(ctx: ToolContext): string[] {
-  const roots = [ctx.workspaceRoot];
-  if (ctx.memoryDir !== undefined) roots.push(ctx.memoryDir);
-  return roots;
+/** The roots as given and as real paths: fs errors name real paths, which must not reach the model. */
+async function hostRoots(ctx: ToolContext): Promise<string[]> {
+  const given = [path.resolve(ctx.workspaceRoot)];
+  if (ctx.memoryDir !== undefined) given.push(path.resolve(ctx.memoryDir));
+  const real = await Promise.all(
+    given.map((root) =>
+      realpath(root).then(
+        (resolved) => resolved,
+        () => root, // a missing root has no other spelling
+      ),
+    ),
+  );
+  return [...new Set([...given, ...real])];
 }
 
 function objectJsonSchema(name: string, schema: z.ZodType): ObjectJsonSchema {

@@ -11,7 +11,11 @@ const SAFE_RUN_ID = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 export function assertSafeRunId(runId: string): void {
   if (!SAFE_RUN_ID.test(runId)) {
     throw new ValidationError('run id', [
-      { path: 'runId', expected: 'letters, digits, _ . - (max 128, starting with a letter, digit or _)', received: runId },
+      {
+        path: 'runId',
+        expected: 'letters, digits, _ . - (max 128, starting with a letter, digit or _)',
+        received: runId,
+      },
     ]);
   }
 }
@@ -21,7 +25,11 @@ export function assertSafeRunId(runId: string): void {
  * created if missing. With it (the task names a folder): that folder — relative to workspaceDir if
  * not absolute — which must already exist; a person chose it, so it is not sandboxed further.
  */
-export async function workspaceForRun(workspaceDir: string, runId: string, requested?: string): Promise<string> {
+export async function workspaceForRun(
+  workspaceDir: string,
+  runId: string,
+  requested?: string,
+): Promise<string> {
   assertSafeRunId(runId);
   if (requested !== undefined && requested !== '') {
     const folder = path.resolve(workspaceDir, requested);

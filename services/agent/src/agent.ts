@@ -1,10 +1,11 @@
 // AgentService: one generic worker specialised by ROLE (ARCHITECTURE §1). Consumes
 // `agent.<role>` with the role's concurrency and crash-recovery timings from config.
 import { type ChatModel, type RetryOptions, UsageRecorder, withUsage } from '@nightshift/llm';
-import { isWorkerRole, NightshiftError, type WorkerRole, WORKER_ROLES } from '@nightshift/protocol';
+import { isWorkerRole, NightshiftError, WORKER_ROLES, type WorkerRole } from '@nightshift/protocol';
 import { type Bus, QUEUE_NAMES } from '@nightshift/redis';
 import { Lifecycle, type Logger, type Service } from '@nightshift/runtime';
 import { type ConnectionOptions, Worker } from 'bullmq';
+import { throttledErrorLog } from './error-throttle.js';
 import { type AgentJobResult, createRequestProcessor } from './handle-request.js';
 
 export interface AgentServiceOptions {
@@ -53,7 +54,11 @@ export class AgentService implements Service {
   constructor(options: AgentServiceOptions) {
     this.#opts = { ...options, role: assertWorkerRole(options.role) };
     this.name = `agent.${options.role}`;
-    this.#life = new Lifecycle(this.name, () => this.#start(), () => this.#stop());
+    this.#life = new Lifecycle(
+      this.name,
+      () => this.#start(),
+      () => this.#stop(),
+    );
   }
 
   start(): Promise<void> {
@@ -66,7 +71,12 @@ export class AgentService implements Service {
 
   /** For heartbeats and health: what this process is doing. */
   get stats(): { running: boolean; active: number; completed: number; failed: number } {
-    return { running: this.#worker?.isRunning() ?? false, active: this.#active, completed: this.#completed, failed: this.#failed };
+    return {
+      running: this.#worker?.isRunning() ?? false,
+      active: this.#active,
+      completed: this.#completed,
+      failed: this.#failed,
+    };
   }
 
   async #start(): Promise<void> {
@@ -101,10 +111,12 @@ export class AgentService implements Service {
         maxStalledCount: o.maxStalledCount,
       },
     );
-    worker.on('error', (error) => o.logger.warn({ err: error }, 'agent worker error'));
+    worker.on('error', throttledErrorLog(o.logger, 'agent worker error'));
     worker.on('completed', () => this.#completed++);
     worker.on('failed', () => this.#failed++);
-    worker.on('stalled', (jobId) => o.logger.warn({ jobId }, 'job stalled (its worker died?); it runs again'));
+    worker.on('stalled', (jobId) =>
+      o.logger.warn({ jobId }, 'job stalled (its worker died?); it runs again'),
+    );
     this.#worker = worker;
     await worker.waitUntilReady();
     o.logger.info(

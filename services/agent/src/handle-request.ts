@@ -1,6 +1,12 @@
 // What an agent does with one job of `agent.<role>`: admit it (or dead-letter it), say it is
 // working, ask the model within the role timeout (guide §7), answer once, or raise an ALERT.
-import { buildAgentPrompt, type ChatModel, type RetryOptions, readModelReply, retryingChat } from '@nightshift/llm';
+import {
+  buildAgentPrompt,
+  type ChatModel,
+  type RetryOptions,
+  readModelReply,
+  retryingChat,
+} from '@nightshift/llm';
 import {
   BULLMQ_PRIORITY,
   checkRoute,
@@ -59,21 +65,30 @@ export function createRequestProcessor(options: RequestHandlerOptions): RequestP
       const { from, to, type, phase } = request;
       const route = checkRoute(phase === undefined ? { from, to, type } : { from, to, type, phase });
       if (request.type !== 'REQUEST') reason = `not a REQUEST: a ${request.type} cannot be queued as work`;
-      else if (request.to !== role) reason = `misrouted: a REQUEST to ${request.to} on queue ${options.queueName}`;
+      else if (request.to !== role)
+        reason = `misrouted: a REQUEST to ${request.to} on queue ${options.queueName}`;
       else if (!route.ok) reason = route.error.message;
     }
     if (reason === undefined && request) return request;
     const why = reason ?? 'invalid message';
     // Idempotent id: a retried dead-lettering of the same job is a no-op.
     const id = `dl.${options.queueName}.${job.id ?? 'unknown'}`.replace(/[^A-Za-z0-9_.-]/g, '.');
-    await bus.deadLetter({ source: options.queueName, reason: why, payload: job.data, deliveries: job.attemptsStarted, id });
+    await bus.deadLetter({
+      source: options.queueName,
+      reason: why,
+      payload: job.data,
+      deliveries: job.attemptsStarted,
+      id,
+    });
     logger.warn({ jobId: job.id, reason: why }, 'dead-lettered a job');
     throw new UnrecoverableError(why);
   }
 
   async function publishQuietly(message: Message, log: Logger): Promise<void> {
     // STATUS and ALERT are reports: failing to send one must not fail (or repeat) the work.
-    await bus.publish(message).catch((error: unknown) => log.warn({ err: error, type: message.type }, 'could not publish'));
+    await bus
+      .publish(message)
+      .catch((error: unknown) => log.warn({ err: error, type: message.type }, 'could not publish'));
   }
 
   return async (job, _token, workerSignal) => {
@@ -88,9 +103,13 @@ export function createRequestProcessor(options: RequestHandlerOptions): RequestP
     }
     await publishQuietly(statusMessage({ role, request, attempt }), log);
 
+    const deadline = Date.now() + options.timeoutMs;
     const controller = new AbortController();
     const timer = setTimeout(
-      () => controller.abort(new TimeoutError(`${role} task ${request.id} (guide §7 role timeout)`, options.timeoutMs)),
+      () =>
+        controller.abort(
+          new TimeoutError(`${role} task ${request.id} (guide §7 role timeout)`, options.timeoutMs),
+        ),
       options.timeoutMs,
     );
     const signal = workerSignal ? AbortSignal.any([controller.signal, workerSignal]) : controller.signal;
@@ -102,6 +121,7 @@ export function createRequestProcessor(options: RequestHandlerOptions): RequestP
           role,
           runId: request.runId,
           signal,
+          deadline,
           // EMERGENCY/HIGH requests may jump ahead of the role's usual place, never behind it.
           priority: Math.min(options.llmPriority, BULLMQ_PRIORITY[request.priority]),
         },
@@ -109,7 +129,11 @@ export function createRequestProcessor(options: RequestHandlerOptions): RequestP
       );
       const response = responseMessage({ role, request, attempt, reply: readModelReply(result.text) });
       const outcome = await publishOnce(bus.redis, guard, () => bus.publish(response), { signal });
-      if (outcome.published) log.info({ responseId: response.id, to: response.to, latencyMs: Math.round(result.latencyMs) }, 'answered');
+      if (outcome.published)
+        log.info(
+          { responseId: response.id, to: response.to, latencyMs: Math.round(result.latencyMs) },
+          'answered',
+        );
       else log.warn({ responseId: response.id }, 'another attempt answered first; this answer is dropped');
       return {
         responseId: response.id,
@@ -122,9 +146,17 @@ export function createRequestProcessor(options: RequestHandlerOptions): RequestP
     } catch (error) {
       const typed = toTyped(error, signal);
       const lastTry = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-      const final = lastTry || typed.category !== 'transient' || typed instanceof TimeoutError || typed.code === 'TIMEOUT';
+      const final =
+        lastTry ||
+        typed.category !== 'transient' ||
+        typed instanceof TimeoutError ||
+        typed.code === 'TIMEOUT';
       log.error({ err: typed, final }, `request failed: ${typed.message}`);
-      if (final) await publishQuietly(alertMessage({ role, request, attempt, reason: typed.message, code: typed.code }), log);
+      if (final)
+        await publishQuietly(
+          alertMessage({ role, request, attempt, reason: typed.message, code: typed.code }),
+          log,
+        );
       const reason = `[${typed.code}/${typed.category}] ${typed.message}`;
       throw final ? new UnrecoverableError(reason) : new Error(reason);
     } finally {

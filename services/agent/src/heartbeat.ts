@@ -1,5 +1,6 @@
 // A heartbeat loop (`<prefix>:heartbeat:<role>:<instance>` with TTL) as a Service, so main.ts
-// starts it after the gateway and stops it first; a failed beat is logged, never fatal.
+// starts it after the worker and stops it first; a failed beat is logged, never fatal. (Same file in
+// services/llm-gateway: services may not import each other; a shared home would be @nightshift/runtime.)
 import { clearHeartbeat, heartbeat, type Keys, type RedisClient } from '@nightshift/redis';
 import type { Logger, Service } from '@nightshift/runtime';
 
@@ -41,8 +42,8 @@ export function heartbeatLoop(options: HeartbeatLoopOptions): Service {
       clearInterval(timer);
       timer = undefined;
       await beating;
-      await clearHeartbeat(options.redis, options.keys, options.role, options.instance).catch((error: unknown) =>
-        options.logger.warn({ err: error }, 'could not clear the heartbeat'),
+      await clearHeartbeat(options.redis, options.keys, options.role, options.instance).catch(
+        (error: unknown) => options.logger.warn({ err: error }, 'could not clear the heartbeat'),
       );
     },
   };

@@ -7,6 +7,7 @@ import { ROLES } from '@nightshift/protocol';
 import { createBus, createKeys, createRedisClient, redactRedisUrl } from '@nightshift/redis';
 import { createLogger, defineService, runService, serviceGroup } from '@nightshift/runtime';
 import { AgentService, assertWorkerRole } from './agent.js';
+import { throttledErrorLog } from './error-throttle.js';
 import { heartbeatLoop } from './heartbeat.js';
 
 /**
@@ -16,8 +17,11 @@ import { heartbeatLoop } from './heartbeat.js';
  */
 function modelMode(env: NodeJS.ProcessEnv): 'gateway' | 'instant' {
   const mode = (env.NIGHTSHIFT_MODEL ?? 'gateway').trim().toLowerCase();
-  if (mode === 'gateway' || mode === 'instant' || mode === '') return mode === 'instant' ? 'instant' : 'gateway';
-  throw new Error(`NIGHTSHIFT_MODEL=${mode}: expected gateway (default) or instant (simulated, tests/bench only)`);
+  if (mode === 'gateway' || mode === 'instant' || mode === '')
+    return mode === 'instant' ? 'instant' : 'gateway';
+  throw new Error(
+    `NIGHTSHIFT_MODEL=${mode}: expected gateway (default) or instant (simulated, tests/bench only)`,
+  );
 }
 
 function llmPriorities(config: Config): Partial<Record<LlmCaller, number>> {
@@ -45,7 +49,7 @@ function main(): void {
   runService(
     () => {
       const keys = createKeys(config.redis.prefix);
-      const onError = (error: Error) => logger.warn({ err: error }, 'redis connection error');
+      const onError = throttledErrorLog(logger, 'redis connection error');
       const bus = createBus({
         url: config.redis.url,
         keys,
@@ -76,7 +80,10 @@ function main(): void {
         });
         model = gateway;
       }
-      logger.info({ redis: redactRedisUrl(config.redis.url), prefix: keys.prefix, model: model.name }, 'starting');
+      logger.info(
+        { redis: redactRedisUrl(config.redis.url), prefix: keys.prefix, model: model.name },
+        'starting',
+      );
       const agent = new AgentService({
         role,
         bus,
@@ -103,7 +110,12 @@ function main(): void {
           const s = agent.stats;
           return {
             status: s.active > 0 ? 'busy' : 'idle',
-            info: { ...s, concurrency: settings.concurrency, model: model.name, usage: agent.usage.snapshot().total },
+            info: {
+              ...s,
+              concurrency: settings.concurrency,
+              model: model.name,
+              usage: agent.usage.snapshot().total,
+            },
           };
         },
       });

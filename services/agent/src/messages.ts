@@ -1,8 +1,8 @@
 // The messages an agent publishes about a request: STATUS while working, the RESPONSE, and an
 // ALERT on failure. Routing fields are always set here, never taken from model output.
 import { createHash } from 'node:crypto';
-import { checkRoute, isRole, type Message, newId, type Role, type WorkerRole } from '@nightshift/protocol';
 import type { ModelReply } from '@nightshift/llm';
+import { checkRoute, isRole, type Message, newId, type Role, type WorkerRole } from '@nightshift/protocol';
 
 /**
  * The RESPONSE id is derived from the request id, so every attempt at one request names the
@@ -11,7 +11,9 @@ import type { ModelReply } from '@nightshift/llm';
  */
 export function responseIdFor(requestId: string): string {
   const direct = `rsp_${requestId}`;
-  return direct.length <= 128 ? direct : `rsp_${createHash('sha256').update(requestId).digest('hex').slice(0, 40)}`;
+  return direct.length <= 128
+    ? direct
+    : `rsp_${createHash('sha256').update(requestId).digest('hex').slice(0, 40)}`;
 }
 
 /**
@@ -38,7 +40,9 @@ interface Common {
   now?: Date;
 }
 
-function base(c: Common): Pick<Message, 'runId' | 'from' | 'timestamp' | 'inReplyTo' | 'attempt'> & { phase?: number } {
+function base(
+  c: Common,
+): Pick<Message, 'runId' | 'from' | 'timestamp' | 'inReplyTo' | 'attempt'> & { phase?: number } {
   return {
     runId: c.request.runId,
     from: c.role,

@@ -14,7 +14,8 @@ export interface PublishOnceOptions {
 
 export type PublishOnceResult = { published: true; logId: string } | { published: false; logId: string };
 
-const RELEASE = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0";
+const RELEASE =
+  "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0";
 
 /** What the guard says about a request: answered (with the log id), being answered, or neither. */
 export async function answeredState(redis: RedisClient, key: string): Promise<'done' | 'pending' | 'none'> {
@@ -68,7 +69,11 @@ function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
     }, ms);
     const onAbort = () => {
       clearTimeout(timer);
-      reject(new NightshiftError('ABORTED', 'stopped waiting for another attempt to publish', { category: 'transient' }));
+      reject(
+        new NightshiftError('ABORTED', 'stopped waiting for another attempt to publish', {
+          category: 'transient',
+        }),
+      );
     };
     signal?.addEventListener('abort', onAbort, { once: true });
   });

@@ -52,7 +52,8 @@ export class DirectorService implements Service {
 
   constructor(options: DirectorServiceOptions) {
     this.#o = options;
-    this.#token = options.instance ?? `${hostname()}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+    this.#token =
+      options.instance ?? `${hostname()}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
     this.#leaseTtl = options.leaseTtlMs ?? 10_000;
   }
 
@@ -67,7 +68,10 @@ export class DirectorService implements Service {
 
   async #start(): Promise<void> {
     const every = (ms: number, fn: () => Promise<void>) => {
-      const timer = setInterval(() => void fn().catch((err: unknown) => this.#o.logger.error({ err }, 'director timer failed')), ms);
+      const timer = setInterval(
+        () => void fn().catch((err: unknown) => this.#o.logger.error({ err }, 'director timer failed')),
+        ms,
+      );
       this.#timers.push(timer);
     };
     await this.#campaign();
@@ -102,7 +106,8 @@ export class DirectorService implements Service {
         const raw = await this.#o.redis.hgetall(keys.trust);
         return Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, Number(v)]));
       },
-      onCreated: (runId) => void driver.tick(runId).catch((err: unknown) => logger.error({ err, runId }, 'tick failed')),
+      onCreated: (runId) =>
+        void driver.tick(runId).catch((err: unknown) => logger.error({ err, runId }, 'tick failed')),
     });
     this.#worker = new Worker(QUEUE_NAMES.runs, intake, {
       connection: this.#o.connection,
@@ -110,7 +115,9 @@ export class DirectorService implements Service {
       concurrency: 4,
     });
     this.#worker.on('error', (err) => logger.error({ err }, 'runs worker error'));
-    this.#worker.on('failed', (job, err) => logger.warn({ jobId: job?.id, err: err.message }, 'run job refused'));
+    this.#worker.on('failed', (job, err) =>
+      logger.warn({ jobId: job?.id, err: err.message }, 'run job refused'),
+    );
     this.#consumer = bus.consume('director', (message) => this.#onMessage(message), { group: 'director' });
     await this.#tickAll();
   }
@@ -167,7 +174,7 @@ export class DirectorService implements Service {
       const wasLeader = this.#leader;
       await this.#standDown();
       if (wasLeader) {
-        await releaseLease(this.#o.redis, this.#o.keys, 'director', { ttlMs: this.#leaseTtl, token: this.#token }).catch(
+        await releaseLease(this.#o.redis, this.#o.keys, 'director', { token: this.#token }).catch(
           (err: unknown) => this.#o.logger.warn({ err }, 'could not release the director lease'),
         );
       }

@@ -16,12 +16,19 @@ import {
   stepContext,
   type WorkflowConfig,
 } from '@nightshift/core';
-import { type Message, type Priority, PHASE_NAMES } from '@nightshift/protocol';
+import { type Message, PHASE_NAMES, type Priority } from '@nightshift/protocol';
 import type { Bus, RunStore } from '@nightshift/redis';
 import type { Logger } from '@nightshift/runtime';
 import type { DirectorBrain } from './brain.js';
 import { parseFindings } from './outputs.js';
-import { DIRECTOR_SYSTEM, framePrompt, requestContent, requestContext, truncate, verifyPrompt } from './prompts.js';
+import {
+  DIRECTOR_SYSTEM,
+  framePrompt,
+  requestContent,
+  requestContext,
+  truncate,
+  verifyPrompt,
+} from './prompts.js';
 import { parseVerdict, safeDefault } from './verdict.js';
 
 export interface DriverOptions {
@@ -81,7 +88,8 @@ export class RunDriver {
     const at = this.#now().toISOString();
     const events = drafts.map((d) => stamp(d, at));
     const result = await this.#o.store.append(runId, version, events, this.#now().getTime());
-    if (!result.ok) this.#o.logger.debug({ runId, version, current: result.version }, 'append conflict, re-reading');
+    if (!result.ok)
+      this.#o.logger.debug({ runId, version, current: result.version }, 'append conflict, re-reading');
     return result.ok;
   }
 
@@ -96,7 +104,7 @@ export class RunDriver {
       if (state.runId === null) return;
       await this.#republishInFlight(state);
       if (await this.#failOverdue(state, version)) continue;
-      const commands = next(state, this.#o.workflow, this.#now());
+      const commands = next(state, this.#o.workflow, this.#now().getTime());
       const progressed = await this.#execute(state, version, commands);
       if (!progressed) return;
     }
@@ -116,7 +124,12 @@ export class RunDriver {
     if (first.kind === 'finish') {
       const summary = `${first.outcome}: ${first.reason}`;
       if (await this.#append(runId, version, [{ type: 'run.finished', outcome: first.outcome, summary }])) {
-        await this.#broadcast(state, 'STATUS', first.outcome === 'success' ? 'NORMAL' : 'HIGH', `Run finished (${summary}).`);
+        await this.#broadcast(
+          state,
+          'STATUS',
+          first.outcome === 'success' ? 'NORMAL' : 'HIGH',
+          `Run finished (${summary}).`,
+        );
       }
       return true;
     }
@@ -177,7 +190,7 @@ export class RunDriver {
 
   /** Steps past their role's timeout fail (and `next` retries them); true if the log changed. */
   async #failOverdue(state: RunState, version: number): Promise<boolean> {
-    const overdue = overdueSteps(state, this.#now(), this.#o.roleTimeoutsMs);
+    const overdue = overdueSteps(state, this.#now().getTime(), this.#o.roleTimeoutsMs);
     if (overdue.length === 0) return false;
     const drafts = overdue.map((s) => ({
       type: 'step.failed' as const,
@@ -198,7 +211,15 @@ export class RunDriver {
       const answer = await this.#o.brain.ask(DIRECTOR_SYSTEM, framePrompt(c.context), runId);
       const usage = this.#usage(answer.model, answer.usage);
       await this.#append(runId, version, [
-        { type: 'step.completed', step: 'frame', role: 'director', messageId, output: answer.text, usage, model: answer.model },
+        {
+          type: 'step.completed',
+          step: 'frame',
+          role: 'director',
+          messageId,
+          output: answer.text,
+          usage,
+          model: answer.model,
+        },
       ]);
       return true;
     }
@@ -219,11 +240,20 @@ export class RunDriver {
       parsed = parseVerdict(answer.text);
     }
     const critical = c.context.findings.filter((f) => f.severity === 'critical').length;
-    const verdict = parsed.ok ? parsed.verdict : { ...safeDefault(critical), decision: safeDefault(critical).decision };
+    const verdict = parsed.ok
+      ? parsed.verdict
+      : { ...safeDefault(critical), decision: safeDefault(critical).decision };
     const rule = parsed.ok ? 'director' : 'safe-default';
-    const fallbackNote = answer.fallback ? ` [fallback model ${answer.model}: ${answer.fallbackReason ?? 'primary unavailable'}]` : '';
+    const fallbackNote = answer.fallback
+      ? ` [fallback model ${answer.model}: ${answer.fallbackReason ?? 'primary unavailable'}]`
+      : '';
     const drafts: RunEventDraft[] = [
-      { type: 'budget.used', tokens: tokens.inputTokens + tokens.outputTokens, usd: tokens.usd ?? 0, model: answer.model },
+      {
+        type: 'budget.used',
+        tokens: tokens.inputTokens + tokens.outputTokens,
+        usd: tokens.usd ?? 0,
+        model: answer.model,
+      },
       {
         type: 'decision.made',
         decision: verdict.decision as 'continue' | 'revise' | 'escalate' | 'finish' | 'abort',
@@ -258,7 +288,10 @@ export class RunDriver {
       const { state, version } = await this.load(message.runId);
       const flying = Object.values(state.inFlight).find((f) => f?.messageId === message.inReplyTo);
       if (!flying) {
-        this.#o.logger.debug({ runId: message.runId, inReplyTo: message.inReplyTo }, 'stale or unknown response ignored');
+        this.#o.logger.debug(
+          { runId: message.runId, inReplyTo: message.inReplyTo },
+          'stale or unknown response ignored',
+        );
         return;
       }
       const drafts: RunEventDraft[] = [];
@@ -269,12 +302,19 @@ export class RunDriver {
         role: flying.role,
         messageId: flying.messageId,
         output: truncate(message.content, 8000),
-        ...(usage ? { usage: { inputTokens: usage.inputTokens, outputTokens: usage.outputTokens, usd: 0 }, model: usage.model } : {}),
+        ...(usage
+          ? {
+              usage: { inputTokens: usage.inputTokens, outputTokens: usage.outputTokens, usd: 0 },
+              model: usage.model,
+            }
+          : {}),
       });
       if (flying.step === 'inspect') {
         const { findings, error } = parseFindings(message.content);
-        if (error) this.#o.logger.warn({ runId: message.runId, error }, 'inspector reply had no findings object');
-        for (const f of findings) drafts.push({ type: 'review.finding', ...f, from: 'inspector', messageId: message.id });
+        if (error)
+          this.#o.logger.warn({ runId: message.runId, error }, 'inspector reply had no findings object');
+        for (const f of findings)
+          drafts.push({ type: 'review.finding', ...f, from: 'inspector', messageId: message.id });
       }
       await this.#append(message.runId, version, drafts);
     }).then(() => this.tick(message.runId));
@@ -287,23 +327,43 @@ export class RunDriver {
       const flying = Object.values(state.inFlight).find((f) => f?.messageId === message.inReplyTo);
       if (!flying) return;
       await this.#append(message.runId, version, [
-        { type: 'step.failed', step: flying.step, role: flying.role, messageId: flying.messageId, reason: truncate(message.content, 2000) },
+        {
+          type: 'step.failed',
+          step: flying.step,
+          role: flying.role,
+          messageId: flying.messageId,
+          reason: truncate(message.content, 2000),
+        },
       ]);
     }).then(() => this.tick(message.runId));
   }
 
   async #announce(state: RunState, event: RunEventDraft): Promise<void> {
     if (event.type === 'phase.started') {
-      await this.#broadcast(state, 'STATUS', 'NORMAL', `Phase ${event.phase} (${PHASE_NAMES[event.phase]}) started, iteration ${event.iteration}.`);
+      await this.#broadcast(
+        state,
+        'STATUS',
+        'NORMAL',
+        `Phase ${event.phase} (${PHASE_NAMES[event.phase]}) started, iteration ${event.iteration}.`,
+      );
     } else if (event.type === 'run.waiting-human') {
       await this.#broadcast(state, 'ALERT', 'HIGH', `ESCALATE: run waits for a human: ${event.reason}`);
     }
   }
 
-  async #broadcast(state: RunState, type: 'STATUS' | 'DECISION' | 'ALERT', priority: Priority, content: string, context?: string) {
+  async #broadcast(
+    state: RunState,
+    type: 'STATUS' | 'DECISION' | 'ALERT',
+    priority: Priority,
+    content: string,
+    context?: string,
+  ) {
     try {
       await this.#o.bus.publish({
-        id: `msg_${state.runId}_${type.toLowerCase()}_${state.version + 1}_${Date.now().toString(36)}`.slice(0, 128),
+        id: `msg_${state.runId}_${type.toLowerCase()}_${state.version + 1}_${Date.now().toString(36)}`.slice(
+          0,
+          128,
+        ),
         runId: state.runId as string,
         from: 'director',
         to: 'ALL',
@@ -315,7 +375,10 @@ export class RunDriver {
         ...(state.phase ? { phase: state.phase } : {}),
       });
     } catch (error) {
-      this.#o.logger.warn({ err: error, runId: state.runId }, 'broadcast failed (the run state is already recorded)');
+      this.#o.logger.warn(
+        { err: error, runId: state.runId },
+        'broadcast failed (the run state is already recorded)',
+      );
     }
   }
 }
@@ -326,7 +389,9 @@ export function requestId(runId: string, c: { step: string; iteration: number; a
 }
 
 /** Agents end their RESPONSE context with `model <name> · tokens in <n> / out <m>`. */
-export function usageFromContext(context: string | undefined): { inputTokens: number; outputTokens: number; model?: string } | undefined {
+export function usageFromContext(
+  context: string | undefined,
+): { inputTokens: number; outputTokens: number; model?: string } | undefined {
   if (!context) return undefined;
   const match = /tokens in (\d+) \/ out (\d+)/.exec(context);
   if (!match) return undefined;

@@ -30,7 +30,8 @@ export function createIntake(options: IntakeOptions) {
     const input = parseRunInput(job.data);
     // The run id is derived from the job id, so a retried job (a Director that died mid-job)
     // finds the run it already created instead of creating a second one.
-    const runId = job.id && /^[A-Za-z0-9_.-]+$/.test(job.id) && !/^\d+$/.test(job.id) ? `run_${job.id}` : newId('run');
+    const runId =
+      job.id && /^[A-Za-z0-9_.-]+$/.test(job.id) && !/^\d+$/.test(job.id) ? `run_${job.id}` : newId('run');
     const version = await options.store.version(runId);
     if (version === 0) {
       const trust = await options.trust();

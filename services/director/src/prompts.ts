@@ -22,7 +22,9 @@ export function requestContent(step: StepId, ctx: StepContext): string {
 
 /** The REQUEST context: the state a worker needs, bounded (outputs are truncated). */
 export function requestContext(ctx: StepContext, maxChars = 6000): string {
-  const parts: string[] = [`Run ${ctx.runId}, phase ${ctx.phase}, iteration ${ctx.iteration}, attempt ${ctx.attempt}.`];
+  const parts: string[] = [
+    `Run ${ctx.runId}, phase ${ctx.phase}, iteration ${ctx.iteration}, attempt ${ctx.attempt}.`,
+  ];
   if (ctx.workspace) parts.push(`Workspace: ${ctx.workspace}`);
   for (const [step, output] of Object.entries(ctx.outputs)) {
     parts.push(`## ${step}\n${truncate(typeof output === 'string' ? output : JSON.stringify(output), 1500)}`);
@@ -34,7 +36,8 @@ export function requestContext(ctx: StepContext, maxChars = 6000): string {
         .join('\n')}`,
     );
   }
-  if (ctx.previousVerdict) parts.push(`## Director's verdict\n${ctx.previousVerdict.decision}: ${ctx.previousVerdict.rationale}`);
+  if (ctx.previousVerdict)
+    parts.push(`## Director's verdict\n${ctx.previousVerdict.decision}: ${ctx.previousVerdict.rationale}`);
   if (ctx.humanNotes.length > 0) parts.push(`## Notes from a human\n${ctx.humanNotes.join('\n')}`);
   if (ctx.lastError) parts.push(`## The previous attempt failed\n${ctx.lastError}`);
   return truncate(parts.join('\n\n'), maxChars);
@@ -52,7 +55,9 @@ export function framePrompt(ctx: StepContext): string {
 
 export function verifyPrompt(ctx: StepContext, maxIterations: number): string {
   const findings = ctx.findings.length
-    ? ctx.findings.map((f) => `- [${f.severity}] ${f.file ? `${f.file}: ` : ''}${f.description} (from ${f.from})`).join('\n')
+    ? ctx.findings
+        .map((f) => `- [${f.severity}] ${f.file ? `${f.file}: ` : ''}${f.description} (from ${f.from})`)
+        .join('\n')
     : '- none';
   return [
     `Verify the review of iteration ${ctx.iteration} (at most ${maxIterations}).`,

@@ -77,5 +77,8 @@ export function safeDefault(criticalFindings: number): { decision: Decision; rat
         decision: 'escalate',
         rationale: `no usable verdict from the Director's model and ${criticalFindings} critical finding(s) open: a human must decide`,
       }
-    : { decision: 'finish', rationale: "no usable verdict from the Director's model; no critical findings: force-proceed" };
+    : {
+        decision: 'finish',
+        rationale: "no usable verdict from the Director's model; no critical findings: force-proceed",
+      };
 }

@@ -1,11 +1,21 @@
 // LlmGatewayService: the one caller of Ollama. Works queue `llm` under a BullMQ global
 // concurrency of OLLAMA_NUM_PARALLEL, so the limit holds however many gateways run (ARCHITECTURE §1).
-import { NightshiftError } from '@nightshift/protocol';
-import { createLlmProcessor, type LlmJobData, type LlmJobResult, LLM_QUEUE, ModelNotFound, UsageRecorder, withUsage } from '@nightshift/llm';
+
 import type { ChatModel } from '@nightshift/llm';
+import {
+  createLlmProcessor,
+  LLM_QUEUE,
+  type LlmJobData,
+  type LlmJobResult,
+  ModelNotFound,
+  UsageRecorder,
+  withUsage,
+} from '@nightshift/llm';
+import { NightshiftError } from '@nightshift/protocol';
 import type { Logger, Service } from '@nightshift/runtime';
 import { Lifecycle } from '@nightshift/runtime';
 import { type ConnectionOptions, Queue, Worker } from 'bullmq';
+import { throttledErrorLog } from './error-throttle.js';
 
 /** The provider the gateway calls; `checkModel` (Ollama's /api/tags) is asked once at start. */
 export interface GatewayModel extends ChatModel {
@@ -49,7 +59,11 @@ export class LlmGatewayService implements Service {
       throw new RangeError(`numParallel must be a positive integer (got ${options.numParallel})`);
     }
     this.#opts = options;
-    this.#life = new Lifecycle(this.name, () => this.#start(), () => this.#stop());
+    this.#life = new Lifecycle(
+      this.name,
+      () => this.#start(),
+      () => this.#stop(),
+    );
   }
 
   start(): Promise<void> {
@@ -73,7 +87,7 @@ export class LlmGatewayService implements Service {
     const { connection, prefix, logger } = this.#opts;
     const name = this.#opts.queueName ?? LLM_QUEUE;
     const queue = new Queue<LlmJobData, LlmJobResult>(name, { connection, prefix });
-    queue.on('error', (error) => logger.warn({ err: error }, 'llm queue connection error'));
+    queue.on('error', throttledErrorLog(logger, 'llm queue connection error'));
     this.#queue = queue;
     // REFERENCE (BullMQ global concurrency): caps active jobs of `llm` across every worker of
     // every process. Each gateway sets it at start; with mixed settings the last start wins.
@@ -86,7 +100,14 @@ export class LlmGatewayService implements Service {
       model,
       onFailure: (job, error) =>
         logger.warn(
-          { jobId: job.id, role: job.data?.role, runId: job.data?.runId, code: error.code, category: error.category, attempt: job.attemptsMade + 1 },
+          {
+            jobId: job.id,
+            role: job.data?.role,
+            runId: job.data?.runId,
+            code: error.code,
+            category: error.category,
+            attempt: job.attemptsMade + 1,
+          },
           `llm call failed: ${error.message}`,
         ),
     });
@@ -96,10 +117,12 @@ export class LlmGatewayService implements Service {
       // Never above the global value anyway (REFERENCE); equal so one gateway can fill every slot.
       concurrency: this.#opts.numParallel,
       ...(this.#opts.lockDurationMs === undefined ? {} : { lockDuration: this.#opts.lockDurationMs }),
-      ...(this.#opts.stalledIntervalMs === undefined ? {} : { stalledInterval: this.#opts.stalledIntervalMs }),
+      ...(this.#opts.stalledIntervalMs === undefined
+        ? {}
+        : { stalledInterval: this.#opts.stalledIntervalMs }),
       ...(this.#opts.maxStalledCount === undefined ? {} : { maxStalledCount: this.#opts.maxStalledCount }),
     });
-    worker.on('error', (error) => logger.warn({ err: error }, 'llm worker error'));
+    worker.on('error', throttledErrorLog(logger, 'llm worker error'));
     worker.on('failed', (job, error) => {
       if (job && job.attemptsMade >= (job.opts.attempts ?? 1)) {
         logger.error({ jobId: job.id, role: job.data?.role, reason: error.message }, 'llm call gave up');
@@ -107,7 +130,10 @@ export class LlmGatewayService implements Service {
     });
     this.#worker = worker;
     await worker.waitUntilReady();
-    logger.info({ queue: name, concurrency: this.#opts.numParallel, model: this.#opts.model.name }, 'llm gateway ready');
+    logger.info(
+      { queue: name, concurrency: this.#opts.numParallel, model: this.#opts.model.name },
+      'llm gateway ready',
+    );
   }
 
   /**
@@ -130,7 +156,10 @@ export class LlmGatewayService implements Service {
       } else {
         this.#modelStatus = { state: 'unreachable', message };
         const transient = error instanceof NightshiftError && error.retryable;
-        logger.warn({ err: error }, `cannot check the model now${transient ? ' (Ollama unreachable; calls will retry)' : ''}: ${message}`);
+        logger.warn(
+          { err: error },
+          `cannot check the model now${transient ? ' (Ollama unreachable; calls will retry)' : ''}: ${message}`,
+        );
       }
     }
   }

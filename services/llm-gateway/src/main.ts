@@ -4,6 +4,7 @@ import { loadConfig } from '@nightshift/config';
 import { OllamaChatModel } from '@nightshift/llm';
 import { createKeys, createRedisClient, redactRedisUrl } from '@nightshift/redis';
 import { createLogger, defineService, runService, serviceGroup } from '@nightshift/runtime';
+import { throttledErrorLog } from './error-throttle.js';
 import { LlmGatewayService } from './gateway.js';
 import { heartbeatLoop } from './heartbeat.js';
 
@@ -27,9 +28,12 @@ function main(): void {
       const redis = createRedisClient(config.redis.url, {
         maxRetriesPerRequest: null,
         connectionName: `llm-gateway-${instance}`,
-        onError: (error) => logger.warn({ err: error }, 'redis connection error'),
+        onError: throttledErrorLog(logger, 'redis connection error'),
       });
-      logger.info({ redis: redactRedisUrl(config.redis.url), prefix: keys.prefix, ollama: config.ollama.host }, 'starting');
+      logger.info(
+        { redis: redactRedisUrl(config.redis.url), prefix: keys.prefix, ollama: config.ollama.host },
+        'starting',
+      );
       const model = new OllamaChatModel({
         host: config.ollama.host,
         model: config.ollama.model,
@@ -55,7 +59,11 @@ function main(): void {
         logger,
         describe: () => ({
           status: gateway.running ? 'alive' : 'starting',
-          info: { model: config.ollama.model, modelStatus: gateway.modelStatus.state, usage: gateway.usage.snapshot().total },
+          info: {
+            model: config.ollama.model,
+            modelStatus: gateway.modelStatus.state,
+            usage: gateway.usage.snapshot().total,
+          },
         }),
       });
       // Started in this order, stopped in reverse: heartbeat → gateway (running calls finish) → Redis.

@@ -28,13 +28,18 @@ export function parseDockerfile(text: string): Stage[] {
     }
     const match = /^([A-Za-z]+)\s*(.*)$/.exec(logical);
     if (match === null) continue;
-    const instruction = { keyword: (match[1] as string).toUpperCase(), args: match[2] as string, line: start + 1 };
+    const instruction = {
+      keyword: (match[1] as string).toUpperCase(),
+      args: match[2] as string,
+      line: start + 1,
+    };
     if (instruction.keyword === 'FROM') {
       const from = /^(?:--platform=\S+\s+)?(\S+)(?:\s+AS\s+(\S+))?/i.exec(instruction.args);
       stages.push({ from: from?.[1] ?? '', name: from?.[2], instructions: [] });
     } else if (instruction.keyword !== 'ARG' || stages.length > 0) {
       const current = stages.at(-1);
-      if (current === undefined) throw new Error(`line ${instruction.line}: ${instruction.keyword} before FROM`);
+      if (current === undefined)
+        throw new Error(`line ${instruction.line}: ${instruction.keyword} before FROM`);
       current.instructions.push(instruction);
     }
   }

@@ -102,7 +102,8 @@ function expand(body: string, vars: Vars, where: string, problems: string[]): st
 /** Interpolates every string in a parsed YAML tree (keys stay as written, as in compose). */
 export function interpolateDeep(value: unknown, vars: Vars, problems: string[], where = ''): unknown {
   if (typeof value === 'string') return interpolate(value, vars, where || '(root)', problems);
-  if (Array.isArray(value)) return value.map((item, i) => interpolateDeep(item, vars, problems, `${where}[${i}]`));
+  if (Array.isArray(value))
+    return value.map((item, i) => interpolateDeep(item, vars, problems, `${where}[${i}]`));
   if (value !== null && typeof value === 'object') {
     return Object.fromEntries(
       Object.entries(value).map(([key, item]) => [

@@ -53,7 +53,10 @@ export function isNightshiftService(service: unknown): boolean {
   const s = asObject(service);
   const image = typeof s.image === 'string' ? s.image : '';
   const dockerfile = asObject(s.build).dockerfile;
-  return /^nightshift(:|$)/.test(image) || (typeof dockerfile === 'string' && dockerfile.endsWith('deploy/Dockerfile'));
+  return (
+    /^nightshift(:|$)/.test(image) ||
+    (typeof dockerfile === 'string' && dockerfile.endsWith('deploy/Dockerfile'))
+  );
 }
 
 /** Compose `environment` in map or list form → map; a bare key takes its value from `vars` (or is dropped). */
@@ -120,8 +123,14 @@ function rewritePath(value: string, paths: Readonly<Record<string, string>>): st
   return value;
 }
 
-function commandOf(name: string, service: Json, options: ComposeToProcessesOptions, problems: string[]): string[] {
-  if (service.entrypoint !== undefined) problems.push(`${name}: sets an entrypoint; the image's (tini) is expected`);
+function commandOf(
+  name: string,
+  service: Json,
+  options: ComposeToProcessesOptions,
+  problems: string[],
+): string[] {
+  if (service.entrypoint !== undefined)
+    problems.push(`${name}: sets an entrypoint; the image's (tini) is expected`);
   const raw = service.command ?? options.imageCommand;
   let command: string[];
   if (Array.isArray(raw)) command = raw.map(String);
@@ -142,7 +151,10 @@ function commandOf(name: string, service: Json, options: ComposeToProcessesOptio
  * rewritten. @throws ComposeError when compose itself would refuse (a required variable unset,
  * a required env_file missing, no command).
  */
-export function composeToProcesses(composeDoc: unknown, options: ComposeToProcessesOptions = {}): ServiceProcess[] {
+export function composeToProcesses(
+  composeDoc: unknown,
+  options: ComposeToProcessesOptions = {},
+): ServiceProcess[] {
   const problems: string[] = [];
   const vars = options.vars ?? {};
   // Only `services`: the x- anchors are already merged into them, and would repeat every message.
@@ -207,12 +219,17 @@ function describeError(error: unknown): string {
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
 
 /** What would stop one of these processes from starting, one message per problem (empty = all good). */
-export function checkProcesses(processes: readonly ServiceProcess[], options: CheckProcessesOptions): string[] {
+export function checkProcesses(
+  processes: readonly ServiceProcess[],
+  options: CheckProcessesOptions,
+): string[] {
   const problems: string[] = [];
   for (const { name, command, env } of processes) {
     const [program, script] = command;
     if (program !== 'node' || script === undefined) {
-      problems.push(`${name}: command must be ["node", "services/<service>/dist/main.js"], got ${JSON.stringify(command)}`);
+      problems.push(
+        `${name}: command must be ["node", "services/<service>/dist/main.js"], got ${JSON.stringify(command)}`,
+      );
     } else {
       problems.push(...checkEntry(name, script, options));
     }
@@ -221,10 +238,13 @@ export function checkProcesses(processes: readonly ServiceProcess[], options: Ch
     if (options.workerRoles.includes(name) && env.ROLE !== name) {
       problems.push(`${name}: ROLE must be ${JSON.stringify(name)}, got ${JSON.stringify(env.ROLE ?? null)}`);
     }
-    if (name === 'llm-gateway' && (env.OLLAMA_HOST ?? '') === '') problems.push(`${name}: OLLAMA_HOST is not set`);
+    if (name === 'llm-gateway' && (env.OLLAMA_HOST ?? '') === '')
+      problems.push(`${name}: OLLAMA_HOST is not set`);
     const host = env.DASHBOARD_HOST ?? '127.0.0.1';
     if (name === 'dashboard' && !LOOPBACK.has(host) && (env.DASHBOARD_TOKEN ?? '').length < 16) {
-      problems.push(`${name}: DASHBOARD_HOST=${host} is not loopback, so DASHBOARD_TOKEN (16+ chars) is required`);
+      problems.push(
+        `${name}: DASHBOARD_HOST=${host} is not loopback, so DASHBOARD_TOKEN (16+ chars) is required`,
+      );
     }
     if (options.loadConfig !== undefined) {
       try {
@@ -249,7 +269,9 @@ function checkEntry(name: string, script: string, options: CheckProcessesOptions
   const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as { main?: unknown };
   const main = typeof manifest.main === 'string' ? posix.normalize(manifest.main) : undefined;
   if (main !== file) {
-    return [`${name}: command runs ${script}, but services/${dir}/package.json declares main ${JSON.stringify(main)}`];
+    return [
+      `${name}: command runs ${script}, but services/${dir}/package.json declares main ${JSON.stringify(main)}`,
+    ];
   }
   if (options.requireBuilt === true && !existsSync(join(options.repoRoot, script))) {
     return [`${name}: ${script} does not exist (run the build)`];

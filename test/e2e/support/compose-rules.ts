@@ -1,5 +1,6 @@
 // The rules docker-compose.yml must keep (issue 10 and ARCHITECTURE §5), as a checker that lists every
 // broken rule, so a test can show both that the file keeps them and that breaking one is noticed.
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: these strings are docker compose's ${VAR} syntax, not templates
 import { durationSeconds, interpolateDeep } from './compose-interpolate.js';
 import { environmentOf, isNightshiftService } from './compose-processes.js';
 
@@ -10,7 +11,14 @@ function obj(value: unknown): Json {
 }
 
 export const WORKER_ROLES = ['architect', 'scout', 'builder', 'refactorer', 'inspector'] as const;
-export const NIGHTSHIFT_SERVICES = ['llm-gateway', 'director', 'scribe', 'sentinel', 'dashboard', ...WORKER_ROLES];
+export const NIGHTSHIFT_SERVICES = [
+  'llm-gateway',
+  'director',
+  'scribe',
+  'sentinel',
+  'dashboard',
+  ...WORKER_ROLES,
+];
 export const REQUIRED_SERVICES = ['redis', 'ollama', 'ollama-pull', ...NIGHTSHIFT_SERVICES];
 
 /** Guide §7: the Builder's 900 s is the longest role timeout; an agent must be allowed to finish it. */
@@ -36,7 +44,8 @@ function publishedHostIp(port: unknown): string {
 }
 
 function checkRedis(redis: Json, problems: string[]): void {
-  if (!/^redis:7/.test(String(redis.image))) problems.push(`redis: image should be redis:7-*, got ${redis.image}`);
+  if (!/^redis:7/.test(String(redis.image)))
+    problems.push(`redis: image should be redis:7-*, got ${redis.image}`);
   const command = Array.isArray(redis.command) ? redis.command.map(String) : [];
   const conf = '/usr/local/etc/redis/redis.conf';
   if (!command.includes(conf)) problems.push(`redis: command must load ${conf}`);
@@ -48,7 +57,8 @@ function checkRedis(redis: Json, problems: string[]): void {
   if (!volumes.some((v) => v.startsWith('./deploy/redis.conf:') && v.includes(conf))) {
     problems.push('redis: deploy/redis.conf must be mounted at the config path');
   }
-  if (!volumes.some((v) => /^[A-Za-z0-9][\w.-]*:\/data(:|$)/.test(v))) problems.push('redis: /data must be a named volume');
+  if (!volumes.some((v) => /^[A-Za-z0-9][\w.-]*:\/data(:|$)/.test(v)))
+    problems.push('redis: /data must be a named volume');
   if (redis.healthcheck === undefined) problems.push('redis: needs a healthcheck');
 }
 
@@ -61,11 +71,14 @@ function checkOllama(services: Json, problems: string[]): void {
   }
   const devices = obj(obj(obj(ollama.deploy).resources).reservations).devices;
   const gpu = Array.isArray(devices) ? devices.map(obj) : [];
-  if (!gpu.some((d) => d.driver === 'nvidia' && Array.isArray(d.capabilities) && d.capabilities.includes('gpu'))) {
+  if (
+    !gpu.some((d) => d.driver === 'nvidia' && Array.isArray(d.capabilities) && d.capabilities.includes('gpu'))
+  ) {
     problems.push('ollama: needs the GPU reservation (deploy.resources.reservations.devices, nvidia, [gpu])');
   }
   const volumes = (Array.isArray(ollama.volumes) ? ollama.volumes : []).map(String);
-  if (!volumes.some((v) => v.endsWith(':/root/.ollama'))) problems.push('ollama: models need a volume at /root/.ollama');
+  if (!volumes.some((v) => v.endsWith(':/root/.ollama')))
+    problems.push('ollama: models need a volume at /root/.ollama');
   if (ollama.healthcheck === undefined) problems.push('ollama: needs a healthcheck');
 
   const pull = obj(services['ollama-pull']);
@@ -73,8 +86,10 @@ function checkOllama(services: Json, problems: string[]): void {
   if (pullCommand[0] !== 'pull' || !/OLLAMA_MODEL/.test(pullCommand[1] ?? '')) {
     problems.push('ollama-pull: command must be ["pull", "${OLLAMA_MODEL:-…}"]');
   }
-  if (pull.restart !== 'no') problems.push(`ollama-pull: restart must be "no" (one-shot), got ${pull.restart}`);
-  if (condition(pull, 'ollama') !== 'service_healthy') problems.push('ollama-pull: must wait for ollama to be healthy');
+  if (pull.restart !== 'no')
+    problems.push(`ollama-pull: restart must be "no" (one-shot), got ${pull.restart}`);
+  if (condition(pull, 'ollama') !== 'service_healthy')
+    problems.push('ollama-pull: must wait for ollama to be healthy');
 }
 
 function checkNightshift(services: Json, problems: string[]): void {
@@ -87,15 +102,19 @@ function checkNightshift(services: Json, problems: string[]): void {
     images.add(String(service.image));
     if (service.build !== undefined) {
       builds++;
-      if (obj(service.build).dockerfile !== 'deploy/Dockerfile') problems.push(`${name}: build must use deploy/Dockerfile`);
+      if (obj(service.build).dockerfile !== 'deploy/Dockerfile')
+        problems.push(`${name}: build must use deploy/Dockerfile`);
     }
     if (service.restart !== 'unless-stopped') problems.push(`${name}: restart must be unless-stopped`);
-    if (condition(service, 'redis') !== 'service_healthy') problems.push(`${name}: must wait for redis to be healthy`);
+    if (condition(service, 'redis') !== 'service_healthy')
+      problems.push(`${name}: must wait for redis to be healthy`);
     for (const [dependency, entry] of Object.entries(obj(service.depends_on))) {
-      if (obj(entry).condition === undefined) problems.push(`${name}: depends_on ${dependency} has no condition`);
+      if (obj(entry).condition === undefined)
+        problems.push(`${name}: depends_on ${dependency} has no condition`);
     }
     const envFiles = Array.isArray(service.env_file) ? service.env_file : [service.env_file];
-    if (!envFiles.some((f) => f === '.env' || obj(f).path === '.env')) problems.push(`${name}: must read env_file .env`);
+    if (!envFiles.some((f) => f === '.env' || obj(f).path === '.env'))
+      problems.push(`${name}: must read env_file .env`);
     if (durationSeconds(service.stop_grace_period) === undefined) {
       problems.push(`${name}: needs a stop_grace_period (a compose duration)`);
     }
@@ -106,11 +125,13 @@ function checkNightshift(services: Json, problems: string[]): void {
       }
     }
   }
-  if (images.size !== 1) problems.push(`Nightshift services must share one image, found ${[...images].join(', ')}`);
+  if (images.size !== 1)
+    problems.push(`Nightshift services must share one image, found ${[...images].join(', ')}`);
   if (builds < 1) problems.push('one Nightshift service must build the image (build: deploy/Dockerfile)');
 
   const gateway = obj(services['llm-gateway']);
-  if (condition(gateway, 'ollama') !== 'service_healthy') problems.push('llm-gateway: must wait for ollama to be healthy');
+  if (condition(gateway, 'ollama') !== 'service_healthy')
+    problems.push('llm-gateway: must wait for ollama to be healthy');
   if (condition(gateway, 'ollama-pull') !== 'service_completed_successfully') {
     problems.push('llm-gateway: must wait for ollama-pull to complete successfully');
   }
@@ -122,16 +143,20 @@ function checkNightshift(services: Json, problems: string[]): void {
       problems.push(`${role}: command must be ["node", "services/agent/dist/main.js"]`);
     }
     if (environmentOf(service).ROLE !== role) problems.push(`${role}: environment must set ROLE=${role}`);
-    if (service.container_name !== undefined) problems.push(`${role}: container_name prevents --scale ${role}=N`);
+    if (service.container_name !== undefined)
+      problems.push(`${role}: container_name prevents --scale ${role}=N`);
     const grace = durationSeconds(service.stop_grace_period) ?? 0;
     if (grace <= LONGEST_ROLE_TIMEOUT_SECONDS) {
-      problems.push(`${role}: stop_grace_period ${service.stop_grace_period} must exceed ${LONGEST_ROLE_TIMEOUT_SECONDS}s`);
+      problems.push(
+        `${role}: stop_grace_period ${service.stop_grace_period} must exceed ${LONGEST_ROLE_TIMEOUT_SECONDS}s`,
+      );
     }
   }
 }
 
 function checkDashboard(dashboard: Json, problems: string[]): void {
-  const ports = Array.isArray(dashboard.ports) ? dashboard.ports : [];
+  const published = withDefaults(dashboard.ports);
+  const ports = Array.isArray(published) ? published : [];
   if (ports.length === 0) problems.push('dashboard: must be published (on 127.0.0.1)');
   for (const port of ports) {
     if (publishedHostIp(port) !== '127.0.0.1') {
@@ -139,9 +164,12 @@ function checkDashboard(dashboard: Json, problems: string[]): void {
     }
   }
   const env = environmentOf(dashboard);
-  if (env.DASHBOARD_HOST !== '0.0.0.0') problems.push('dashboard: DASHBOARD_HOST must be 0.0.0.0 inside the container');
+  if (env.DASHBOARD_HOST !== '0.0.0.0')
+    problems.push('dashboard: DASHBOARD_HOST must be 0.0.0.0 inside the container');
   if (!/^\$\{DASHBOARD_TOKEN:\?/.test(env.DASHBOARD_TOKEN ?? '')) {
-    problems.push('dashboard: DASHBOARD_TOKEN must be required (${DASHBOARD_TOKEN:?…}): it listens beyond loopback');
+    problems.push(
+      'dashboard: DASHBOARD_TOKEN must be required (${DASHBOARD_TOKEN:?…}): it listens beyond loopback',
+    );
   }
 }
 
@@ -158,7 +186,8 @@ export function checkComposeRules(doc: unknown): string[] {
   checkNightshift(services, problems);
   checkDashboard(obj(services.dashboard), problems);
   for (const [name, service] of Object.entries(services)) {
-    if (name !== 'dashboard' && obj(service).ports !== undefined) problems.push(`${name}: must not publish a port`);
+    if (name !== 'dashboard' && obj(service).ports !== undefined)
+      problems.push(`${name}: must not publish a port`);
   }
   // Named volumes in use must be declared (a typo would otherwise be a bind mount of a folder).
   const declared = new Set(Object.keys(obj(obj(doc).volumes)));
@@ -184,10 +213,17 @@ export function checkRedisConf(text: string): string[] {
     settings.set((key as string).toLowerCase(), rest.join(' '));
   }
   const problems: string[] = [];
-  const expected = { appendonly: 'yes', appendfsync: 'everysec', 'maxmemory-policy': 'noeviction', 'protected-mode': 'yes' };
+  const expected = {
+    appendonly: 'yes',
+    appendfsync: 'everysec',
+    'maxmemory-policy': 'noeviction',
+    'protected-mode': 'yes',
+  };
   for (const [key, value] of Object.entries(expected)) {
-    if (settings.get(key) !== value) problems.push(`redis.conf: ${key} must be ${value}, got ${settings.get(key)}`);
+    if (settings.get(key) !== value)
+      problems.push(`redis.conf: ${key} must be ${value}, got ${settings.get(key)}`);
   }
-  if (settings.has('requirepass')) problems.push('redis.conf: requirepass must come from .env, not from this file');
+  if (settings.has('requirepass'))
+    problems.push('redis.conf: requirepass must come from .env, not from this file');
   return problems;
 }

@@ -3,6 +3,12 @@ import type { RunEventOf } from './events.js';
 import { type CompletedStep, isTerminal, type RunState } from './state.js';
 import { ignore, progressOf, withoutInFlight, withProgress } from './updates.js';
 
+/**
+ * A decision with `step: 'verify'` is the iteration's verdict (once per iteration; a second is
+ * ignored). Any decision may also steer the run: abort → stop as aborted; escalate → wait for a
+ * human; finish outside verify (an emergency meeting's outcome) → stop as a success; continue or
+ * revise outside verify (a checkpoint's) are only recorded.
+ */
 export function applyDecisionMade(s: RunState, e: RunEventOf<'decision.made'>): RunState {
   const { type: _t, at, seq: _s, votes: _v, weights: _w, ...fields } = e;
   const recorded: RunState = {
@@ -38,6 +44,7 @@ export function applyDecisionMade(s: RunState, e: RunEventOf<'decision.made'>): 
   return next;
 }
 
+/** guide §4: an L3 alert makes the run wait for a human; L4 ends it as failed; lower ones are recorded. */
 export function applyAlertRaised(s: RunState, e: RunEventOf<'alert.raised'>): RunState {
   const base = { level: e.level, reason: e.reason, code: e.code, at: e.at };
   const record = e.key === undefined ? base : { ...base, key: e.key };

@@ -1,6 +1,8 @@
 // The shape of a run's state, derived only by folding its events (fold.ts); plain JSON, never mutated.
+
 import { type Role, type Sender, WORKER_ROLES } from '@nightshift/protocol';
 import { type BudgetState, EMPTY_BUDGET, type Usage } from '../budget.js';
+import { deepFreeze } from '../freeze.js';
 import type { Level } from '../levels.js';
 import { DEFAULT_START_TRUST } from '../trust.js';
 import type { Decision, HumanDecision, RunEventType, RunOutcome, Severity, WaitCause } from './events.js';
@@ -178,7 +180,7 @@ export function defaultTrust(start = DEFAULT_START_TRUST): Partial<Record<Role, 
   return Object.fromEntries(WORKER_ROLES.map((role) => [role, start]));
 }
 
-export const initialState: RunState = {
+export const initialState: RunState = deepFreeze({
   runId: null,
   task: '',
   createdAt: null,
@@ -207,4 +209,4 @@ export const initialState: RunState = {
   version: 0,
   lastEventAt: null,
   ignored: [],
-};
+});

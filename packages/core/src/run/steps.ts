@@ -1,6 +1,8 @@
 // The workflow's steps as data: id, role, phase, and what each waits for (guide §2, §4 phases).
+
 import type { Role } from '@nightshift/protocol';
 import { z } from 'zod';
+import { deepFreeze } from '../freeze.js';
 
 /** The guide's four phases: 1 Planning, 2 Execution, 3 Review, 4 Iterate. */
 export const RUN_PHASES = [1, 2, 3, 4] as const;
@@ -35,7 +37,7 @@ export interface StepSpec {
   readonly purpose: string;
 }
 
-export const STEPS: Readonly<Record<StepId, StepSpec>> = {
+export const STEPS: Readonly<Record<StepId, StepSpec>> = deepFreeze({
   frame: { id: 'frame', role: 'director', phase: 1, kind: 'decide', after: [], purpose: 'frame the goal' },
   design: { id: 'design', role: 'architect', phase: 1, kind: 'request', after: ['frame'], purpose: 'design' },
   research: {
@@ -73,15 +75,15 @@ export const STEPS: Readonly<Record<StepId, StepSpec>> = {
     purpose: 'inspect independently',
   },
   verify: { id: 'verify', role: 'director', phase: 3, kind: 'decide', after: ['inspect'], purpose: 'verify' },
-};
+});
 
 /** Steps of each phase in their guide order; P4 has none (it is the Director's iterate decision). */
-export const PHASE_STEPS: Readonly<Record<RunPhase, readonly StepId[]>> = {
+export const PHASE_STEPS: Readonly<Record<RunPhase, readonly StepId[]>> = deepFreeze({
   1: ['frame', 'design', 'research'],
   2: ['build', 'research-exec', 'checkpoint'],
   3: ['refactor', 'inspect', 'verify'],
   4: [],
-};
+});
 
 export function isDecideStep(step: StepId): step is DecideStepId {
   return STEPS[step].kind === 'decide';

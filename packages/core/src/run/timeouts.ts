@@ -1,11 +1,13 @@
 // Deadlines of steps and phases (guide §7 role timeouts; §4 runaway: a phase past 2× expected).
+
 import type { Role } from '@nightshift/protocol';
+import { deepFreeze } from '../freeze.js';
 import { type Instant, toMs } from '../time.js';
 import type { InFlightStep, RunState } from './state.js';
 import type { RunPhase } from './steps.js';
 
 /** guide §7 "Agent-Specific Settings": Director 120 s … Builder 900 s, Scribe 60 s. */
-export const DEFAULT_ROLE_TIMEOUTS_MS: Readonly<Record<Role, number>> = {
+export const DEFAULT_ROLE_TIMEOUTS_MS: Readonly<Record<Role, number>> = deepFreeze({
   director: 120_000,
   architect: 180_000,
   scout: 300_000,
@@ -13,18 +15,18 @@ export const DEFAULT_ROLE_TIMEOUTS_MS: Readonly<Record<Role, number>> = {
   refactorer: 600_000,
   inspector: 600_000,
   scribe: 60_000,
-};
+});
 
 /**
  * Expected duration of each phase. The guide gives no number; these equal the config package's
  * `workflow.phaseExpectedSeconds` defaults (P1 10 min, P2 30 min, P3 15 min, P4 5 min).
  */
-export const DEFAULT_PHASE_EXPECTED_MS: Readonly<Record<RunPhase, number>> = {
+export const DEFAULT_PHASE_EXPECTED_MS: Readonly<Record<RunPhase, number>> = deepFreeze({
   1: 600_000,
   2: 1_800_000,
   3: 900_000,
   4: 300_000,
-};
+});
 
 export interface OverdueStep extends InFlightStep {
   readonly ageMs: number;

@@ -143,7 +143,7 @@ describe('next: the phase edges', () => {
 });
 
 describe('next: budget', () => {
-  const tiny: RunEventDraft = { ...created, budget: { maxTokens: 1 } } as RunEventDraft;
+  const tiny: RunEventDraft = { ...created, budget: { maxTokens: 1 } };
 
   it('a run over its token budget waits for a human instead of starting more work', () => {
     const run = new Run().add(tiny);
@@ -181,7 +181,7 @@ describe('next: budget', () => {
   });
 
   it('an hours budget is judged at the time passed in (or the latest event)', () => {
-    const run = new Run().add({ ...created, budget: { maxHours: 1 } } as RunEventDraft);
+    const run = new Run().add({ ...created, budget: { maxHours: 1 } });
     run.settle();
     expect(kinds(run.next(T0 + 3_600_000))).toEqual(['decide:frame']);
     expect(run.next(T0 + 3_700_000)).toMatchObject([{ kind: 'emit', event: { cause: 'budget' } }]);

@@ -23,9 +23,13 @@
 //
 // `next` is idempotent: it derives everything from the state, and a step with a request in
 // flight is never requested again, so a restarted Director may call it any number of times.
+// The Director appends `step.requested` before it publishes the REQUEST (job id = message id);
+// after a restart it may re-publish what is in flight (BullMQ drops the duplicate job) or let
+// `overdueSteps` time it out into a `step.failed`, which `next` retries.
 
 import type { Role } from '@nightshift/protocol';
 import { budgetOverruns, describeOverruns } from '../budget.js';
+import { deepFreeze } from '../freeze.js';
 import type { Instant } from '../time.js';
 import { type StepContext, stepContext } from './context.js';
 import type { RunEventDraft, RunOutcome, WaitCause } from './events.js';
@@ -42,10 +46,10 @@ export interface WorkflowConfig {
   /** Failures of one step in one iteration before a human is asked. */
   readonly maxStepAttempts: number;
 }
-export const DEFAULT_WORKFLOW_CONFIG: WorkflowConfig = {
+export const DEFAULT_WORKFLOW_CONFIG: WorkflowConfig = deepFreeze({
   maxIterations: DEFAULT_MAX_ITERATIONS,
   maxStepAttempts: DEFAULT_MAX_STEP_ATTEMPTS,
-};
+});
 
 /** Send a REQUEST to `agent.<role>`: append `step.requested` with a new message id, then publish. */
 export interface RequestCommand {
@@ -107,8 +111,9 @@ export function next(
   if (state.status === 'waiting-human') {
     return [{ kind: 'wait', on: 'human', reason: state.waiting?.reason ?? 'waiting for a human' }];
   }
-  if (state.pendingEscalation)
+  if (state.pendingEscalation) {
     return [waitHuman(state.pendingEscalation.cause, state.pendingEscalation.reason)];
+  }
   const plan = planPhase(state, config);
   if (startsWork(plan) && !state.budget.waived) {
     const overruns = budgetOverruns(state.budget, now);

@@ -75,7 +75,11 @@ export class Run {
   }
 }
 
-export const created: RunEventDraft = { type: 'run.created', runId: 'run-1', task: 'add login' };
+export const created: Extract<RunEventDraft, { type: 'run.created' }> = {
+  type: 'run.created',
+  runId: 'run-1',
+  task: 'add login',
+};
 
 /** Commands as short strings: `emit:phase.started`, `request:build`, `finish`, `wait`. */
 export function kinds(cmds: readonly Command[]): string[] {

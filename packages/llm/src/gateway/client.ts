@@ -40,8 +40,8 @@ export interface GatewayChatModelOptions {
 export class GatewayChatModel implements ChatModel {
   readonly name = 'gateway';
   readonly #queue: Queue<LlmJobData, LlmJobResult>;
-  readonly #events: QueueEvents;
   readonly #ownsEvents: boolean;
+  #events: Promise<QueueEvents> | undefined;
   readonly #opts: GatewayChatModelOptions;
   readonly #progress = new Map<string, (p: ChatProgress) => void>();
   /** Serialises count→add inside this process; see #admit. */
@@ -57,20 +57,51 @@ export class GatewayChatModel implements ChatModel {
     const name = options.queueName ?? LLM_QUEUE;
     this.#queue = new Queue(name, { connection: options.connection, prefix: options.prefix });
     this.#queue.on('error', onError);
+    // job.waitUntilFinished adds one 'closing' listener per waiting call; many concurrent calls
+    // are normal here, so Node's leak warning at 10 would only be noise.
+    this.#queue.setMaxListeners(0);
     this.#ownsEvents = options.queueEvents === undefined;
-    this.#events =
-      options.queueEvents ??
-      new QueueEvents(name, { connection: options.connection, prefix: options.prefix });
-    if (this.#ownsEvents) this.#events.on('error', onError);
-    this.#events.on('progress', ({ jobId, data }) => {
-      const listener = this.#progress.get(jobId);
-      if (listener && isLlmJobProgress(data)) listener({ text: data.text, chunks: data.chunks });
-    });
   }
 
-  /** Resolves once the queue and its event listener are connected. */
+  /** Resolves once the queue and its event listener are connected (chat() waits for it too). */
   async ready(): Promise<void> {
-    await Promise.all([this.#queue.waitUntilReady(), this.#events.waitUntilReady()]);
+    await this.#listening();
+  }
+
+  /**
+   * The QueueEvents this client waits on, started at a concrete stream id. With BullMQ's default
+   * (`$`) the events between "connected" and its first XREAD are lost, so a call finishing in that
+   * gap would wait until its timeout. Reading the newest id first closes the gap.
+   */
+  #listening(): Promise<QueueEvents> {
+    this.#events ??= (async () => {
+      const { connection, prefix } = this.#opts;
+      let events = this.#opts.queueEvents;
+      if (!events) {
+        const client = await this.#queue.client;
+        const newest = (await client.runCommand('xrevrange', [
+          this.#queue.keys.events,
+          '+',
+          '-',
+          'COUNT',
+          '1',
+        ])) as [string, string[]][] | null;
+        const lastEventId = newest?.[0]?.[0] ?? '0-0';
+        events = new QueueEvents(this.#queue.name, { connection, prefix, lastEventId });
+        events.on('error', this.#opts.onError ?? (() => undefined));
+      }
+      events.on('progress', ({ jobId, data }) => {
+        const listener = this.#progress.get(jobId);
+        if (listener && isLlmJobProgress(data)) listener({ text: data.text, chunks: data.chunks });
+      });
+      await Promise.all([this.#queue.waitUntilReady(), events.waitUntilReady()]);
+      return events;
+    })();
+    // A failed start (Redis down) must not stick: the next call tries again.
+    this.#events.catch(() => {
+      this.#events = undefined;
+    });
+    return this.#events;
   }
 
   async chat(request: ChatRequest): Promise<ChatResult> {
@@ -82,8 +113,9 @@ export class GatewayChatModel implements ChatModel {
     const priority = assertPriority(
       request.priority ?? this.#opts.priorities?.[request.role] ?? LLM_PRIORITY[request.role],
     );
-    const timeoutMs = this.#opts.timeoutMs ?? 15 * 60_000;
     const now = Date.now();
+    const ownLimit = this.#opts.timeoutMs ?? 15 * 60_000;
+    const timeoutMs = Math.max(1, Math.min(ownLimit, (request.deadline ?? Number.POSITIVE_INFINITY) - now));
     const data: LlmJobData = {
       v: 1,
       role: request.role,
@@ -97,8 +129,9 @@ export class GatewayChatModel implements ChatModel {
     const jobId = newId('llm');
     if (request.onProgress) this.#progress.set(jobId, request.onProgress);
     try {
+      const events = await this.#listening();
       const job = await this.#admit(() => this.#add(jobId, data, priority));
-      const result = await this.#await(job, timeoutMs, signal);
+      const result = await this.#await(events, job, timeoutMs, signal);
       return {
         text: result.text,
         toolCalls: result.toolCalls,
@@ -122,7 +155,8 @@ export class GatewayChatModel implements ChatModel {
     if (this.#closed) return;
     this.#closed = true;
     await this.#queue.close();
-    if (this.#ownsEvents) await this.#events.close();
+    const events = await this.#events?.catch(() => undefined);
+    if (this.#ownsEvents) await events?.close();
   }
 
   /**
@@ -154,11 +188,12 @@ export class GatewayChatModel implements ChatModel {
   }
 
   async #await(
+    events: QueueEvents,
     job: Job<LlmJobData, LlmJobResult>,
     timeoutMs: number,
     signal: AbortSignal | undefined,
   ): Promise<LlmJobResult> {
-    const finished = job.waitUntilFinished(this.#events, timeoutMs).then(
+    const finished = job.waitUntilFinished(events, timeoutMs).then(
       (value: LlmJobResult) => value,
       (error: unknown) => {
         const reason = error instanceof Error ? error.message : String(error);

@@ -205,6 +205,19 @@ describe('gateway calls', () => {
     expect(fake.records.map((r) => r.messages.at(-1)?.content)).toEqual(['blocker', 'after']);
   });
 
+  it("honours the caller's absolute deadline over its own timeout", async () => {
+    const { fake, client } = await setup({ slots: 1 });
+    fake.setScenario([{ match: { contains: 'blocker' }, reply: { content: 'slow', latencyMs: 1000 } }]);
+    const blocker = client.chat(ask('builder', 'blocker'));
+    await expect.poll(() => fake.records.length).toBe(1);
+    const late = await client
+      .chat(ask('director', 'too late', { deadline: Date.now() + 300 }))
+      .catch((e: unknown) => e);
+    expect((late as NightshiftError).code).toBe('TIMEOUT');
+    await blocker;
+    expect(fake.records.map((r) => r.messages.at(-1)?.content)).toEqual(['blocker']);
+  });
+
   it('rejects a priority of 0 before anything is queued', async () => {
     const { client } = await setup({ slots: 1 });
     await expect(client.chat(ask('builder', 'x', { priority: 0 }))).rejects.toThrow(/never 0|jump the line/);

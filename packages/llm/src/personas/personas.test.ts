@@ -1,3 +1,4 @@
+// Personas (one per role, ROLE marker, guide boundaries), prompt building and reading model replies.
 import { type Message, ROLES, render } from '@nightshift/protocol';
 import { describe, expect, it } from 'vitest';
 import { buildAgentPrompt, PERSONAS, readModelReply } from './index.js';

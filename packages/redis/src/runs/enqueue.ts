@@ -16,29 +16,34 @@ export interface EnqueueRunOptions {
 const RUN_PRIORITY = { EMERGENCY: 1, HIGH: 2, NORMAL: 3, LOW: 4 } as const;
 
 /**
- * Enqueues a run and returns its job id. The Director answers the job with `{ runId }`;
- * `waitForRunId` below waits for that.
+ * Enqueues a run; returns its job id and the run id the Director gives it (derived from the
+ * job id, so it is known before the Director has seen the job).
  */
 export async function enqueueRun(
   redisUrl: string,
   input: RunInput,
   options: EnqueueRunOptions = {},
-): Promise<{ jobId: string; queue: Queue }> {
+): Promise<{ jobId: string; runId: string }> {
   const data = validate(RunInputSchema, input, 'run');
   const keys = createKeys(options.prefix ?? 'nightshift');
   const connection = createRedisClient(redisUrl, { maxRetriesPerRequest: null });
   const queue = new Queue(QUEUE_NAMES.runs, { connection, prefix: keys.prefix });
   queue.on('error', () => undefined);
   const jobId = options.jobId ?? `j${Date.now().toString(36)}${Math.random().toString(36).slice(2, 10)}`;
-  await queue.add('run', data, {
-    jobId,
-    priority: RUN_PRIORITY[data.priority ?? 'NORMAL'],
-    attempts: 3,
-    backoff: { type: 'exponential', delay: 1000 },
-    removeOnComplete: { age: 7 * 24 * 3600 },
-    removeOnFail: { age: 30 * 24 * 3600 },
-  });
-  return { jobId, queue };
+  try {
+    await queue.add('run', data, {
+      jobId,
+      priority: RUN_PRIORITY[data.priority ?? 'NORMAL'],
+      attempts: 3,
+      backoff: { type: 'exponential', delay: 1000 },
+      removeOnComplete: { age: 7 * 24 * 3600 },
+      removeOnFail: { age: 30 * 24 * 3600 },
+    });
+  } finally {
+    await queue.close();
+    connection.disconnect();
+  }
+  return { jobId, runId: runIdForJob(jobId) };
 }
 
 /** The run id a `runs` job will get (the Director derives it from the job id). */

@@ -1,0 +1,143 @@
+import { IdSchema } from '@nightshift/protocol';
+import { describe, expect, it } from 'vitest';
+import {
+  type CallObservation,
+  detect,
+  type Observation,
+  DEFAULT_DETECTION_THRESHOLDS as T,
+} from './detection.js';
+
+const NOW = Date.parse('2026-01-28T04:00:00Z');
+const rules = (o: Observation) => detect(o, T, NOW).map((d) => `${d.rule}@L${d.level}`);
+const calls = (n: number, call: CallObservation): CallObservation[] => Array.from({ length: n }, () => call);
+const agent = (c: CallObservation[], extra = {}) => ({
+  agents: [{ role: 'builder' as const, calls: c, ...extra }],
+});
+
+describe('detect: each rule at and just below the guide threshold', () => {
+  it.each([
+    [
+      'stuck: no progress in 3 consecutive calls → L1',
+      agent(calls(3, { progress: false })),
+      agent([{ progress: true }, ...calls(2, { progress: false })]),
+      'stuck.no-progress@L1',
+    ],
+    [
+      'stuck: the same error 3 times → L1',
+      agent(calls(3, { progress: true, error: 'ENOENT x' })),
+      agent([{ progress: true, error: 'other' }, ...calls(2, { progress: true, error: 'ENOENT x' })]),
+      'stuck.same-error@L1',
+    ],
+    [
+      'conflict: disagreement above the threshold → L2',
+      { disagreements: [{ id: 'debate-1', value: 0.51 }] },
+      { disagreements: [{ id: 'debate-1', value: 0.5 }] },
+      'conflict.disagreement@L2',
+    ],
+    ['resources: memory > 90% → L3', { memoryPercent: 90.1 }, { memoryPercent: 90 }, 'resources.memory@L3'],
+    [
+      'resources: queue depth > 50 → L3',
+      { queues: { llm: 51 } },
+      { queues: { llm: 50 } },
+      'resources.queue-depth@L3',
+    ],
+    [
+      'resources: LLM latency > 5 min → L3',
+      { llmLatencyMs: 300_001 },
+      { llmLatencyMs: 300_000 },
+      'resources.llm-latency@L3',
+    ],
+    [
+      'quality: > 5 critical bugs in one review → L2',
+      { reviews: [{ id: 'rev-1', criticalBugs: 6 }] },
+      { reviews: [{ id: 'rev-1', criticalBugs: 5 }] },
+      'quality.critical-bugs@L2',
+    ],
+    [
+      'runaway: same task > 5 attempts → L2',
+      { tasks: [{ id: 'build', attempts: 6 }] },
+      { tasks: [{ id: 'build', attempts: 5 }] },
+      'runaway.attempts@L2',
+    ],
+    [
+      'runaway: phase > 2× expected → L2',
+      { phase: { phase: 2, iteration: 1, startedAt: NOW - 2_000_001, expectedMs: 1_000_000 } },
+      { phase: { phase: 2, iteration: 1, startedAt: NOW - 2_000_000, expectedMs: 1_000_000 } },
+      'runaway.phase-duration@L2',
+    ],
+    [
+      'emergency: trust < 3 → L2',
+      { trust: { builder: 2 } },
+      { trust: { builder: 3 } },
+      'emergency.trust-low@L2',
+    ],
+    [
+      'emergency: an agent stuck > 10 min → L2',
+      agent([], { busySince: NOW - 600_001 }),
+      agent([], { busySince: NOW - 600_000 }),
+      'emergency.agent-stuck@L2',
+    ],
+    [
+      'emergency: the Director silent past the limit → L2',
+      { director: { lastHeartbeatAt: NOW - 120_001 } },
+      { director: { lastHeartbeatAt: NOW - 120_000 } },
+      'emergency.director-silent@L2',
+    ],
+  ] as Array<[string, Observation, Observation, string]>)('%s', (_name, at, below, expected) => {
+    expect(rules(at)).toEqual([expected]);
+    expect(rules(below)).toEqual([]);
+  });
+
+  it('conditions without a number fire on sight: contradictions, design flaws, critical errors', () => {
+    expect(
+      rules({
+        conflicts: [{ id: 'c1', roles: ['builder', 'scout'], description: 'REST vs GraphQL' }],
+        designFlaws: [{ id: 'f1', description: 'no auth boundary' }],
+        criticalErrors: [{ id: 'e1', description: 'workspace deleted', role: 'builder' }],
+      }).sort(),
+    ).toEqual(['conflict.contradiction@L2', 'emergency.critical-error@L2', 'quality.design-flaw@L2']);
+  });
+
+  it('an idle agent is never stuck, and progress resets the 10-minute clock', () => {
+    expect(rules(agent([]))).toEqual([]);
+    expect(rules(agent([], { busySince: NOW - 3_600_000, lastProgressAt: NOW - 60_000 }))).toEqual([]);
+  });
+});
+
+describe('detect: runaway goes Level 2, then Level 3', () => {
+  it('fires L3 when its L2 key was already raised', () => {
+    const o: Observation = { runId: 'run-1', tasks: [{ id: 'build', attempts: 7 }] };
+    const [first] = detect(o, T, NOW);
+    expect(first?.level).toBe(2);
+    const [second] = detect({ ...o, raised: [first?.key ?? ''] }, T, NOW);
+    expect(second).toMatchObject({ rule: 'runaway.attempts', level: 3 });
+    expect(second?.key).not.toBe(first?.key);
+  });
+});
+
+describe('detect: keys', () => {
+  it('are stable for the same incident, id-safe, and new after progress', () => {
+    const o = { runId: 'run-1', ...agent(calls(4, { progress: false }), { lastProgressAt: NOW - 5000 }) };
+    const a = detect(o, T, NOW);
+    const b = detect(
+      { ...o, agents: [{ ...o.agents[0], calls: calls(5, { progress: false }) }] } as Observation,
+      T,
+      NOW + 9000,
+    );
+    expect(a.map((d) => d.key)).toEqual(b.map((d) => d.key));
+    for (const d of a) expect(IdSchema.safeParse(d.key).success).toBe(true);
+    const later = detect({ ...o, agents: [{ ...o.agents[0], lastProgressAt: NOW }] } as Observation, T, NOW);
+    expect(later[0]?.key).not.toBe(a[0]?.key);
+  });
+
+  it('stay id-safe and short for long, odd subjects', () => {
+    const [d] = detect({ queues: { [`q:${'x'.repeat(300)} ü`]: 99 } }, T, NOW);
+    expect(d?.key.length).toBeLessThanOrEqual(128);
+    expect(IdSchema.safeParse(d?.key).success).toBe(true);
+  });
+
+  it('respect thresholds passed in (config owns the values)', () => {
+    expect(detect({ queues: { llm: 20 } }, { ...T, queueDepth: 10 }, NOW)).toHaveLength(1);
+    expect(() => detect({ director: { lastHeartbeatAt: 'never' } }, T, NOW)).toThrow(/lastHeartbeatAt/);
+  });
+});

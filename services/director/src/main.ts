@@ -1,0 +1,134 @@
+// Director entry point: load the config, build the dependencies, lead runs until SIGTERM.
+import { hostname } from 'node:os';
+import { loadConfig } from '@nightshift/config';
+import { costOf, priceOf } from '@nightshift/core';
+import { AnthropicChatModel, GatewayChatModel } from '@nightshift/llm';
+import { ROLES } from '@nightshift/protocol';
+import { createBus, createKeys, createRedisClient, createRunStore } from '@nightshift/redis';
+import {
+  createLogger,
+  defineService,
+  HealthRegistry,
+  registerSecret,
+  runService,
+  serviceGroup,
+  startHealthServer,
+} from '@nightshift/runtime';
+import { DirectorBrain } from './brain.js';
+import { DirectorService } from './director.js';
+import { RunDriver } from './driver.js';
+
+const config = loadConfig(process.env);
+registerSecret(config.anthropic.apiKey);
+const logger = createLogger({ service: 'director', level: config.logLevel, role: 'director' });
+const onError = (err: Error) => logger.warn({ err: err.message }, 'redis connection error');
+
+const keys = createKeys(config.redis.prefix);
+const redis = createRedisClient(config.redis.url, { onError, connectionName: 'director' });
+const bullmq = createRedisClient(config.redis.url, { onError, maxRetriesPerRequest: null });
+const bus = createBus({
+  url: config.redis.url,
+  keys,
+  streamMaxLen: config.redis.streamMaxLen,
+  maxDeliveries: config.redis.maxDeliveries,
+  claimIdleMs: config.redis.claimIdleMs,
+  onError,
+});
+const store = createRunStore(redis, keys);
+const directorTimeoutMs = config.roles.director.timeoutSeconds * 1000;
+const priorities = Object.fromEntries(ROLES.map((r) => [r, config.roles[r].bullmqPriority]));
+
+const fallback = new GatewayChatModel({
+  connection: bullmq,
+  prefix: keys.prefix,
+  maxQueue: config.ollama.maxQueue,
+  priorities,
+  timeoutMs: directorTimeoutMs,
+  onError,
+});
+const primary = config.anthropic.apiKey
+  ? new AnthropicChatModel({
+      apiKey: config.anthropic.apiKey,
+      model: config.anthropic.model,
+      maxRetries: config.anthropic.maxRetries,
+      timeoutMs: config.anthropic.timeoutMs,
+      ...(config.anthropic.baseUrl ? { baseUrl: config.anthropic.baseUrl } : {}),
+    })
+  : undefined;
+if (!primary) logger.warn('ANTHROPIC_API_KEY is not set: the Director decides on the Ollama fallback model');
+
+const brain = new DirectorBrain({
+  primary,
+  fallback,
+  onFallback: (reason) => logger.warn({ reason }, 'Anthropic unavailable; the Director falls back to Ollama'),
+});
+const roleTimeoutsMs = Object.fromEntries(
+  // A worker's job may be retried after a stall: allow two role timeouts and a margin.
+  ROLES.map((r) => [r, config.roles[r].timeoutSeconds * 2000 + config.queues.lockDurationMs]),
+) as Record<(typeof ROLES)[number], number>;
+
+const driver = new RunDriver({
+  store,
+  bus,
+  brain,
+  logger,
+  workflow: {
+    maxIterations: config.workflow.maxIterations,
+    maxStepAttempts: config.detection.sameErrorRepeats,
+  },
+  roleTimeoutsMs,
+  costOf: (model, usage) => (priceOf(model) ? costOf(model, usage) : 0),
+});
+const director = new DirectorService({
+  redis,
+  connection: bullmq,
+  keys,
+  bus,
+  store,
+  driver,
+  logger,
+  leaseTtlMs: config.director.leaseTtlMs,
+  tickMs: config.director.tickMs,
+  heartbeatMs: config.heartbeat.intervalMs,
+  heartbeatTtlMs: config.heartbeat.ttlMs,
+  instance: `${hostname()}-${process.pid}`,
+});
+
+const health = new HealthRegistry();
+health.register('redis', async () => ({ ok: redis.status === 'ready', detail: redis.status }));
+health.register('lease', async () => ({ ok: true, detail: director.isLeader ? 'leading' : 'standby' }));
+let healthServer: { close(): Promise<void> } | undefined;
+
+runService(
+  serviceGroup(
+    'director',
+    [
+      director,
+      defineService({
+        name: 'health',
+        start: async () => {
+          if (config.health.port !== undefined) {
+            healthServer = await startHealthServer({
+              health,
+              port: config.health.port,
+              host: config.health.host,
+              logger,
+            });
+          }
+        },
+        stop: async () => healthServer?.close(),
+      }),
+      defineService({
+        name: 'connections',
+        stop: async () => {
+          await fallback.close();
+          await bus.close();
+          redis.disconnect();
+          bullmq.disconnect();
+        },
+      }),
+    ].reverse(),
+    { logger },
+  ),
+  { logger },
+);
