@@ -34,6 +34,7 @@ const deps: CliDeps = {
   stdout: (text) => process.stdout.write(text),
   stderr: (text) => process.stderr.write(text),
   signal: controller.signal,
+  env: process.env,
 };
 
 process.exitCode = await runCli(process.argv, deps);

@@ -13,6 +13,8 @@ export interface CliDeps {
   readStdin?: () => Promise<string>;
   /** The clock, for message timestamps (default: new Date()). */
   now?: () => Date;
+  /** The environment (config is read from it); the bin passes process.env. */
+  env?: NodeJS.ProcessEnv;
 }
 
 /** Runs `fn` with an open bus and always closes it, whatever `fn` does. */

@@ -218,6 +218,16 @@ describe('gateway calls', () => {
     expect(fake.records.map((r) => r.messages.at(-1)?.content)).toEqual(['blocker']);
   });
 
+  it('never misses the answer to a fresh client’s first call', async () => {
+    const { prefix } = await setup({ slots: 2 });
+    // Fresh clients, no ready(): the answer can come before BullMQ's event reader first blocks.
+    for (let i = 0; i < 15; i++) {
+      const fresh = new GatewayChatModel({ connection: connect(), prefix, maxQueue: 10, timeoutMs: 15_000 });
+      cleanups.push(() => fresh.close());
+      await expect(fresh.chat(ask('scout', `fresh ${i}`))).resolves.toMatchObject({ provider: 'gateway' });
+    }
+  });
+
   it('rejects a priority of 0 before anything is queued', async () => {
     const { client } = await setup({ slots: 1 });
     await expect(client.chat(ask('builder', 'x', { priority: 0 }))).rejects.toThrow(/never 0|jump the line/);

@@ -1,0 +1,164 @@
+// `nightshift demo` (the README's first command, via `npm run demo`): the whole stack on the
+// SIMULATED model, a sample task on a copy of examples/sample-workspace, progress a person can
+// watch, and a one-screen summary of where everything is. Exit 0 when the run finished and the
+// workspace's own tests pass.
+import { spawnSync } from 'node:child_process';
+import { cpSync, createWriteStream, existsSync, mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { loadConfig } from '@nightshift/config';
+import { fold, parseRunEvent, type RunEvent } from '@nightshift/core';
+import { PHASE_NAMES } from '@nightshift/protocol';
+import { createKeys, createRedisClient, createRunStore, enqueueRun } from '@nightshift/redis';
+import type { Command } from 'commander';
+import type { CliDeps } from '../deps.js';
+import { SIM_BANNER, startStack } from '../up/stack.js';
+
+const TASK =
+  'The sum() function in src/sum.js gives wrong totals and `npm test` fails. Find the bug, fix it without changing the API, and make the tests pass.';
+
+export function registerDemo(program: Command, deps: CliDeps): void {
+  program
+    .command('demo')
+    .description('a full simulated overnight run on a sample workspace (no LLM needed)')
+    .option('--data <dir>', 'where the demo keeps its files', '.nightshift')
+    .option('--timeout <seconds>', 'give up after this long', '600')
+    .action(async (opts: { data: string; timeout: string }) => {
+      const data = resolve(opts.data);
+      const env: NodeJS.ProcessEnv = {
+        MEMORY_DIR: join(data, 'memory'),
+        WORKSPACE_DIR: join(data, 'workspaces'),
+        ...(deps.env ?? {}),
+      };
+      const config = loadConfig(env);
+      const out = (line: string) => deps.stdout(`${line}\n`);
+      out(SIM_BANNER);
+      mkdirSync(join(data, 'demo'), { recursive: true });
+      const logFile = join(data, 'demo', 'services.log');
+      const log = createWriteStream(logFile, { flags: 'w' });
+      const stack = await startStack({
+        config,
+        env,
+        sim: true,
+        dataDir: data,
+        write: (line) => log.write(`${line}\n`),
+      });
+      let code = 1;
+      try {
+        const source = join(stack.root, 'examples', 'sample-workspace');
+        const workspace = join(config.workspaceDir, `demo-${new Date().toISOString().replace(/[:.]/g, '-')}`);
+        cpSync(source, workspace, { recursive: true });
+        out(`services: ${stack.supervisor.names.join(', ')} (logs: ${logFile})`);
+        out(`workspace: ${workspace} (a copy of examples/sample-workspace; its test fails)`);
+        const { runId } = await enqueueRun(
+          stack.redis.url,
+          { task: TASK, title: 'Demo: fix sum()', workspace },
+          {
+            prefix: config.redis.prefix,
+          },
+        );
+        out(`run ${runId} enqueued; following it (Ctrl-C to stop)\n`);
+        const events = await follow(
+          stack.redis.url,
+          config.redis.prefix,
+          runId,
+          Number(opts.timeout) * 1000,
+          deps,
+          out,
+        );
+        const state = fold(events);
+        const test = spawnSync('npm', ['test'], {
+          cwd: workspace,
+          encoding: 'utf8',
+          env: { PATH: env.PATH ?? '' },
+        });
+        const passed = test.status === 0;
+        const runDir = join(config.memoryDir, runId);
+        out('');
+        out('──────────────────────────── morning summary ────────────────────────────');
+        out(`run        ${runId}: ${state.status}${state.outcome ? ` (${state.outcome})` : ''}`);
+        out(`phases     ${state.phases.map((p) => `P${p.phase}`).join(' → ')}`);
+        out(
+          `decisions  ${state.decisions.map((d) => `${d.decision} (${d.by}${d.fallback ? ', fallback model' : ''})`).join('; ') || 'none'}`,
+        );
+        out(
+          `findings   ${state.findings.all.length} (${state.findings.all.filter((f) => f.severity === 'critical').length} critical)`,
+        );
+        out(`tokens     ${state.budget.spent.tokens} (simulated)`);
+        out(`npm test   ${passed ? 'PASSES' : 'FAILS'} in ${workspace}`);
+        out(
+          `team state ${join(runDir, 'team-state.md')}${existsSync(join(runDir, 'team-state.md')) ? '' : ' (not written)'}`,
+        );
+        out(`checkpoints ${join(runDir, 'checkpoints')}`);
+        out(`logs       ${logFile}`);
+        out(
+          `queues     Bull Board at http://${config.dashboard.host}:${config.dashboard.port}/queues while \`nightshift up --sim\` runs`,
+        );
+        out('─────────────────────────────────────────────────────────────────────────');
+        code = state.status === 'finished' && passed ? 0 : 1;
+      } finally {
+        out('stopping the services…');
+        await stack.stop();
+        log.end();
+      }
+      if (code !== 0)
+        throw new Error('the demo run did not finish with passing tests (see the summary above)');
+    });
+}
+
+async function follow(
+  url: string,
+  prefix: string,
+  runId: string,
+  timeoutMs: number,
+  deps: CliDeps,
+  out: (line: string) => void,
+): Promise<RunEvent[]> {
+  const redis = createRedisClient(url, { maxRetriesPerRequest: 3 });
+  const store = createRunStore(redis, createKeys(prefix));
+  const started = Date.now();
+  let seen = 0;
+  try {
+    for (;;) {
+      const events = (await store.read(runId)).map((e) => parseRunEvent(e.event));
+      for (const e of events.slice(seen)) {
+        const line = describe(e, started);
+        if (line) out(line);
+      }
+      seen = events.length;
+      const status = fold(events).status;
+      if (['finished', 'aborted', 'failed', 'waiting-human'].includes(status)) return events;
+      if (deps.signal.aborted) throw new Error('stopped by the user');
+      if (Date.now() - started > timeoutMs)
+        throw new Error(`the demo run did not end within ${timeoutMs / 1000} s`);
+      await new Promise((r) => setTimeout(r, 300));
+    }
+  } finally {
+    redis.disconnect();
+  }
+}
+
+function describe(e: RunEvent, started: number): string | undefined {
+  const t = `[${((Date.parse(e.at) - started) / 1000).toFixed(1).padStart(5)} s]`;
+  switch (e.type) {
+    case 'run.created':
+      return `${t} run created: ${e.title ?? e.task}`;
+    case 'phase.started':
+      return `${t} ── Phase ${e.phase}: ${PHASE_NAMES[e.phase]} (iteration ${e.iteration})`;
+    case 'step.requested':
+      return `${t}    → ${e.role}: ${e.step}`;
+    case 'step.completed':
+      return `${t}    ✓ ${e.role}: ${e.step}`;
+    case 'step.failed':
+      return `${t}    ✗ ${e.role}: ${e.step} (${e.reason.slice(0, 80)})`;
+    case 'review.finding':
+      return `${t}    ! finding [${e.severity}] ${e.file ?? ''} ${e.description}`;
+    case 'decision.made':
+      return `${t}    ⇒ Director decides ${e.decision.toUpperCase()}: ${e.rationale.slice(0, 100)}`;
+    case 'run.waiting-human':
+      return `${t} ⏸ waiting for a human: ${e.reason}`;
+    case 'run.finished':
+      return `${t} ■ run finished: ${e.outcome}`;
+    default:
+      return undefined;
+  }
+}
