@@ -1,6 +1,7 @@
 // What commands get from outside: a way to open the bus, output streams, an abort signal for
 // Ctrl-C. Injected so the program runs the same from the bin and from tests.
 import type { Bus } from '@nightshift/redis';
+import type { Control } from './control/control.js';
 
 export interface CliDeps {
   /** Opens the bus; only commands that need Redis call it. The command closes it when done. */
@@ -15,6 +16,10 @@ export interface CliDeps {
   now?: () => Date;
   /** The environment (config is read from it); the bin passes process.env. */
   env?: NodeJS.ProcessEnv;
+  /** Opens the control layer (runs, agents, alerts, status); default: from the config in `env`. */
+  openControl?: () => Control | Promise<Control>;
+  /** stdout is a terminal: live lines redraw in place, else plain lines (default: process.stdout.isTTY). */
+  isTTY?: boolean;
 }
 
 /** Runs `fn` with an open bus and always closes it, whatever `fn` does. */

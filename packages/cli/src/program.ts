@@ -45,6 +45,8 @@ function exitCodeOf(error: unknown, deps: CliDeps): number {
   if (error instanceof CommanderError) {
     // Commander already printed its message; help and version are successes.
     if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version') return EXIT.ok;
+    // Our own `command.error(…, { code: 'nightshift.…', exitCode })` means that exit code (e.g. 3 = waiting-human).
+    if (error.code.startsWith('nightshift.')) return error.exitCode;
     return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
   }
   if (isNightshiftError(error)) {

@@ -1,5 +1,7 @@
 // @nightshift/llm: the ChatModel contract, its providers (Ollama, Anthropic, gateway client,
 // simulated), personas, retries and usage accounting. Contract tests: `@nightshift/llm/contract`.
+// TODO(tool-loop): the tool loop with a hard iteration cap and the context budget (ARCHITECTURE §4)
+// are not written yet; ChatModel already carries tools and tool calls both ways.
 export * from './errors.js';
 export { GatewayChatModel, type GatewayChatModelOptions } from './gateway/client.js';
 export {

@@ -6,3 +6,4 @@ export * from './keys.js';
 export * from './leases.js';
 export * from './runs/enqueue.js';
 export * from './runs/store.js';
+export * from './alerts.js';

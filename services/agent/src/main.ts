@@ -28,6 +28,7 @@ function llmPriorities(config: Config): Partial<Record<LlmCaller, number>> {
   return Object.fromEntries(ROLES.map((r) => [r, config.roles[r].bullmqPriority]));
 }
 
+// TODO(health): serve @nightshift/runtime's /healthz once config has a port for it (e.g. HEALTH_PORT).
 function main(): void {
   let config: Config;
   let mode: 'gateway' | 'instant';

@@ -17,6 +17,7 @@ import {
 } from '@nightshift/redis';
 import type { Logger, Service } from '@nightshift/runtime';
 import { type ConnectionOptions, Worker } from 'bullmq';
+import type { InboxAwaiter } from './debate.js';
 import type { RunDriver } from './driver.js';
 import { createIntake } from './intake.js';
 
@@ -28,6 +29,8 @@ export interface DirectorServiceOptions {
   bus: Bus;
   store: RunStore;
   driver: RunDriver;
+  /** Delivers debate votes to the debate waiting for them. */
+  awaiter?: InboxAwaiter;
   logger: Logger;
   leaseTtlMs?: number;
   tickMs?: number;
@@ -125,11 +128,14 @@ export class DirectorService implements Service {
   async #onMessage(message: Message): Promise<void> {
     if (message.from === 'director') return; // our own broadcasts
     const { driver } = this.#o;
+    // Votes of a review debate are awaited by the debate itself, not recorded as steps.
+    if (message.type === 'RESPONSE' && this.#o.awaiter?.deliver(message)) return;
     if (message.type === 'RESPONSE' && message.inReplyTo) return driver.onResponse(message);
     if (message.type === 'ALERT' && message.inReplyTo) return driver.onFailure(message);
     if (message.type === 'DECISION' || message.type === 'ALERT') {
       this.#closed.delete(message.runId);
-      return driver.tick(message.runId);
+      // Not awaited: a tick may be in a debate that waits for this very inbox.
+      void driver.tick(message.runId).catch((err: unknown) => this.#o.logger.error({ err }, 'tick failed'));
     }
   }
 
@@ -138,12 +144,15 @@ export class DirectorService implements Service {
     if (!this.#leader || this.#ticking) return;
     this.#ticking = true;
     try {
-      for (const runId of await this.#o.store.list(10_000)) {
-        if (this.#closed.has(runId)) continue;
-        await this.#o.driver.tick(runId);
-        const { state } = await this.#o.driver.load(runId);
-        if (['finished', 'aborted', 'failed'].includes(state.status)) this.#closed.add(runId);
-      }
+      const open = (await this.#o.store.list(10_000)).filter((runId) => !this.#closed.has(runId));
+      // Runs advance independently: one in a long debate does not hold up the others.
+      await Promise.allSettled(
+        open.map(async (runId) => {
+          await this.#o.driver.tick(runId);
+          const { state } = await this.#o.driver.load(runId);
+          if (['finished', 'aborted', 'failed'].includes(state.status)) this.#closed.add(runId);
+        }),
+      );
     } finally {
       this.#ticking = false;
     }

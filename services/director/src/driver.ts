@@ -21,20 +21,14 @@ import type { Bus, RunStore } from '@nightshift/redis';
 import type { Logger } from '@nightshift/runtime';
 import type { DirectorBrain } from './brain.js';
 import { parseFindings } from './outputs.js';
-import {
-  DIRECTOR_SYSTEM,
-  framePrompt,
-  requestContent,
-  requestContext,
-  truncate,
-  verifyPrompt,
-} from './prompts.js';
-import { parseVerdict, safeDefault } from './verdict.js';
+import { DIRECTOR_SYSTEM, framePrompt, requestContent, requestContext, truncate } from './prompts.js';
+import type { Verifier } from './verify.js';
 
 export interface DriverOptions {
   store: RunStore;
   bus: Pick<Bus, 'publish'>;
   brain: DirectorBrain;
+  verifier: Verifier;
   logger: Logger;
   workflow: WorkflowConfig;
   roleTimeoutsMs: Parameters<typeof overdueSteps>[2];
@@ -223,55 +217,16 @@ export class RunDriver {
       ]);
       return true;
     }
-    const prompt = verifyPrompt(c.context, this.#o.workflow.maxIterations);
-    let answer = await this.#o.brain.ask(DIRECTOR_SYSTEM, prompt, runId);
-    let tokens = this.#usage(answer.model, answer.usage);
-    let parsed = parseVerdict(answer.text);
-    if (!parsed.ok) {
-      log.warn({ error: parsed.error }, 'unusable verdict, asking once more with the parse error');
-      const retry = `${prompt}\n\nYour previous answer could not be used (${parsed.error}). Answer with only the JSON object.`;
-      answer = await this.#o.brain.ask(DIRECTOR_SYSTEM, retry, runId);
-      const more = this.#usage(answer.model, answer.usage);
-      tokens = {
-        inputTokens: tokens.inputTokens + more.inputTokens,
-        outputTokens: tokens.outputTokens + more.outputTokens,
-        usd: (tokens.usd ?? 0) + (more.usd ?? 0),
-      };
-      parsed = parseVerdict(answer.text);
-    }
-    const critical = c.context.findings.filter((f) => f.severity === 'critical').length;
-    const verdict = parsed.ok
-      ? parsed.verdict
-      : { ...safeDefault(critical), decision: safeDefault(critical).decision };
-    const rule = parsed.ok ? 'director' : 'safe-default';
-    const fallbackNote = answer.fallback
-      ? ` [fallback model ${answer.model}: ${answer.fallbackReason ?? 'primary unavailable'}]`
-      : '';
-    const drafts: RunEventDraft[] = [
-      {
-        type: 'budget.used',
-        tokens: tokens.inputTokens + tokens.outputTokens,
-        usd: tokens.usd ?? 0,
-        model: answer.model,
-      },
-      {
-        type: 'decision.made',
-        decision: verdict.decision as 'continue' | 'revise' | 'escalate' | 'finish' | 'abort',
-        by: 'director',
-        rationale: verdict.rationale + fallbackNote,
-        step: 'verify',
-        model: answer.model,
-        fallback: answer.fallback,
-        rule,
-      },
-    ];
-    if (await this.#append(runId, version, drafts)) {
+    const result = await this.#o.verifier.verify(state, c);
+    if (await this.#append(runId, version, result.drafts)) {
+      await this.#o.verifier.saveTrust(result.drafts);
+      const a = result.answer;
       await this.#broadcast(
         state,
         'DECISION',
-        verdict.decision === 'escalate' || verdict.decision === 'abort' ? 'HIGH' : 'NORMAL',
-        `Decision: ${verdict.decision.toUpperCase()}. ${verdict.rationale}`,
-        `Decided by the Director on ${answer.model}${answer.fallback ? ` (FALLBACK: ${answer.fallbackReason ?? 'primary unavailable'})` : ''}; rule: ${rule}; iteration ${c.iteration}.`,
+        result.decision === 'escalate' || result.decision === 'abort' ? 'HIGH' : 'NORMAL',
+        `Decision: ${result.decision.toUpperCase()}. ${result.rationale}`,
+        `Decided by the Director on ${a.model}${a.fallback ? ` (FALLBACK: ${a.fallbackReason ?? 'primary unavailable'})` : ''}; rule: ${result.rule}; iteration ${c.iteration}.`,
       );
     }
     return true;
@@ -317,7 +272,7 @@ export class RunDriver {
           drafts.push({ type: 'review.finding', ...f, from: 'inspector', messageId: message.id });
       }
       await this.#append(message.runId, version, drafts);
-    }).then(() => this.tick(message.runId));
+    }).then(() => this.#kick(message.runId));
   }
 
   /** A worker reported a failure of a request in flight. */
@@ -335,7 +290,12 @@ export class RunDriver {
           reason: truncate(message.content, 2000),
         },
       ]);
-    }).then(() => this.tick(message.runId));
+    }).then(() => this.#kick(message.runId));
+  }
+
+  /** Ticks without making the caller wait: an inbox handler must never wait on a debate that needs the inbox. */
+  #kick(runId: string): void {
+    void this.tick(runId).catch((err: unknown) => this.#o.logger.error({ err, runId }, 'tick failed'));
   }
 
   async #announce(state: RunState, event: RunEventDraft): Promise<void> {

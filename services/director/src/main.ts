@@ -15,8 +15,10 @@ import {
   startHealthServer,
 } from '@nightshift/runtime';
 import { DirectorBrain } from './brain.js';
+import { InboxAwaiter, ReviewDebate } from './debate.js';
 import { DirectorService } from './director.js';
 import { RunDriver } from './driver.js';
+import { Verifier } from './verify.js';
 
 const config = loadConfig(process.env);
 registerSecret(config.anthropic.apiKey);
@@ -67,17 +69,44 @@ const roleTimeoutsMs = Object.fromEntries(
   ROLES.map((r) => [r, config.roles[r].timeoutSeconds * 2000 + config.queues.lockDurationMs]),
 ) as Record<(typeof ROLES)[number], number>;
 
+const costOfModel = (model: string, usage: { inputTokens: number; outputTokens: number }) =>
+  priceOf(model) ? costOf(model, usage) : 0;
+const awaiter = new InboxAwaiter();
+const verifier = new Verifier({
+  brain,
+  // guide §3 review debate; votes wait at most one role timeout of the slowest voter.
+  debate: new ReviewDebate({
+    bus,
+    awaiter,
+    logger,
+    config: {
+      maxRounds: config.debate.maxRounds,
+      supermajority: config.debate.supermajority,
+      weightedThreshold: config.debate.weightedThreshold,
+      defaultTrust: config.trust.start,
+    },
+    voteTimeoutMs: config.roles.inspector.timeoutSeconds * 1000,
+  }),
+  logger,
+  maxIterations: config.workflow.maxIterations,
+  saveTrust: async (role, score) => {
+    await redis.hset(keys.trust, role, String(score));
+  },
+  memoryDir: config.memoryDir,
+  costOf: costOfModel,
+});
 const driver = new RunDriver({
   store,
   bus,
   brain,
+  verifier,
   logger,
   workflow: {
     maxIterations: config.workflow.maxIterations,
     maxStepAttempts: config.detection.sameErrorRepeats,
   },
   roleTimeoutsMs,
-  costOf: (model, usage) => (priceOf(model) ? costOf(model, usage) : 0),
+  costOf: costOfModel,
 });
 const director = new DirectorService({
   redis,
@@ -86,6 +115,7 @@ const director = new DirectorService({
   bus,
   store,
   driver,
+  awaiter,
   logger,
   leaseTtlMs: config.director.leaseTtlMs,
   tickMs: config.director.tickMs,

@@ -8,6 +8,7 @@ import { throttledErrorLog } from './error-throttle.js';
 import { LlmGatewayService } from './gateway.js';
 import { heartbeatLoop } from './heartbeat.js';
 
+// TODO(health): serve @nightshift/runtime's /healthz once config has a port for it (e.g. HEALTH_PORT).
 function main(): void {
   let config: ReturnType<typeof loadConfig>;
   try {

@@ -1,0 +1,48 @@
+// How steering commands get the control layer: the injected `openControl`, else one opened from
+// the configuration in `deps.env` (read only now, so `--help` works without a valid config).
+import { loadConfig } from '@nightshift/config';
+import { redactRedisUrl } from '@nightshift/redis';
+import { type Control, openControl } from './control/control.js';
+import type { CliDeps } from './deps.js';
+
+export function controlFromConfig(deps: CliDeps): Control {
+  const config = loadConfig(deps.env ?? process.env);
+  let lastWarning = '';
+  return openControl({
+    url: config.redis.url,
+    prefix: config.redis.prefix,
+    numParallel: config.ollama.numParallel,
+    actor: 'cli',
+    // A one-shot command should fail fast when Redis is down, not retry for a minute.
+    connection: { maxRetriesPerRequest: 1 },
+    busOptions: {
+      streamMaxLen: config.redis.streamMaxLen,
+      maxDeliveries: config.redis.maxDeliveries,
+      claimIdleMs: config.redis.claimIdleMs,
+    },
+    onError(error) {
+      // Reconnect loops repeat the same error; say it once per change.
+      const text = `warning: redis ${redactRedisUrl(config.redis.url)}: ${error.message}`;
+      if (text !== lastWarning) deps.stderr(`${text}\n`);
+      lastWarning = text;
+    },
+  });
+}
+
+/** Runs `fn` with an open control layer and always closes it. */
+export async function withControl<T>(deps: CliDeps, fn: (control: Control) => Promise<T>): Promise<T> {
+  const control = deps.openControl ? await deps.openControl() : controlFromConfig(deps);
+  try {
+    return await fn(control);
+  } finally {
+    await control.close();
+  }
+}
+
+export function isTTY(deps: CliDeps): boolean {
+  return deps.isTTY ?? process.stdout.isTTY === true;
+}
+
+export function printJson(deps: CliDeps, value: unknown): void {
+  deps.stdout(`${JSON.stringify(value)}\n`);
+}

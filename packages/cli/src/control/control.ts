@@ -1,0 +1,145 @@
+// The one front door for steering and watching Nightshift, shared by the CLI and the dashboard:
+// `createControl(parts)` over existing connections, or `openControl(options)` that owns its own.
+import type { HumanDecision } from '@nightshift/core';
+import { type RunInput, RunInputSchema, validate } from '@nightshift/protocol';
+import {
+  type BusOptions,
+  createBus,
+  createKeys,
+  createRunStore,
+  enqueueRun,
+  type Keys,
+  type RedisClient,
+} from '@nightshift/redis';
+import { Queue } from 'bullmq';
+import {
+  type ActionOptions,
+  abortRun,
+  decideRun,
+  pauseRun,
+  type RunActionResult,
+  resumeRun,
+} from './actions.js';
+import { type AgentQueueResult, pauseAgent, resumeAgent } from './agents.js';
+import { type AlertDecision, listOpenAlerts, type ResolveAlertResult, resolveAlert } from './alerts.js';
+import { runNotFound } from './errors.js';
+import { type FollowEnd, type FollowOptions, followRun } from './follow.js';
+import type { ControlParts } from './parts.js';
+import { detail, type LoadedRun, loadRun, readCheckpoints, recentRunIds, summarise } from './runs.js';
+import type { AlertInfo, CheckpointInfo, RunDetail, RunSummary, Status } from './schemas.js';
+import { type StatusOptions, statusSnapshot } from './status.js';
+
+export interface RunRecord {
+  detail: RunDetail;
+  /** Every readable event, in order. */
+  events: LoadedRun['events'];
+  unreadable: LoadedRun['unreadable'];
+  checkpoints: CheckpointInfo[];
+}
+
+export interface Control {
+  readonly parts: ControlParts;
+  /** Validates with RunInputSchema and enqueues on `runs`; the run id is known at once. */
+  startRun(input: unknown): Promise<{ jobId: string; runId: string }>;
+  listRuns(limit?: number): Promise<RunSummary[]>;
+  getRun(runId: string): Promise<RunRecord>;
+  pauseRun(runId: string, options?: ActionOptions): Promise<RunActionResult>;
+  resumeRun(runId: string, options?: ActionOptions): Promise<RunActionResult>;
+  abortRun(runId: string, options?: ActionOptions): Promise<RunActionResult>;
+  decide(runId: string, decision: HumanDecision, options?: ActionOptions): Promise<RunActionResult>;
+  resolveAlert(alertId: string, decision: AlertDecision, note?: string): Promise<ResolveAlertResult>;
+  openAlerts(limit?: number): Promise<AlertInfo[]>;
+  pauseAgent(role: string): Promise<AgentQueueResult>;
+  resumeAgent(role: string): Promise<AgentQueueResult>;
+  status(options?: StatusOptions): Promise<Status>;
+  followRun(
+    runId: string,
+    onChange: (run: LoadedRun) => void,
+    options?: FollowOptions,
+  ): Promise<{ end: FollowEnd; run: LoadedRun | undefined }>;
+  /** Closes what `openControl` opened; a no-op for `createControl` (the owner closes its parts). */
+  close(): Promise<void>;
+}
+
+export function createControl(parts: ControlParts, close: () => Promise<void> = async () => undefined): Control {
+  return {
+    parts,
+    async startRun(input) {
+      const data: RunInput = validate(RunInputSchema, input, 'run');
+      return enqueueRun(parts.url, data, { prefix: parts.keys.prefix });
+    },
+    async listRuns(limit = 50) {
+      const ids = await recentRunIds(parts.redis, parts.keys, limit);
+      const loaded = await Promise.all(ids.map((id) => loadRun(parts.store, id)));
+      return loaded.flatMap((run, i) => (run.state.runId === null ? [] : [summarise(run.state, ids[i] as string)]));
+    },
+    async getRun(runId) {
+      const run = await loadRun(parts.store, runId);
+      if (run.state.runId === null) throw runNotFound(runId);
+      const checkpoints = await readCheckpoints(parts.redis, parts.keys, runId);
+      return { detail: detail(run, runId, checkpoints), events: run.events, unreadable: run.unreadable, checkpoints };
+    },
+    pauseRun: (runId, options) => pauseRun(parts, runId, options),
+    resumeRun: (runId, options) => resumeRun(parts, runId, options),
+    abortRun: (runId, options) => abortRun(parts, runId, options),
+    decide: (runId, decision, options) => decideRun(parts, runId, decision, options),
+    resolveAlert: (alertId, decision, note) => resolveAlert(parts, alertId, decision, note),
+    openAlerts: (limit) => listOpenAlerts(parts, limit),
+    pauseAgent: (role) => pauseAgent(parts, role),
+    resumeAgent: (role) => resumeAgent(parts, role),
+    status: (options) => statusSnapshot(parts, options),
+    followRun: (runId, onChange, options) => followRun(parts, runId, onChange, options),
+    close,
+  };
+}
+
+export interface OpenControlOptions {
+  url: string;
+  prefix?: string;
+  numParallel?: number;
+  actor?: string;
+  /** Connection errors (default: ignored here; the bus reports them to its own sink). */
+  onError?: (error: Error) => void;
+  /** e.g. `{ maxRetriesPerRequest: 1 }` for a one-shot command that should fail fast. */
+  connection?: BusOptions['connection'];
+  busOptions?: Pick<BusOptions, 'streamMaxLen' | 'maxDeliveries' | 'claimIdleMs'>;
+  now?: () => Date;
+}
+
+/** Opens one bus (its command connection serves the store, queues and reads) and owns it. */
+export function openControl(options: OpenControlOptions): Control {
+  const keys: Keys = createKeys(options.prefix ?? 'nightshift');
+  const bus = createBus({
+    url: options.url,
+    keys,
+    ...(options.busOptions ?? {}),
+    ...(options.connection === undefined ? {} : { connection: options.connection }),
+    onError: options.onError ?? (() => undefined),
+  });
+  const redis: RedisClient = bus.redis;
+  const queues = new Map<string, Queue>();
+  const parts: ControlParts = {
+    redis,
+    keys,
+    bus,
+    store: createRunStore(redis, keys),
+    url: options.url,
+    numParallel: options.numParallel ?? 2,
+    actor: options.actor ?? 'cli',
+    now: options.now ?? (() => new Date()),
+    queue(name) {
+      let queue = queues.get(name);
+      if (!queue) {
+        queue = new Queue(name, { connection: redis, prefix: keys.prefix });
+        queue.on('error', options.onError ?? (() => undefined));
+        queues.set(name, queue);
+      }
+      return queue;
+    },
+  };
+  return createControl(parts, async () => {
+    await Promise.allSettled([...queues.values()].map((q) => q.close()));
+    queues.clear();
+    await bus.close();
+  });
+}

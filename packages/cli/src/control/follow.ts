@@ -1,0 +1,68 @@
+// Following one run until it needs nobody (ended) or needs a human (waiting-human): polls the
+// run's version (one cheap HGET), folds again only when it moved, and reports each change.
+import { isTerminal } from '@nightshift/core';
+import { NightshiftError } from '@nightshift/protocol';
+import { QUEUE_NAMES } from '@nightshift/redis';
+import type { ControlParts } from './parts.js';
+import { type LoadedRun, loadRun } from './runs.js';
+
+export interface FollowOptions {
+  signal?: AbortSignal;
+  /** Poll interval, ms (default 500). */
+  intervalMs?: number;
+  /** The `runs` job id: while the run does not exist yet, a failed job ends the wait with its reason. */
+  jobId?: string;
+  /** Called after each poll, changed or not (a progress line redraws its elapsed time). */
+  onTick?: (latest: LoadedRun | undefined) => void;
+}
+
+export type FollowEnd = 'ended' | 'waiting-human' | 'stopped';
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
+
+export async function followRun(
+  parts: ControlParts,
+  runId: string,
+  onChange: (run: LoadedRun) => void,
+  options: FollowOptions = {},
+): Promise<{ end: FollowEnd; run: LoadedRun | undefined }> {
+  const interval = options.intervalMs ?? 500;
+  let latest: LoadedRun | undefined;
+  let seen = -1;
+  while (!options.signal?.aborted) {
+    const version = await parts.store.version(runId);
+    if (version !== seen) {
+      seen = version;
+      latest = await loadRun(parts.store, runId);
+      if (latest.state.runId !== null) onChange(latest);
+    }
+    options.onTick?.(latest);
+    const status = latest?.state.runId ? latest.state.status : undefined;
+    if (status !== undefined && isTerminal(status)) return { end: 'ended', run: latest };
+    if (status === 'waiting-human') return { end: 'waiting-human', run: latest };
+    if (status === undefined && options.jobId !== undefined) await failIfJobFailed(parts, runId, options.jobId);
+    await sleep(interval, options.signal);
+  }
+  return { end: 'stopped', run: latest };
+}
+
+async function failIfJobFailed(parts: ControlParts, runId: string, jobId: string): Promise<void> {
+  const job = await parts.queue(QUEUE_NAMES.runs).getJob(jobId);
+  if (job && (await job.isFailed())) {
+    throw new NightshiftError('RUN_JOB_FAILED', `run ${runId} was refused: ${job.failedReason}`, {
+      category: 'invalid-input',
+      details: { runId, jobId, reason: job.failedReason },
+    });
+  }
+}

@@ -1,0 +1,20 @@
+// What the control actions work with: one command connection, the key names, the bus (for the
+// human DECISION that makes every action visible in bus:log), cached queues and the run store.
+import type { Bus, Keys, RedisClient, RunStore } from '@nightshift/redis';
+import type { Queue } from 'bullmq';
+
+export interface ControlParts {
+  readonly redis: RedisClient;
+  readonly keys: Keys;
+  readonly bus: Pick<Bus, 'publish'>;
+  readonly store: RunStore;
+  /** A BullMQ queue by name (cached by the owner, on the shared non-blocking connection). */
+  queue(name: string): Queue;
+  /** Redis URL, for the typed `enqueueRun` client and blocking reads (`run --wait`). */
+  readonly url: string;
+  /** OLLAMA_NUM_PARALLEL: the LLM slot limit shown when the gateway has not set one yet. */
+  readonly numParallel: number;
+  /** Who acts, recorded in the DECISION's context: `cli`, `dashboard`, … */
+  readonly actor: string;
+  readonly now: () => Date;
+}

@@ -1,0 +1,121 @@
+// The shapes the control layer hands out (`nightshift status --json`, `GET /api/status`, the team
+// view): zod schemas first, types inferred from them, so the JSON output is checkable by anyone.
+import { RoleSchema, SenderSchema } from '@nightshift/protocol';
+import { z } from 'zod';
+
+const iso = z.string();
+const count = z.int().min(0);
+
+export const CheckpointInfoSchema = z.object({
+  n: z.int(),
+  trigger: z.string(),
+  at: iso,
+  phase: z.int().nullable(),
+  iteration: z.int(),
+  version: z.int(),
+  decision: z.string(),
+  file: z.string().nullable(),
+});
+export type CheckpointInfo = z.infer<typeof CheckpointInfoSchema>;
+
+export const RunSummarySchema = z.object({
+  runId: z.string(),
+  title: z.string().nullable(),
+  task: z.string(),
+  status: z.enum(['planning', 'running', 'waiting-human', 'paused', 'finished', 'aborted', 'failed']),
+  phase: z.int().min(1).max(4).nullable(),
+  phaseName: z.string().nullable(),
+  iteration: z.int().min(1),
+  createdAt: iso.nullable(),
+  lastEventAt: iso.nullable(),
+  waiting: z.object({ cause: z.string(), reason: z.string(), since: iso }).nullable(),
+  tokens: count,
+  usd: z.number().min(0),
+  outcome: z.enum(['success', 'aborted', 'failed']).nullable(),
+  ended: z.boolean(),
+});
+export type RunSummary = z.infer<typeof RunSummarySchema>;
+
+export const RunDetailSchema = RunSummarySchema.extend({
+  version: count,
+  phases: z.array(z.object({ phase: z.int().min(1).max(4), iteration: z.int(), at: iso })),
+  inFlight: z.array(z.object({ step: z.string(), role: RoleSchema, since: iso, attempt: z.int() })),
+  findings: z.object({ critical: count, major: count, minor: count }),
+  lastDecision: z
+    .object({ decision: z.string(), by: SenderSchema, rationale: z.string(), at: iso })
+    .nullable(),
+  trust: z.partialRecord(RoleSchema, z.number()),
+  checkpoints: count,
+  latestCheckpoint: CheckpointInfoSchema.nullable(),
+  budgetLimit: z.object({
+    maxTokens: z.number().optional(),
+    maxUsd: z.number().optional(),
+    maxHours: z.number().optional(),
+  }),
+});
+export type RunDetail = z.infer<typeof RunDetailSchema>;
+
+export const QueueCountsSchema = z.object({
+  waiting: count,
+  prioritized: count,
+  active: count,
+  delayed: count,
+  completed: count,
+  failed: count,
+  paused: count,
+});
+export type QueueCounts = z.infer<typeof QueueCountsSchema>;
+
+export const QueueInfoSchema = z.object({
+  name: z.string(),
+  paused: z.boolean(),
+  counts: QueueCountsSchema,
+  /** waiting + prioritized: jobs no worker has taken yet. */
+  depth: count,
+});
+export type QueueInfo = z.infer<typeof QueueInfoSchema>;
+
+export const AGENT_STATES = ['working', 'idle', 'paused', 'offline'] as const;
+
+export const AgentInfoSchema = z.object({
+  role: RoleSchema,
+  /** working: a step of an open run is in flight on it (or its heartbeat says busy); paused: its queue is. */
+  state: z.enum(AGENT_STATES),
+  instances: count,
+  lastHeartbeat: iso.nullable(),
+  currentTask: z.object({ runId: z.string(), step: z.string(), since: iso }).nullable(),
+  trust: z.number().nullable(),
+  /** `agent.<role>`; null for the Director, which has no work queue. */
+  queue: z.string().nullable(),
+  queuePaused: z.boolean(),
+  depth: count,
+});
+export type AgentInfo = z.infer<typeof AgentInfoSchema>;
+
+export const AlertInfoSchema = z.object({
+  id: z.string(),
+  runId: z.string().optional(),
+  level: z.int().min(0).max(4),
+  rule: z.string(),
+  subject: z.string(),
+  reason: z.string(),
+  status: z.enum(['open', 'resolved']),
+  raisedAt: iso,
+});
+export type AlertInfo = z.infer<typeof AlertInfoSchema>;
+
+export const StatusSchema = z.object({
+  at: iso,
+  prefix: z.string(),
+  /** The run in focus: the one asked for, else the newest open run, else the newest run. */
+  run: RunDetailSchema.nullable(),
+  runs: z.array(RunSummarySchema),
+  agents: z.array(AgentInfoSchema).length(7),
+  llm: z.object({ inUse: count, limit: z.int().min(1), waiting: count }),
+  queues: z.array(QueueInfoSchema),
+  alerts: z.object({
+    open: z.array(AlertInfoSchema),
+    openByLevel: z.record(z.string(), count),
+  }),
+});
+export type Status = z.infer<typeof StatusSchema>;
