@@ -2,3 +2,5 @@
 export type { CliDeps } from './deps.js';
 export { withBus } from './deps.js';
 export { buildProgram, COMMANDS, type CommandRegistrar, EXIT, runCli } from './program.js';
+export * from './control/index.js';
+export { controlFromConfig, withControl } from './control-deps.js';

@@ -2,16 +2,31 @@
 // registered here, so new commands are added without touching the others.
 import { isNightshiftError } from '@nightshift/protocol';
 import { Command, CommanderError } from 'commander';
+import { registerAgents } from './commands/agents.js';
+import { registerAlerts } from './commands/alerts.js';
 import { registerDemo } from './commands/demo.js';
 import { registerLogs } from './commands/logs.js';
+import { registerRun } from './commands/run.js';
+import { registerRuns } from './commands/runs.js';
 import { registerSend } from './commands/send.js';
+import { registerStatus } from './commands/status.js';
 import { registerUp } from './commands/up.js';
 import type { CliDeps } from './deps.js';
 
 export type CommandRegistrar = (program: Command, deps: CliDeps) => void;
 
 /** Every command, in help order. Add new ones here (one file each under commands/). */
-export const COMMANDS: readonly CommandRegistrar[] = [registerSend, registerLogs, registerUp, registerDemo];
+export const COMMANDS: readonly CommandRegistrar[] = [
+  registerRun,
+  registerStatus,
+  registerRuns,
+  registerAlerts,
+  registerAgents,
+  registerSend,
+  registerLogs,
+  registerUp,
+  registerDemo,
+];
 
 /** Exit codes: 0 ok, 1 failure (e.g. Redis unreachable), 2 bad usage, options, input or config. */
 export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;

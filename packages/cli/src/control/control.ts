@@ -3,6 +3,7 @@
 import type { HumanDecision } from '@nightshift/core';
 import { type RunInput, RunInputSchema, validate } from '@nightshift/protocol';
 import {
+  type Bus,
   type BusOptions,
   createBus,
   createKeys,
@@ -106,8 +107,13 @@ export interface OpenControlOptions {
   now?: () => Date;
 }
 
+/** A control layer that owns its bus; the bus also serves bus:log reads (`readLog`, `tailLog`). */
+export interface OpenedControl extends Control {
+  readonly bus: Bus;
+}
+
 /** Opens one bus (its command connection serves the store, queues and reads) and owns it. */
-export function openControl(options: OpenControlOptions): Control {
+export function openControl(options: OpenControlOptions): OpenedControl {
   const keys: Keys = createKeys(options.prefix ?? 'nightshift');
   const bus = createBus({
     url: options.url,
@@ -137,9 +143,10 @@ export function openControl(options: OpenControlOptions): Control {
       return queue;
     },
   };
-  return createControl(parts, async () => {
+  const control = createControl(parts, async () => {
     await Promise.allSettled([...queues.values()].map((q) => q.close()));
     queues.clear();
     await bus.close();
   });
+  return { ...control, bus };
 }

@@ -21,6 +21,7 @@ export {
   type Control,
   createControl,
   type OpenControlOptions,
+  type OpenedControl,
   openControl,
   type RunRecord,
 } from './control.js';

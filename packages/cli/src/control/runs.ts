@@ -70,7 +70,7 @@ export async function readCheckpoints(
 }
 
 export function phaseName(phase: RunPhase | null): string | null {
-  return phase === null ? null : PHASE_NAMES[phase];
+  return phase === null ? null : (PHASE_NAMES[phase] ?? null);
 }
 
 export function summarise(state: RunState, fallbackId: string): RunSummary {

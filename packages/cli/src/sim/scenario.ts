@@ -24,8 +24,26 @@ function offers(req: OllamaRequestInfo, tool: string): boolean {
 
 const reply = (content: string) => ({ content: `[${SIM_LABEL}] ${content}` });
 
+/** Review-debate votes (guide §3): revise while a critical finding is open, else finish. */
+function voteRule(): OllamaRule {
+  return {
+    match: { contains: 'Vote on the review' },
+    reply: (req: OllamaRequestInfo) => {
+      const critical = /\[critical\]/.test(req.text);
+      return {
+        content: JSON.stringify({
+          option: critical ? 'revise' : 'finish',
+          confidence: 0.8,
+          rationale: `${SIM_LABEL}: ${critical ? 'a critical finding is open' : 'the review is clean'}`,
+        }),
+      };
+    },
+  };
+}
+
 export function workerScenario(): OllamaRule[] {
   return [
+    voteRule(),
     {
       match: { role: 'architect' },
       reply: reply(

@@ -1,0 +1,74 @@
+// `nightshift run "task…"`: enqueue a run on queue `runs` (the same schema as scripts and the
+// dashboard use) and print its id; `--wait` follows it to the end with a live progress line.
+import { resolve } from 'node:path';
+import { PRIORITIES, problemsFrom, RunInputSchema } from '@nightshift/protocol';
+import { type Command, Option } from 'commander';
+import { printJson, withControl } from '../control-deps.js';
+import type { CliDeps } from '../deps.js';
+import { followWithProgress } from '../follow-progress.js';
+import { parsePositiveInt } from '../options.js';
+import { exitWith, parsePositiveNumber, RUN_EXIT } from '../steer-options.js';
+
+interface RunOptions {
+  workspace?: string;
+  title?: string;
+  maxTokens?: number;
+  maxUsd?: number;
+  maxHours?: number;
+  priority?: (typeof PRIORITIES)[number];
+  wait?: boolean;
+  json?: boolean;
+}
+
+/** Wire field → the option a user typed, so a schema problem names the option. */
+const OPTION_OF: Record<string, string> = {
+  task: '<task>',
+  workspace: '--workspace',
+  title: '--title',
+  'budget.maxTokens': '--max-tokens',
+  'budget.maxUsd': '--max-usd',
+  'budget.maxHours': '--max-hours',
+  priority: '--priority',
+};
+
+export function registerRun(program: Command, deps: CliDeps): void {
+  program
+    .command('run')
+    .description('start a run of the team on a task; prints the run id (--wait follows it to the end)')
+    .argument('<task...>', 'what the team should do')
+    .option('--workspace <dir>', 'the codebase to work on (default: the configured workspace)')
+    .option('--title <title>', 'a short title for lists and reports')
+    .addOption(new Option('--max-tokens <n>', 'token budget of the run').argParser(parsePositiveInt))
+    .addOption(new Option('--max-usd <n>', 'USD budget of the run').argParser(parsePositiveNumber))
+    .addOption(new Option('--max-hours <n>', 'time budget of the run, hours').argParser(parsePositiveNumber))
+    .addOption(new Option('--priority <priority>', 'priority among queued runs').choices(PRIORITIES))
+    .option('--wait', 'follow the run until it ends (exit 0 finished, 1 failed/aborted, 3 waiting for a human)')
+    .option('--json', 'print JSON ({runId, jobId}; with --wait one object per change)')
+    .action(async (words: string[], options: RunOptions) => {
+      const input: Record<string, unknown> = { task: words.join(' ') };
+      if (options.workspace !== undefined) input.workspace = resolve(options.workspace);
+      if (options.title !== undefined) input.title = options.title;
+      const budget: Record<string, number> = {};
+      if (options.maxTokens !== undefined) budget.maxTokens = options.maxTokens;
+      if (options.maxUsd !== undefined) budget.maxUsd = options.maxUsd;
+      if (options.maxHours !== undefined) budget.maxHours = options.maxHours;
+      if (Object.keys(budget).length > 0) input.budget = budget;
+      if (options.priority !== undefined) input.priority = options.priority;
+      const checked = RunInputSchema.safeParse(input);
+      if (!checked.success) {
+        const list = problemsFrom(checked.error).map((p) => `${OPTION_OF[p.path] ?? p.path}: ${p.expected}`);
+        exitWith(deps.stderr, RUN_EXIT.usage, 'invalidRun', `error: invalid run: ${list.join('; ')}`);
+      }
+      await withControl(deps, async (control) => {
+        const { runId, jobId } = await control.startRun(checked.data);
+        if (options.json) printJson(deps, { runId, jobId });
+        else deps.stdout(`${runId}\n`);
+        if (options.wait) {
+          await followWithProgress(deps, control, runId, {
+            jobId,
+            ...(options.json === undefined ? {} : { json: options.json }),
+          });
+        }
+      });
+    });
+}

@@ -1,0 +1,126 @@
+// The run commands: `runs` (list), `pause|resume|abort <runId>` and `decide <runId>` (a human's
+// answer to a run waiting for one, guide §4 level 3 / issue 5 §6). All go through the control layer.
+import type { HumanDecision } from '@nightshift/core';
+import { Argument, type Command, Option } from 'commander';
+import type { RunActionResult } from '../control/actions.js';
+import { printJson, withControl } from '../control-deps.js';
+import type { CliDeps } from '../deps.js';
+import { followWithProgress } from '../follow-progress.js';
+import { runsTable } from '../format.js';
+import { parseId, parsePositiveInt } from '../options.js';
+import { exitWith, RUN_EXIT } from '../steer-options.js';
+
+const runIdArgument = () => new Argument('<runId>', 'the run (see nightshift runs)').argParser(parseId);
+
+function report(deps: CliDeps, result: RunActionResult, json: boolean | undefined): void {
+  if (json) return printJson(deps, result);
+  const what = result.action === 'decide' ? `decision "${result.decision}"` : result.action;
+  deps.stdout(
+    result.changed
+      ? `${what} recorded for ${result.runId}; it is now ${result.status}\n`
+      : `${result.runId} is already ${result.status}: nothing to ${result.action}\n`,
+  );
+}
+
+export function registerRuns(program: Command, deps: CliDeps): void {
+  program
+    .command('runs')
+    .description('list recent runs, newest first')
+    .addOption(new Option('--limit <n>', 'how many').argParser(parsePositiveInt).default(20))
+    .option('--json', 'print a JSON array')
+    .action(async (options: { limit: number; json?: boolean }) => {
+      const runs = await withControl(deps, (control) => control.listRuns(options.limit));
+      if (options.json) printJson(deps, runs);
+      else deps.stdout(`${runsTable(runs)}\n`);
+    });
+
+  program
+    .command('pause')
+    .description('pause a run: the Director starts no new step until it is resumed')
+    .addArgument(runIdArgument())
+    .option('--note <text>', 'why (recorded with the event)')
+    .option('--json', 'print the result as JSON')
+    .action(async (runId: string, options: { note?: string; json?: boolean }) => {
+      const result = await withControl(deps, (c) => c.pauseRun(runId, noteOf(options)));
+      report(deps, result, options.json);
+    });
+
+  program
+    .command('resume')
+    .description('resume a paused run (--wait follows it with a live progress line)')
+    .addArgument(runIdArgument())
+    .option('--note <text>', 'why (recorded with the event)')
+    .option('--wait', 'follow the run until it ends or needs a human')
+    .option('--json', 'print the result as JSON')
+    .action(async (runId: string, options: { note?: string; wait?: boolean; json?: boolean }) => {
+      await withControl(deps, async (control) => {
+        report(deps, await control.resumeRun(runId, noteOf(options)), options.json);
+        if (options.wait) {
+          await followWithProgress(deps, control, runId, options.json ? { json: true } : {});
+        }
+      });
+    });
+
+  program
+    .command('abort')
+    .description('abort a run (recorded as a human decision; the Director stops it gracefully)')
+    .addArgument(runIdArgument())
+    .option('--note <text>', 'why (recorded with the decision)')
+    .option('--json', 'print the result as JSON')
+    .action(async (runId: string, options: { note?: string; json?: boolean }) => {
+      const result = await withControl(deps, (c) => c.abortRun(runId, noteOf(options)));
+      report(deps, result, options.json);
+    });
+
+  const decisions = ['continue', 'revise', 'finish', 'abort'] as const;
+  const others = (name: string) => decisions.filter((d) => d !== name);
+  program
+    .command('decide')
+    .description('answer a run that waits for a human')
+    .addArgument(runIdArgument())
+    .addOption(new Option('--continue', 'go on as planned').conflicts(others('continue')))
+    .addOption(new Option('--revise <note>', 'iterate again with this guidance').conflicts(others('revise')))
+    .addOption(new Option('--finish', 'finish with what the run has').conflicts(others('finish')))
+    .addOption(new Option('--abort', 'abort the run').conflicts(others('abort')))
+    .option('--note <text>', 'a note for the team (with --continue, --finish or --abort)')
+    .option('--json', 'print the result as JSON')
+    .action(
+      async (
+        runId: string,
+        options: { continue?: boolean; revise?: string; finish?: boolean; abort?: boolean; note?: string; json?: boolean },
+      ) => {
+        const decision: HumanDecision | undefined = options.continue
+          ? 'continue'
+          : options.revise !== undefined
+            ? 'revise'
+            : options.finish
+              ? 'finish'
+              : options.abort
+                ? 'abort'
+                : undefined;
+        if (decision === undefined) {
+          exitWith(
+            deps.stderr,
+            RUN_EXIT.usage,
+            'missingDecision',
+            "error: choose one of --continue, --revise <note>, --finish or --abort",
+          );
+        }
+        if (options.revise !== undefined && options.note !== undefined) {
+          exitWith(deps.stderr, RUN_EXIT.usage, 'conflictingNote', "error: --revise takes the note itself; drop --note");
+        }
+        const note = options.revise ?? options.note;
+        if (note !== undefined && note.trim() === '') {
+          exitWith(deps.stderr, RUN_EXIT.usage, 'emptyNote', 'error: the note is empty');
+        }
+        const result = await withControl(deps, (c) =>
+          c.decide(runId, decision, note === undefined ? {} : { note }),
+        );
+        report(deps, result, options.json);
+      },
+    );
+}
+
+function noteOf(options: { note?: string }): { note?: string } {
+  return options.note === undefined ? {} : { note: options.note };
+}

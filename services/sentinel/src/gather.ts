@@ -1,0 +1,121 @@
+// Gathers the facts of one Sentinel round from Redis and BullMQ: open runs, queue counts, how long
+// agents have been busy, LLM latency, host memory and the Director's heartbeat.
+import { isRole, type Role } from '@nightshift/protocol';
+import { type HeartbeatRecord, type Keys, listHeartbeats, type RedisClient } from '@nightshift/redis';
+import type { Queue } from 'bullmq';
+import type { Facts } from './observe.js';
+import type { RunCache } from './runs.js';
+
+export interface MemoryInfo {
+  total: number;
+  free: number;
+}
+
+export interface GatherDeps {
+  redis: RedisClient;
+  keys: Keys;
+  runs: RunCache;
+  queue: (name: string) => Queue;
+  /** Worker queues (agent.<role>). */
+  agentQueues: readonly string[];
+  llmQueue: string;
+  memory?: () => MemoryInfo;
+}
+
+const COUNT_TYPES = ['waiting', 'prioritized', 'paused', 'active', 'delayed', 'failed', 'completed'] as const;
+
+/** Keeps what must survive a restart (the Director last seen) and what spans rounds (LLM jobs seen). */
+export class Gatherer {
+  readonly #d: GatherDeps;
+  #directorSeen: number | undefined;
+  /** Newest finish time of an LLM job already judged; undefined until the first round. */
+  #llmFinishedSeen: number | undefined;
+  heartbeats: HeartbeatRecord[] = [];
+
+  constructor(deps: GatherDeps) {
+    this.#d = deps;
+  }
+
+  get #seenKey(): string {
+    return this.#d.keys.custom('sentinel', 'director-seen');
+  }
+
+  /**
+   * When the Director was last seen. Persisted, so a restarted Sentinel keeps the same anchor
+   * (and so the same incident key) for a Director that is still silent: no second alert.
+   */
+  async #directorLastSeen(now: number, present: boolean): Promise<number> {
+    if (present) {
+      this.#directorSeen = now;
+      await this.#d.redis.set(this.#seenKey, String(now));
+      return now;
+    }
+    if (this.#directorSeen === undefined) {
+      const stored = Number(await this.#d.redis.get(this.#seenKey));
+      this.#directorSeen = Number.isFinite(stored) && stored > 0 ? stored : now;
+      if (!(stored > 0)) await this.#d.redis.set(this.#seenKey, String(now));
+    }
+    return this.#directorSeen;
+  }
+
+  async gather(now: number): Promise<Facts> {
+    const d = this.#d;
+    const runs = await d.runs.open();
+    const counts: Record<string, Record<string, number>> = {};
+    const busy: Record<string, Partial<Record<Role, number>>> = {};
+    for (const name of d.agentQueues) {
+      const queue = d.queue(name);
+      counts[name] = await queue.getJobCounts(...COUNT_TYPES);
+      const role = name.replace(/^agent\./, '');
+      if (!isRole(role)) continue;
+      for (const job of await queue.getActive(0, 99)) {
+        const runId = (job.data as { runId?: unknown } | undefined)?.runId;
+        if (typeof runId !== 'string' || job.processedOn === undefined) continue;
+        const perRun = (busy[runId] ??= {});
+        perRun[role] = Math.min(perRun[role] ?? job.processedOn, job.processedOn);
+      }
+    }
+    const llm = d.queue(d.llmQueue);
+    counts[d.llmQueue] = await llm.getJobCounts(...COUNT_TYPES);
+    const llmLatencyMs = await this.#llmLatency(llm, now);
+
+    this.heartbeats = await listHeartbeats(d.redis, d.keys);
+    const directorPresent = this.heartbeats.some((h) => h.role === 'director');
+    const directorLastSeen = await this.#directorLastSeen(now, directorPresent);
+
+    const memory = d.memory?.();
+    const memoryPercent =
+      memory && memory.total > 0 ? Math.round((1 - memory.free / memory.total) * 1000) / 10 : undefined;
+    return {
+      now,
+      runs,
+      counts,
+      busy,
+      directorLastSeen,
+      ...(llmLatencyMs === undefined ? {} : { llmLatencyMs }),
+      ...(memoryPercent === undefined ? {} : { memoryPercent }),
+    };
+  }
+
+  /** The slowest LLM call: running ones (now − start) and those finished since the last round. */
+  async #llmLatency(llm: Queue, now: number): Promise<number | undefined> {
+    let slowest: number | undefined;
+    const consider = (ms: number) => {
+      if (Number.isFinite(ms) && ms >= 0) slowest = Math.max(slowest ?? 0, ms);
+    };
+    for (const job of await llm.getActive(0, 99)) {
+      if (job.processedOn !== undefined) consider(now - job.processedOn);
+    }
+    const first = this.#llmFinishedSeen === undefined;
+    let newest = this.#llmFinishedSeen ?? 0;
+    for (const job of await llm.getJobs(['completed', 'failed'], 0, 49, false)) {
+      if (job.finishedOn === undefined || job.processedOn === undefined) continue;
+      if (job.finishedOn <= (this.#llmFinishedSeen ?? 0)) continue;
+      newest = Math.max(newest, job.finishedOn);
+      // The first round only learns where "since the last round" starts: old history is not news.
+      if (!first) consider(job.finishedOn - job.processedOn);
+    }
+    this.#llmFinishedSeen = newest;
+    return slowest;
+  }
+}
