@@ -3,7 +3,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fold, parseRunEvent, type RunEvent } from '@nightshift/core';
+import { fold, parseRunEvent, type RunEvent, replay } from '@nightshift/core';
 import { checkRoute, WORKER_ROLES } from '@nightshift/protocol';
 import {
   type Bus,
@@ -148,6 +148,10 @@ describe('a run, end to end', () => {
     const list = await waitForStatus(runId, ['finished', 'aborted', 'failed', 'waiting-human']);
     expect(fold(list).status).toBe('finished');
     expect(phases(list)).toEqual([1, 2, 3, 4, 2, 3, 4]);
+    // Deterministic replay of the recording: the workflow commands every recorded transition.
+    const replayed = replay(list);
+    expect(replayed.divergence).toBeUndefined();
+    expect(replayed.final).toEqual(fold(list));
     const verdicts = list.filter((e) => e.type === 'decision.made');
     expect(verdicts.map((d) => (d as { decision: string }).decision)).toEqual(['revise', 'finish']);
     expect(verdicts.every((d) => (d as { fallback?: boolean }).fallback === false)).toBe(true);
@@ -219,6 +223,7 @@ describe('a run, end to end', () => {
       director = spawnService('director-2', SERVICE_MAIN.director, env);
       procs.push(director);
       const list = await waitForStatus(runId, ['finished', 'aborted', 'failed', 'waiting-human']);
+      if (process.env.DEBUG_E2E) for (const e of list) console.log(e.at, e.type, JSON.stringify(e).slice(0, 160));
       expect(fold(list).status).toBe('finished');
       expect(phases(list)).toEqual([1, 2, 3, 4, 2, 3, 4]);
       const completions = list

@@ -6,6 +6,7 @@ import { registerAgents } from './commands/agents.js';
 import { registerAlerts } from './commands/alerts.js';
 import { registerDemo } from './commands/demo.js';
 import { registerLogs } from './commands/logs.js';
+import { registerReplay } from './commands/replay.js';
 import { registerRun } from './commands/run.js';
 import { registerRuns } from './commands/runs.js';
 import { registerSend } from './commands/send.js';
@@ -26,6 +27,7 @@ export const COMMANDS: readonly CommandRegistrar[] = [
   registerLogs,
   registerUp,
   registerDemo,
+  registerReplay,
 ];
 
 /** Exit codes: 0 ok, 1 failure (e.g. Redis unreachable), 2 bad usage, options, input or config. */

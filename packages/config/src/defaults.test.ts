@@ -90,7 +90,10 @@ describe('defaults are the guide numbers', () => {
       commandAllowlist: ['npm test', 'node --test', 'npx vitest run'],
       commandTimeoutMs: 120_000,
       outputCapBytes: 65_536,
+      contextBudgetChars: 24_000,
     });
+    // The agents' model goes through the llm-gateway unless a test asks for the simulated one.
+    expect(c.model).toEqual({ mode: 'gateway' });
     expect(c.trust).toEqual({ min: 1, max: 10, start: 7, emergencyBelow: 3 });
     expect(c.debate).toEqual({ maxRounds: 3, supermajority: { agree: 5, of: 7 }, weightedThreshold: 0.7 });
     expect(c.workflow).toEqual({

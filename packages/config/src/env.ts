@@ -82,6 +82,12 @@ const SPECS: Spec[] = [
     'Timeout of one Anthropic request',
     'the Director role timeout (120000)',
   ],
+  [
+    'NIGHTSHIFT_MODEL',
+    ['model', 'mode'],
+    'string',
+    'Agent model: gateway, or instant (SIMULATED, tests/bench only)',
+  ],
   ['ROLE', ['role'], 'string', `Role of this process: ${ROLES.join(', ')}`],
   [
     'WORKSPACE_DIR',
@@ -101,6 +107,32 @@ const SPECS: Spec[] = [
       ],
     ),
   ),
+  ['TOOLS_DENY', ['tools', 'deny'], 'list', 'Comma-separated tools no role may use (wins over roles)'],
+  [
+    'TOOLS_MAX_ITERATIONS',
+    ['tools', 'maxToolIterations'],
+    'number',
+    'Model calls one tool loop may make before it stops with an ALERT',
+  ],
+  [
+    'TOOLS_CONTEXT_BUDGET_CHARS',
+    ['tools', 'contextBudgetChars'],
+    'number',
+    'Max characters per model call; oldest tool outputs are truncated first',
+  ],
+  [
+    'TOOLS_COMMAND_ALLOWLIST',
+    ['tools', 'commandAllowlist'],
+    'list',
+    'Comma-separated command prefixes run_command accepts',
+  ],
+  ['TOOLS_COMMAND_TIMEOUT_MS', ['tools', 'commandTimeoutMs'], 'number', 'Timeout of one run_command/git call'],
+  [
+    'TOOLS_OUTPUT_CAP_BYTES',
+    ['tools', 'outputCapBytes'],
+    'number',
+    'Cap on each tool output stream, file read and search result',
+  ],
   ['QUEUE_LOCK_DURATION_MS', ['queues', 'lockDurationMs'], 'number', 'BullMQ job lock duration'],
   [
     'QUEUE_STALLED_INTERVAL_MS',

@@ -14,6 +14,8 @@ export {
   ESCALATION_LEVELS,
   LOG_LEVELS,
   type LogLevel,
+  MODEL_MODES,
+  type ModelMode,
   type OllamaConfig,
   type RedisConfig,
 } from './schema.js';

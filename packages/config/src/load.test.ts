@@ -52,6 +52,28 @@ describe('environment variables', () => {
     expect(c.workspaceDir).toBe('/srv/ws');
   });
 
+  it('reads the model mode and the tool settings', () => {
+    const c = load({
+      NIGHTSHIFT_MODEL: 'instant',
+      TOOLS_MAX_ITERATIONS: '3',
+      TOOLS_CONTEXT_BUDGET_CHARS: '8000',
+      TOOLS_DENY: 'gateway, cron, web_search',
+      TOOLS_COMMAND_ALLOWLIST: 'npm test, node --test',
+      TOOLS_COMMAND_TIMEOUT_MS: '5000',
+      TOOLS_OUTPUT_CAP_BYTES: '1024',
+    });
+    expect(c.model.mode).toBe('instant');
+    expect(c.tools).toEqual({
+      deny: ['gateway', 'cron', 'web_search'],
+      maxToolIterations: 3,
+      contextBudgetChars: 8000,
+      commandAllowlist: ['npm test', 'node --test'],
+      commandTimeoutMs: 5000,
+      outputCapBytes: 1024,
+    });
+    expect(load({ NIGHTSHIFT_MODEL: 'gateway' }).model.mode).toBe('gateway');
+  });
+
   it('the anthropic timeout follows an overridden director timeout unless set itself', () => {
     expect(load({ ROLE_TIMEOUT_DIRECTOR: '30' }).anthropic.timeoutMs).toBe(30_000);
     expect(load({ ROLE_TIMEOUT_DIRECTOR: '30', ANTHROPIC_TIMEOUT_MS: '5000' }).anthropic.timeoutMs).toBe(
@@ -118,6 +140,9 @@ describe('bad configuration', () => {
     ['DASHBOARD_PORT', '70000', 'from 0 to 65535'],
     ['ANTHROPIC_BASE_URL', 'ftp://x', 'http'],
     ['ROLE_TIMEOUT_BULDER', '5', 'role suffix'],
+    ['NIGHTSHIFT_MODEL', 'ollama', 'gateway, or instant'],
+    ['TOOLS_MAX_ITERATIONS', '0', 'a positive integer'],
+    ['TOOLS_CONTEXT_BUDGET_CHARS', '100', 'an integer'],
   ])('%s=%s is reported by name', (name, value, expected) => {
     const error = configError({ [name]: value });
     expect(error.problems).toHaveLength(1);

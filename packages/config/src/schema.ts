@@ -79,6 +79,22 @@ const ToolsSchema = z
     ]),
     commandTimeoutMs: int(1).default(120_000),
     outputCapBytes: int(1).default(65_536),
+    // guide §10.3 "set max context per agent call": past this many characters the tool loop
+    // truncates the oldest tool outputs first (never the system prompt or the request).
+    contextBudgetChars: int(2000).default(24_000),
+  })
+  .prefault({});
+
+export const MODEL_MODES = ['gateway', 'instant'] as const;
+export type ModelMode = (typeof MODEL_MODES)[number];
+
+const ModelSchema = z
+  .strictObject({
+    // gateway = the real path through llm-gateway; instant = a SIMULATED model answering at once
+    // (dispatch benchmark and tests only; every answer says so).
+    mode: z
+      .enum(MODEL_MODES, { error: 'gateway, or instant (simulated, tests/bench only)' })
+      .default('gateway'),
   })
   .prefault({});
 
@@ -226,6 +242,7 @@ export const ConfigSchema = z
     redis: RedisSchema,
     ollama: OllamaSchema,
     anthropic: AnthropicSchema,
+    model: ModelSchema,
     role: z.enum(ROLES, { error: ROLE_FORM }).optional(),
     workspaceDir: z.string({ error: 'a directory path' }).min(1).default('./.nightshift/workspaces'),
     memoryDir: z.string({ error: 'a directory path' }).min(1).default('./.nightshift/memory'),

@@ -16,3 +16,4 @@ export * from './run/workflow.js';
 export * from './time.js';
 export * from './trust.js';
 export * from './votes.js';
+export * from './run/replay.js';

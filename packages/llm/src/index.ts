@@ -1,7 +1,14 @@
 // @nightshift/llm: the ChatModel contract, its providers (Ollama, Anthropic, gateway client,
 // simulated), personas, retries and usage accounting. Contract tests: `@nightshift/llm/contract`.
-// TODO(tool-loop): the tool loop with a hard iteration cap and the context budget (ARCHITECTURE §4)
-// are not written yet; ChatModel already carries tools and tool calls both ways.
+export {
+  conversationChars,
+  DEFAULT_CONTEXT_BUDGET_CHARS,
+  type FitOptions,
+  type FitResult,
+  fitToBudget,
+  messageChars,
+  truncationMarker,
+} from './context-budget.js';
 export * from './errors.js';
 export { GatewayChatModel, type GatewayChatModelOptions } from './gateway/client.js';
 export {
@@ -31,5 +38,14 @@ export {
   type ScriptedChatModelOptions,
   type ScriptedReply,
 } from './simulated.js';
+export {
+  DEFAULT_MAX_TOOL_ITERATIONS,
+  runToolLoop,
+  type ToolCallRecord,
+  type ToolLoopOptions,
+  type ToolLoopResult,
+  type ToolOutcome,
+  toolMessageContent,
+} from './tool-loop.js';
 export * from './types.js';
 export { UsageRecorder, type UsageSnapshot, type UsageTotals, withUsage } from './usage.js';

@@ -7,6 +7,7 @@ import { Lifecycle, type Logger, type Service } from '@nightshift/runtime';
 import { type ConnectionOptions, Worker } from 'bullmq';
 import { throttledErrorLog } from './error-throttle.js';
 import { type AgentJobResult, createRequestProcessor } from './handle-request.js';
+import type { AgentToolOptions } from './tool-session.js';
 
 export interface AgentServiceOptions {
   role: WorkerRole;
@@ -25,6 +26,8 @@ export interface AgentServiceOptions {
   stalledIntervalMs: number;
   maxStalledCount: number;
   retry?: RetryOptions;
+  /** The role's tools (config.tools and the role table); absent = the model only talks. */
+  tools?: AgentToolOptions;
 }
 
 /** Refuses director/scribe (their own services) and anything else with a clear message. */
@@ -50,6 +53,7 @@ export class AgentService implements Service {
   #active = 0;
   #completed = 0;
   #failed = 0;
+  #refusals = 0;
 
   constructor(options: AgentServiceOptions) {
     this.#opts = { ...options, role: assertWorkerRole(options.role) };
@@ -70,12 +74,14 @@ export class AgentService implements Service {
   }
 
   /** For heartbeats and health: what this process is doing. */
-  get stats(): { running: boolean; active: number; completed: number; failed: number } {
+  get stats(): { running: boolean; active: number; completed: number; failed: number; refusals: number } {
     return {
       running: this.#worker?.isRunning() ?? false,
       active: this.#active,
       completed: this.#completed,
       failed: this.#failed,
+      // Tool calls refused (permission or sandbox): a model testing the fences shows up here.
+      refusals: this.#refusals,
     };
   }
 
@@ -91,6 +97,10 @@ export class AgentService implements Service {
       logger: o.logger,
       queueName,
       ...(o.retry ? { retry: o.retry } : {}),
+      ...(o.tools ? { tools: o.tools } : {}),
+      onRefusal: () => {
+        this.#refusals++;
+      },
     });
     const worker = new Worker<unknown, AgentJobResult>(
       queueName,

@@ -1,11 +1,15 @@
 // What an agent does with one job of `agent.<role>`: admit it (or dead-letter it), say it is
-// working, ask the model within the role timeout (guide §7), answer once, or raise an ALERT.
+// working, run the role's tool loop within the role timeout (guide §7), commit what changed,
+// answer once, or raise an ALERT.
 import {
   buildAgentPrompt,
   type ChatModel,
+  DEFAULT_CONTEXT_BUDGET_CHARS,
+  DEFAULT_MAX_TOOL_ITERATIONS,
   type RetryOptions,
   readModelReply,
-  retryingChat,
+  runToolLoop,
+  type ToolCallRecord,
 } from '@nightshift/llm';
 import {
   BULLMQ_PRIORITY,
@@ -19,13 +23,17 @@ import {
 } from '@nightshift/protocol';
 import type { Bus } from '@nightshift/redis';
 import type { Logger } from '@nightshift/runtime';
+import type { Refusal } from '@nightshift/tools';
 import { type Job, UnrecoverableError } from 'bullmq';
-import { alertMessage, responseIdFor, responseMessage, statusMessage } from './messages.js';
+import { alertMessage, responseIdFor, responseMessage, statusMessage, toolStatusMessage } from './messages.js';
 import { answeredState, publishOnce } from './publish-once.js';
+import { type AgentToolOptions, openToolSession, type ToolSession } from './tool-session.js';
+import { describeToolCall } from './tool-status.js';
+import { responseContext } from './usage-line.js';
 
 export interface RequestHandlerOptions {
   role: WorkerRole;
-  bus: Pick<Bus, 'publish' | 'deadLetter' | 'redis' | 'keys'>;
+  bus: Pick<Bus, 'publish' | 'deadLetter' | 'redis' | 'keys' | 'readLog' | 'tailLog'>;
   model: ChatModel;
   /** guide §7 role timeout, ms: the whole job, queueing at the gateway included. */
   timeoutMs: number;
@@ -35,6 +43,10 @@ export interface RequestHandlerOptions {
   retry?: RetryOptions;
   logger: Logger;
   queueName: string;
+  /** The role's tools; absent = the model is offered none (it only talks). */
+  tools?: AgentToolOptions | undefined;
+  /** Told about every refused tool call (for counting; it is logged already). */
+  onRefusal?: ((refusal: Refusal) => void) | undefined;
 }
 
 export interface AgentJobResult {
@@ -45,6 +57,12 @@ export interface AgentJobResult {
   model?: string;
   usage?: { inputTokens: number; outputTokens: number };
   latencyMs?: number;
+  /** Model calls the tool loop made, and the tool calls it ran. */
+  iterations?: number;
+  toolCalls?: number;
+  /** The loop hit its cap: an ALERT was raised instead of a RESPONSE. */
+  stoppedAtCap?: boolean;
+  commit?: string;
 }
 
 export type RequestProcessor = (job: Job, token?: string, signal?: AbortSignal) => Promise<AgentJobResult>;
@@ -114,9 +132,24 @@ export function createRequestProcessor(options: RequestHandlerOptions): RequestP
     );
     const signal = workerSignal ? AbortSignal.any([controller.signal, workerSignal]) : controller.signal;
     try {
-      const result = await retryingChat(
-        options.model,
-        {
+      const session = options.tools
+        ? openToolSession({
+            role,
+            request,
+            bus,
+            tools: options.tools,
+            logger: log,
+            signal,
+            onRefusal: options.onRefusal,
+          })
+        : undefined;
+      const reporter = toolReporter(session, options.tools?.maxStatusPerRequest ?? 20, (record) =>
+        publishQuietly(toolStatusMessage({ role, request, attempt, line: describeToolCall(record) }), log),
+      );
+      const maxIterations = options.tools?.maxIterations ?? DEFAULT_MAX_TOOL_ITERATIONS;
+      const loop = await runToolLoop({
+        model: options.model,
+        request: {
           messages: buildAgentPrompt(role, request),
           role,
           runId: request.runId,
@@ -125,24 +158,64 @@ export function createRequestProcessor(options: RequestHandlerOptions): RequestP
           // EMERGENCY/HIGH requests may jump ahead of the role's usual place, never behind it.
           priority: Math.min(options.llmPriority, BULLMQ_PRIORITY[request.priority]),
         },
-        options.retry,
+        tools: session?.specs ?? [],
+        execute: (call) =>
+          session
+            ? session.execute(call)
+            : Promise.resolve({
+                ok: false,
+                error: { code: 'TOOL_UNAVAILABLE', message: `no tools are wired for ${role}` },
+              }),
+        maxIterations,
+        contextBudgetChars: options.tools?.contextBudgetChars ?? DEFAULT_CONTEXT_BUDGET_CHARS,
+        onToolCall: reporter.report,
+        onTruncate: (info) => log.info(info, 'conversation truncated to fit the context budget'),
+        ...(options.retry ? { retry: options.retry } : {}),
+      });
+      await reporter.flush(() =>
+        publishQuietly(
+          toolStatusMessage({
+            role,
+            request,
+            attempt,
+            line: `${reporter.suppressed} more tool calls were not reported one by one (${loop.toolCalls.length} in all)`,
+          }),
+          log,
+        ),
       );
-      const response = responseMessage({ role, request, attempt, reply: readModelReply(result.text) });
+      const reply = readModelReply(loop.final.text);
+      const commit = await commitChanges(session, role, loop.stoppedAtCap, reply.content, log);
+      const summary = {
+        model: loop.final.model,
+        usage: loop.usage,
+        latencyMs: loop.latencyMs,
+        iterations: loop.iterations,
+        toolCalls: loop.toolCalls.length,
+        stoppedAtCap: loop.stoppedAtCap,
+        ...(commit ? { commit } : {}),
+      };
+      if (loop.stoppedAtCap) {
+        // Cut off, not finished: the Director must decide (guide §4 level 1), so the request
+        // gets an ALERT (which fails its step) rather than a RESPONSE that looks like an answer.
+        const reason = `tool loop hit its cap of ${maxIterations} iterations (${loop.toolCalls.length} tool calls run; last asked for ${loop.final.toolCalls.map((c) => c.name).join(', ')})`;
+        log.warn(summary, reason);
+        await publishQuietly(alertMessage({ role, request, attempt, reason, code: 'TOOL_LOOP_CAP' }), log);
+        return { responseId: responseIdFor(request.id), published: false, ...summary };
+      }
+      const response = responseMessage({
+        role,
+        request,
+        attempt,
+        reply: { ...reply, context: responseContext(reply.context, loop, commit) },
+      });
       const outcome = await publishOnce(bus.redis, guard, () => bus.publish(response), { signal });
       if (outcome.published)
         log.info(
-          { responseId: response.id, to: response.to, latencyMs: Math.round(result.latencyMs) },
+          { responseId: response.id, to: response.to, ...summary, latencyMs: Math.round(loop.latencyMs) },
           'answered',
         );
       else log.warn({ responseId: response.id }, 'another attempt answered first; this answer is dropped');
-      return {
-        responseId: response.id,
-        published: outcome.published,
-        logId: outcome.logId,
-        model: result.model,
-        usage: result.usage,
-        latencyMs: result.latencyMs,
-      };
+      return { responseId: response.id, published: outcome.published, logId: outcome.logId, ...summary };
     } catch (error) {
       const typed = toTyped(error, signal);
       const lastTry = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
@@ -172,4 +245,57 @@ function toTyped(error: unknown, signal: AbortSignal): NightshiftError {
     category: 'transient',
     cause: error,
   });
+}
+
+/**
+ * One STATUS per tool call up to `limit` per request, then only a count (published once at the
+ * end): a model looping on list_files must not flood the bus (issue 6 §3, bounded volume).
+ */
+function toolReporter(
+  session: ToolSession | undefined,
+  limit: number,
+  publish: (record: ToolCallRecord) => Promise<void>,
+): { report: (record: ToolCallRecord) => Promise<void>; flush: (summary: () => Promise<void>) => Promise<void>; readonly suppressed: number } {
+  let sent = 0;
+  let suppressed = 0;
+  return {
+    async report(record) {
+      if (session === undefined) return;
+      if (sent < limit) {
+        sent++;
+        await publish(record);
+      } else suppressed++;
+    },
+    async flush(summary) {
+      if (suppressed > 0) await summary();
+    },
+    get suppressed() {
+      return suppressed;
+    },
+  };
+}
+
+/** The milestone commit after a role changed files (guide: commits at milestones, with the run id). */
+async function commitChanges(
+  session: ToolSession | undefined,
+  role: WorkerRole,
+  stoppedAtCap: boolean,
+  content: string,
+  log: Logger,
+): Promise<string | undefined> {
+  if (!session?.changed) return undefined;
+  const firstLine = (content.split('\n').find((l) => l.trim() !== '') ?? 'changes').trim().slice(0, 120);
+  const message = stoppedAtCap ? `${role}: unfinished work (tool loop hit its cap)` : `${role}: ${firstLine}`;
+  try {
+    const result = await session.commit(message);
+    if (result?.committed) {
+      log.info({ sha: result.sha, message: result.message }, 'committed the changes');
+      return `${result.sha?.slice(0, 12) ?? ''} ${result.message}`.trim();
+    }
+    return undefined;
+  } catch (error) {
+    // The work is done and on disk; a failed commit is worth a warning, not a failed request.
+    log.warn({ err: error }, 'could not commit the changes');
+    return undefined;
+  }
 }

@@ -5,38 +5,47 @@ import { type Config, loadConfig } from '@nightshift/config';
 import { type ChatModel, GatewayChatModel, InstantChatModel, type LlmCaller } from '@nightshift/llm';
 import { ROLES } from '@nightshift/protocol';
 import { createBus, createKeys, createRedisClient, redactRedisUrl } from '@nightshift/redis';
-import { createLogger, defineService, runService, serviceGroup } from '@nightshift/runtime';
+import {
+  createLogger,
+  defineService,
+  HealthRegistry,
+  type HealthServer,
+  runService,
+  serviceGroup,
+  startHealthServer,
+} from '@nightshift/runtime';
 import { AgentService, assertWorkerRole } from './agent.js';
 import { throttledErrorLog } from './error-throttle.js';
 import { heartbeatLoop } from './heartbeat.js';
-
-/**
- * NIGHTSHIFT_MODEL selects the model: `gateway` (default, the real path through llm-gateway) or
- * `instant`, a SIMULATED model answering at once, for the dispatch benchmark and tests only.
- * TODO(config): move this variable into @nightshift/config (the only reader of process.env).
- */
-function modelMode(env: NodeJS.ProcessEnv): 'gateway' | 'instant' {
-  const mode = (env.NIGHTSHIFT_MODEL ?? 'gateway').trim().toLowerCase();
-  if (mode === 'gateway' || mode === 'instant' || mode === '')
-    return mode === 'instant' ? 'instant' : 'gateway';
-  throw new Error(
-    `NIGHTSHIFT_MODEL=${mode}: expected gateway (default) or instant (simulated, tests/bench only)`,
-  );
-}
+import type { AgentToolOptions } from './tool-session.js';
 
 function llmPriorities(config: Config): Partial<Record<LlmCaller, number>> {
   return Object.fromEntries(ROLES.map((r) => [r, config.roles[r].bullmqPriority]));
 }
 
-// TODO(health): serve @nightshift/runtime's /healthz once config has a port for it (e.g. HEALTH_PORT).
+/** The role's tools from config: the command policy, every role's row, the deny list (guide §7). */
+function toolOptions(config: Config): AgentToolOptions {
+  return {
+    workspaceDir: config.workspaceDir,
+    memoryDir: config.memoryDir,
+    allowlist: config.tools.commandAllowlist,
+    commandTimeoutMs: config.tools.commandTimeoutMs,
+    outputCapBytes: config.tools.outputCapBytes,
+    deny: config.tools.deny,
+    toolsByRole: Object.fromEntries(ROLES.map((r) => [r, config.roles[r].tools])),
+    maxIterations: config.tools.maxToolIterations,
+    contextBudgetChars: config.tools.contextBudgetChars,
+    // Scout gets its own role timeout to answer (guide §7: 300 s).
+    scoutTimeoutMs: config.roles.scout.timeoutSeconds * 1000,
+  };
+}
+
 function main(): void {
   let config: Config;
-  let mode: 'gateway' | 'instant';
   let role: ReturnType<typeof assertWorkerRole>;
   try {
     config = loadConfig(process.env);
     role = assertWorkerRole(config.role);
-    mode = modelMode(process.env);
   } catch (error) {
     // No logger yet: say what is wrong on stderr and exit 1 (STYLE: bad config fails at start).
     process.stderr.write(`agent: ${error instanceof Error ? error.message : String(error)}\n`);
@@ -67,7 +76,7 @@ function main(): void {
       });
       let model: ChatModel;
       let gateway: GatewayChatModel | undefined;
-      if (mode === 'instant') {
+      if (config.model.mode === 'instant') {
         model = new InstantChatModel();
         logger.warn('NIGHTSHIFT_MODEL=instant: answers come from a SIMULATED model (tests/benchmarks only)');
       } else {
@@ -98,6 +107,7 @@ function main(): void {
         stalledIntervalMs: config.queues.stalledIntervalMs,
         maxStalledCount: config.queues.maxStalledCount,
         retry: { attempts: 1000, baseMs: 250, maxMs: 5000 },
+        tools: toolOptions(config),
       });
       const beats = heartbeatLoop({
         redis: bus.redis,
@@ -120,7 +130,14 @@ function main(): void {
           };
         },
       });
-      // Started in order, stopped in reverse: heartbeat → agent (running jobs finish) → model → bus → Redis.
+      const health = new HealthRegistry();
+      health.register('redis', () => ({ ok: bus.redis.status === 'ready', detail: bus.redis.status }));
+      health.register('worker', () => {
+        const s = agent.stats;
+        return { ok: s.running, detail: `${s.active} active, ${s.completed} done, ${s.failed} failed` };
+      });
+      let healthServer: HealthServer | undefined;
+      // Started in order, stopped in reverse: health → heartbeat → agent (running jobs finish) → model → bus → Redis.
       const parts = [
         defineService({
           name: 'redis',
@@ -132,6 +149,20 @@ function main(): void {
         defineService({ name: 'model', start: () => gateway?.ready(), stop: () => gateway?.close() }),
         agent,
         beats,
+        defineService({
+          name: 'health',
+          start: async () => {
+            if (config.health.port === undefined) return;
+            healthServer = await startHealthServer({
+              health,
+              port: config.health.port,
+              host: config.health.host,
+              logger,
+            });
+            logger.info({ url: healthServer.url }, 'health endpoint listening');
+          },
+          stop: async () => healthServer?.close(),
+        }),
       ];
       return serviceGroup(`agent.${role}`, parts, { logger });
     },

@@ -65,6 +65,19 @@ export function statusMessage(c: Common): Message {
   };
 }
 
+/** One tool call, as the Director (and anyone reading bus:log) sees it (issue 6 §3). */
+export function toolStatusMessage(c: Common & { line: string }): Message {
+  return {
+    id: newId('msg'),
+    ...base(c),
+    to: 'director',
+    type: 'STATUS',
+    priority: 'LOW',
+    content: c.line.slice(0, 1000),
+    context: `tool call while working on ${c.request.id}`,
+  };
+}
+
 export function responseMessage(c: Common & { reply: ModelReply }): Message {
   const message: Message = {
     id: responseIdFor(c.request.id),

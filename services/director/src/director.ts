@@ -121,7 +121,14 @@ export class DirectorService implements Service {
     this.#worker.on('failed', (job, err) =>
       logger.warn({ jobId: job?.id, err: err.message }, 'run job refused'),
     );
-    this.#consumer = bus.consume('director', (message) => this.#onMessage(message), { group: 'director' });
+    // Only the lease holder consumes, so whatever a dead leader left pending belongs to us: claim
+    // it after one lease TTL instead of the bus's default idle time (a minute) — takeover in seconds.
+    this.#consumer = bus.consumeStream({
+      stream: [keys.busTo('director'), keys.busTo('ALL')],
+      group: 'director',
+      handler: (message) => this.#onMessage(message),
+      claimIdleMs: this.#leaseTtl,
+    });
     await this.#tickAll();
   }
 

@@ -112,10 +112,10 @@ export class Verifier {
       rule = result.rule;
       if (result.directorDecides || result.decision === null) {
         decision = last.verdict.decision;
-        rationale = `${last.verdict.rationale} (the Director decides: ${result.note})`;
+        rationale = `${last.verdict.rationale} (the Director decides${result.note ? `: ${result.note}` : ''})`;
       } else {
         decision = result.decision as Decision;
-        rationale = `${result.note}. Director: ${last.verdict.rationale}`;
+        rationale = result.note ? `${result.note}. Director: ${last.verdict.rationale}` : last.verdict.rationale;
       }
     }
     const fallbackNote = last.answer.fallback

@@ -3,12 +3,19 @@ import { hostname } from 'node:os';
 import { loadConfig } from '@nightshift/config';
 import { OllamaChatModel } from '@nightshift/llm';
 import { createKeys, createRedisClient, redactRedisUrl } from '@nightshift/redis';
-import { createLogger, defineService, runService, serviceGroup } from '@nightshift/runtime';
+import {
+  createLogger,
+  defineService,
+  HealthRegistry,
+  type HealthServer,
+  runService,
+  serviceGroup,
+  startHealthServer,
+} from '@nightshift/runtime';
 import { throttledErrorLog } from './error-throttle.js';
 import { LlmGatewayService } from './gateway.js';
 import { heartbeatLoop } from './heartbeat.js';
 
-// TODO(health): serve @nightshift/runtime's /healthz once config has a port for it (e.g. HEALTH_PORT).
 function main(): void {
   let config: ReturnType<typeof loadConfig>;
   try {
@@ -67,14 +74,37 @@ function main(): void {
           },
         }),
       });
-      // Started in this order, stopped in reverse: heartbeat → gateway (running calls finish) → Redis.
+      const health = new HealthRegistry();
+      health.register('redis', () => ({ ok: redis.status === 'ready', detail: redis.status }));
+      health.register('worker', () => ({ ok: gateway.running, detail: gateway.running ? 'running' : 'stopped' }));
+      // A missing model is reported (an operator must pull it) but the gateway itself is up.
+      health.register('model', () => {
+        const m = gateway.modelStatus;
+        return { ok: m.state !== 'missing', detail: 'message' in m ? `${m.state}: ${m.message}` : m.state };
+      });
+      let healthServer: HealthServer | undefined;
+      const healthPart = defineService({
+        name: 'health',
+        start: async () => {
+          if (config.health.port === undefined) return;
+          healthServer = await startHealthServer({
+            health,
+            port: config.health.port,
+            host: config.health.host,
+            logger,
+          });
+          logger.info({ url: healthServer.url }, 'health endpoint listening');
+        },
+        stop: async () => healthServer?.close(),
+      });
+      // Started in this order, stopped in reverse: health → heartbeat → gateway (running calls finish) → Redis.
       const connection = defineService({
         name: 'redis',
         stop: async () => {
           await redis.quit().catch(() => redis.disconnect());
         },
       });
-      return serviceGroup('llm-gateway', [connection, gateway, beats], { logger });
+      return serviceGroup('llm-gateway', [connection, gateway, beats, healthPart], { logger });
     },
     { logger },
   );

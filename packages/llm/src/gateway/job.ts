@@ -44,7 +44,8 @@ const ChatMessageSchema = z.object({
 const ToolSpecSchema = z.object({
   name: z.string().min(1),
   description: z.string(),
-  parameters: z.object({
+  // Loose: other JSON Schema keywords (additionalProperties, $defs…) must reach the model intact.
+  parameters: z.looseObject({
     type: z.literal('object'),
     properties: z.record(z.string(), z.unknown()),
     required: z.array(z.string()).optional(),

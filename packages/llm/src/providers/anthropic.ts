@@ -4,7 +4,7 @@ import { performance } from 'node:perf_hooks';
 import Anthropic from '@anthropic-ai/sdk';
 import { NightshiftError, TimeoutError } from '@nightshift/protocol';
 import { abortError, LlmRequestRejected, LlmUnavailable } from '../errors.js';
-import type { ChatMessage, ChatModel, ChatRequest, ChatResult, ToolCall } from '../types.js';
+import type { ChatMessage, ChatModel, ChatRequest, ChatResult, ToolCall, ToolSpec } from '../types.js';
 
 export interface AnthropicChatModelOptions {
   apiKey: string;
@@ -56,11 +56,7 @@ export class AnthropicChatModel implements ChatModel {
                 tools: request.tools.map((t) => ({
                   name: t.name,
                   description: t.description,
-                  input_schema: {
-                    type: 'object' as const,
-                    properties: t.parameters.properties,
-                    ...(t.parameters.required ? { required: t.parameters.required } : {}),
-                  },
+                  input_schema: inputSchema(t.parameters),
                 })),
               }
             : {}),
@@ -95,6 +91,12 @@ export class AnthropicChatModel implements ChatModel {
   }
 }
 
+/** The whole JSON Schema (additionalProperties, descriptions…), not just its properties. */
+function inputSchema(parameters: ToolSpec['parameters']): Anthropic.Tool.InputSchema {
+  const { required, ...rest } = parameters;
+  return { ...rest, type: 'object', ...(required ? { required } : {}) };
+}
+
 /** Anthropic wants user/assistant turns only; tool results ride in user turns (REFERENCE). */
 function toAnthropicMessages(messages: readonly ChatMessage[]): Param[] {
   const out: Param[] = [];
@@ -115,7 +117,8 @@ function toAnthropicMessages(messages: readonly ChatMessage[]): Param[] {
       (m.toolCalls ?? []).forEach((c, i) => {
         blocks.push({ type: 'tool_use', id: c.id ?? `call_${i}`, name: c.name, input: c.arguments });
       });
-      push('assistant', blocks);
+      // An empty assistant turn is refused by the API ("content must be non-empty"): drop it.
+      if (blocks.length > 0) push('assistant', blocks);
     } else {
       push('user', [{ type: 'text', text: m.content }]);
     }

@@ -1,0 +1,153 @@
+// The tools of one request: what the role's model is offered, how a call runs (permission check,
+// the run's workspace, the sandbox), and the milestone commit of what the role changed.
+import type { ToolOutcome, ToolSpec } from '@nightshift/llm';
+import type { Message, Role, WorkerRole } from '@nightshift/protocol';
+import type { Bus } from '@nightshift/redis';
+import type { Logger } from '@nightshift/runtime';
+import {
+  type CommitResult,
+  commitAll,
+  executeToolCall,
+  isToolPermitted,
+  permittedTools,
+  type Refusal,
+  type ToolContext,
+  toolError,
+  toolsForRole,
+} from '@nightshift/tools';
+import { askScout } from './ask-scout.js';
+import { prepareGitWorkspace, type RunWorkspace, resolveRunWorkspace } from './workspace.js';
+
+/** The tool settings of an agent process (config.tools, config.roles[*].tools, directories). */
+export interface AgentToolOptions {
+  /** WORKSPACE_DIR: a run without a named workspace works in `<workspaceDir>/<runId>`. */
+  workspaceDir: string;
+  memoryDir?: string | undefined;
+  /** config.tools.commandAllowlist. */
+  allowlist: readonly string[];
+  /** config.tools.commandTimeoutMs: one run_command / git call. */
+  commandTimeoutMs: number;
+  outputCapBytes: number;
+  /** config.tools.deny: wins over every role's row (guide §7: gateway, cron). */
+  deny: readonly string[];
+  /** config.roles[role].tools for every role. */
+  toolsByRole?: Partial<Record<Role, readonly string[]>> | undefined;
+  /** config.tools.maxToolIterations. */
+  maxIterations: number;
+  /** config.tools.contextBudgetChars. */
+  contextBudgetChars: number;
+  /** How long ask_scout waits for Scout; unset = ask_scout is not offered. */
+  scoutTimeoutMs?: number | undefined;
+  /** Tool calls reported one STATUS each per request; the rest are summed up (default 20). */
+  maxStatusPerRequest?: number | undefined;
+}
+
+/** Tools that change the workspace: a successful one makes the request end with a commit. */
+const WRITES = new Set(['write_file', 'edit_file']);
+
+export interface ToolSession {
+  readonly specs: ToolSpec[];
+  execute(call: { name: string; arguments: unknown }): Promise<ToolOutcome>;
+  /** True once a write tool succeeded. */
+  readonly changed: boolean;
+  /** Commits everything in the workspace with the run id in the message; undefined when never resolved. */
+  commit(message: string): Promise<CommitResult | undefined>;
+}
+
+export interface ToolSessionOptions {
+  role: WorkerRole;
+  request: Message;
+  bus: Pick<Bus, 'publish' | 'readLog' | 'tailLog' | 'redis' | 'keys'>;
+  tools: AgentToolOptions;
+  logger: Logger;
+  signal: AbortSignal;
+  onRefusal?: ((refusal: Refusal) => void) | undefined;
+}
+
+export function openToolSession(o: ToolSessionOptions): ToolSession {
+  const { role, request, tools, logger } = o;
+  const permissions = { toolsByRole: tools.toolsByRole, deny: tools.deny };
+  const ask: ToolContext['askScout'] =
+    tools.scoutTimeoutMs === undefined
+      ? undefined
+      : (question) =>
+          askScout(question, {
+            bus: o.bus,
+            role,
+            request,
+            timeoutMs: tools.scoutTimeoutMs ?? 0,
+            signal: o.signal,
+          });
+  const offered = toolsForRole(role, { ...permissions, memoryDir: tools.memoryDir, askScout: ask });
+  const specs: ToolSpec[] = offered.map((t) => ({
+    name: t.name,
+    description: t.description,
+    parameters: t.jsonSchema,
+  }));
+  // A role that may change files gets a git repository (and a baseline) before its first call.
+  const writes = permittedTools(role, permissions).some((t) => WRITES.has(t) || t === 'git');
+
+  let workspace: Promise<RunWorkspace> | undefined;
+  const resolve = (): Promise<RunWorkspace> => {
+    workspace ??= (async () => {
+      const ws = await resolveRunWorkspace(o.bus.redis, o.bus.keys, tools.workspaceDir, request.runId);
+      if (writes) {
+        // Without git the tools still work; only the milestone commit is lost, so warn and go on.
+        await prepareGitWorkspace(ws.root, request.runId, { timeoutMs: tools.commandTimeoutMs }).then(
+          (git) => git.created && logger.info({ workspace: ws.root, ...git }, 'workspace made a git repository'),
+          (err: unknown) => logger.warn({ err, workspace: ws.root }, 'could not prepare git in the workspace'),
+        );
+      }
+      logger.info({ workspace: ws.root, source: ws.source }, 'workspace resolved');
+      return ws;
+    })();
+    return workspace;
+  };
+
+  let changed = false;
+  const onRefusal = (refusal: Refusal): void => {
+    logger.warn({ refusal }, `tool refused: ${refusal.reason}`);
+    o.onRefusal?.(refusal);
+  };
+
+  return {
+    specs,
+    get changed() {
+      return changed;
+    },
+    async execute(call) {
+      // A refused call never needs (or creates) the workspace: executeToolCall refuses it first.
+      let root = '';
+      if (isToolPermitted(role, call.name, permissions)) {
+        try {
+          root = (await resolve()).root;
+        } catch (error) {
+          const why = error instanceof Error ? error.message : String(error);
+          logger.error({ err: error, runId: request.runId }, 'the run workspace is unavailable');
+          return toolError('WORKSPACE_UNAVAILABLE', `the run's workspace is unavailable: ${why}`);
+        }
+      }
+      const result = await executeToolCall(call, {
+        role,
+        runId: request.runId,
+        workspaceRoot: root,
+        memoryDir: tools.memoryDir,
+        allowlist: tools.allowlist,
+        timeoutMs: tools.commandTimeoutMs,
+        outputCapBytes: tools.outputCapBytes,
+        deny: tools.deny,
+        toolsByRole: tools.toolsByRole,
+        askScout: ask,
+        onRefusal,
+        signal: o.signal,
+      });
+      if (result.ok && WRITES.has(call.name)) changed = true;
+      return result.ok ? { ok: true, output: result.output } : { ok: false, error: result.error };
+    },
+    async commit(message) {
+      if (workspace === undefined) return undefined;
+      const { root } = await workspace;
+      return commitAll(root, request.runId, message, { timeoutMs: tools.commandTimeoutMs });
+    },
+  };
+}

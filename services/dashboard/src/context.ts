@@ -1,0 +1,15 @@
+// What every route module receives: the shared control layer, a bus:log reader, the metrics
+// collector and the few settings routes need. Built once by buildServer.
+import type { Control } from '@nightshift/cli';
+import type { DashboardMetrics } from './metrics.js';
+import type { LogReader } from './stream-history.js';
+
+export interface DashboardContext {
+  readonly control: Control;
+  readonly bus: LogReader;
+  readonly metrics: DashboardMetrics;
+  /** How often a run's live panel is recomputed for its SSE clients, ms. */
+  readonly streamIntervalMs: number;
+  /** Messages shown on a run page before the live stream continues. */
+  readonly historyLimit: number;
+}

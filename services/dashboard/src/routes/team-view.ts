@@ -1,0 +1,48 @@
+// The team view: `/` (runs and a start form), `/partials/runs` (the list, for in-place refresh)
+// and `/runs/:id` (the live run page). Server-rendered HTML under a nonce CSP; no CDN.
+import { CONTROL_ERROR_CODES } from '@nightshift/cli';
+import { IdSchema, isNightshiftError } from '@nightshift/protocol';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { DashboardContext } from '../context.js';
+import { recentForRun, toPayload } from '../stream-history.js';
+import { newNonce, pageCsp } from '../views/html.js';
+import { notFoundPage, runPage } from '../views/run-page.js';
+import { runsPage, runsTable } from '../views/runs-page.js';
+
+function html(reply: FastifyReply, nonce: string, body: string, code = 200): FastifyReply {
+  return reply
+    .code(code)
+    .header('Content-Security-Policy', pageCsp(nonce))
+    .type('text/html; charset=utf-8')
+    .send(body);
+}
+
+export function registerTeamView(app: FastifyInstance, ctx: DashboardContext): void {
+  app.get('/', async (_request, reply) => {
+    const nonce = newNonce();
+    return html(reply, nonce, runsPage(await ctx.control.listRuns(50), nonce));
+  });
+
+  app.get('/partials/runs', async (_request, reply) => {
+    return reply.type('text/html; charset=utf-8').send(runsTable(await ctx.control.listRuns(50)));
+  });
+
+  app.get('/runs/:id', async (request, reply) => {
+    const nonce = newNonce();
+    const id = IdSchema.safeParse((request.params as { id?: unknown }).id);
+    if (!id.success) return html(reply, nonce, notFoundPage('That is not a run id.', nonce), 404);
+    let status: Awaited<ReturnType<typeof ctx.control.status>>;
+    try {
+      status = await ctx.control.status({ runId: id.data });
+    } catch (error) {
+      if (isNightshiftError(error) && error.code === CONTROL_ERROR_CODES.runNotFound) {
+        return html(reply, nonce, notFoundPage(`No run ${id.data}.`, nonce), 404);
+      }
+      throw error;
+    }
+    const run = status.run;
+    if (!run) return html(reply, nonce, notFoundPage(`No run ${id.data}.`, nonce), 404);
+    const { entries } = await recentForRun(ctx.bus, id.data, ctx.historyLimit);
+    return html(reply, nonce, runPage({ status, run, messages: entries.map(toPayload), nonce }));
+  });
+}

@@ -1,0 +1,85 @@
+// buildServer(deps): the whole dashboard as one Fastify instance — auth first, then Bull Board,
+// the team view, REST, SSE, OpenAPI and metrics. Injectable: tests call it with `app.inject`.
+import type { Control } from '@nightshift/cli';
+import { createMetrics, type Metrics } from '@nightshift/runtime';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { assertBindAllowed, registerAuth } from './auth.js';
+import { BULL_BOARD_PATH, registerBullBoard } from './bull-board.js';
+import type { DashboardContext } from './context.js';
+import { installErrorHandler } from './http-errors.js';
+import { DashboardMetrics } from './metrics.js';
+import { registerOpenApi } from './openapi.js';
+import { registerApiControl } from './routes/api-control.js';
+import { registerApiRuns } from './routes/api-runs.js';
+import { registerMetrics } from './routes/metrics.js';
+import { registerSse } from './routes/sse.js';
+import { registerTeamView } from './routes/team-view.js';
+import type { LogReader } from './stream-history.js';
+
+export interface DashboardDeps {
+  control: Control;
+  /** bus:log reads for the message stream. */
+  bus: LogReader;
+  /** The address it will listen on: anything but loopback needs `token`. */
+  host: string;
+  /** DASHBOARD_TOKEN; when set every route but /healthz needs it. */
+  token?: string | undefined;
+  logger?: FastifyBaseLogger;
+  metrics?: Metrics;
+  streamIntervalMs?: number;
+  historyLimit?: number;
+  /** Mount Bull Board at /queues (default true). */
+  bullBoard?: boolean;
+}
+
+/** Headers on every answer; our HTML pages add a strict nonce CSP of their own. */
+const SECURITY_HEADERS: Record<string, string> = {
+  'X-Content-Type-Options': 'nosniff',
+  'X-Frame-Options': 'DENY',
+  'Referrer-Policy': 'no-referrer',
+  'Cross-Origin-Opener-Policy': 'same-origin',
+  'Cross-Origin-Resource-Policy': 'same-origin',
+  'Permissions-Policy': 'camera=(), microphone=(), geolocation=()',
+};
+
+export async function buildServer(deps: DashboardDeps): Promise<FastifyInstance> {
+  // Refuse before anything is built: a reachable dashboard without a token must never start.
+  assertBindAllowed(deps.host, deps.token);
+  const app = Fastify({
+    ...(deps.logger ? { loggerInstance: deps.logger } : { logger: false }),
+    // SSE connections never go idle: close them on shutdown instead of waiting forever.
+    forceCloseConnections: true,
+    bodyLimit: 1024 * 1024,
+  });
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, text, done) => {
+    done(null, Object.fromEntries(new URLSearchParams(String(text))));
+  });
+  app.addHook('onSend', async (request, reply, payload) => {
+    for (const [name, value] of Object.entries(SECURITY_HEADERS)) reply.header(name, value);
+    const path = request.url.split('?')[0] ?? '';
+    if (!path.startsWith(`${BULL_BOARD_PATH}/static`)) reply.header('Cache-Control', 'no-store');
+    if (!reply.hasHeader('Content-Security-Policy')) {
+      reply.header('Content-Security-Policy', "frame-ancestors 'none'; base-uri 'self'; object-src 'none'; form-action 'self'");
+    }
+    return payload;
+  });
+  installErrorHandler(app);
+  registerAuth(app, deps.token);
+
+  const ctx: DashboardContext = {
+    control: deps.control,
+    bus: deps.bus,
+    metrics: new DashboardMetrics(deps.control, deps.metrics ?? createMetrics()),
+    streamIntervalMs: deps.streamIntervalMs ?? 1000,
+    historyLimit: deps.historyLimit ?? 200,
+  };
+  registerMetrics(app, ctx);
+  registerOpenApi(app);
+  registerApiRuns(app, ctx);
+  registerApiControl(app, ctx);
+  registerSse(app, ctx);
+  registerTeamView(app, ctx);
+  if (deps.bullBoard !== false) await registerBullBoard(app, (name) => deps.control.parts.queue(name));
+  await app.ready();
+  return app;
+}

@@ -1,0 +1,122 @@
+// Sentinel entry point: load the config, build the dependencies, watch until SIGTERM.
+import { hostname } from 'node:os';
+import { loadConfig } from '@nightshift/config';
+import { DEFAULT_DETECTION_THRESHOLDS, type DetectionThresholds } from '@nightshift/core';
+import { createBus, createKeys, createRedisClient, createRunStore } from '@nightshift/redis';
+import {
+  createLogger,
+  defineService,
+  HealthRegistry,
+  registerSecret,
+  runService,
+  serviceGroup,
+  startHealthServer,
+} from '@nightshift/runtime';
+import { SentinelService } from './sentinel.js';
+
+const config = loadConfig(process.env);
+registerSecret(config.alerts.webhookSecret);
+const logger = createLogger({ service: 'sentinel', level: config.logLevel, role: 'sentinel' });
+const onError = (err: Error) => logger.warn({ err: err.message }, 'redis connection error');
+
+const keys = createKeys(config.redis.prefix);
+const redis = createRedisClient(config.redis.url, { onError, connectionName: 'sentinel' });
+const blocking = createRedisClient(config.redis.url, { onError, maxRetriesPerRequest: null });
+const bus = createBus({
+  url: config.redis.url,
+  keys,
+  streamMaxLen: config.redis.streamMaxLen,
+  maxDeliveries: config.redis.maxDeliveries,
+  claimIdleMs: config.redis.claimIdleMs,
+  onError,
+});
+const d = config.detection;
+const thresholds: DetectionThresholds = {
+  ...DEFAULT_DETECTION_THRESHOLDS,
+  stuckCalls: d.stuckCalls,
+  sameErrorRepeats: d.sameErrorRepeats,
+  memoryPercent: d.memoryPercent,
+  queueDepth: d.queueDepth,
+  llmLatencyMs: d.llmLatencySeconds * 1000,
+  criticalBugs: d.criticalBugs,
+  maxTaskAttempts: d.maxTaskAttempts,
+  phaseOverrunFactor: d.phaseOverrunFactor,
+  trustEmergencyBelow: config.trust.emergencyBelow,
+  agentStuckMs: d.agentStuckMinutes * 60_000,
+  // The guide names no number for a silent Director: its own role timeout (core uses the same default).
+  directorSilentMs: config.roles.director.timeoutSeconds * 1000,
+};
+const webhookUrl = config.alerts.webhookUrl;
+
+const sentinel = new SentinelService({
+  redis,
+  connection: blocking,
+  keys,
+  bus,
+  store: createRunStore(redis, keys),
+  logger,
+  memoryDir: config.memoryDir,
+  thresholds,
+  escalation: { humanAfterAttempts: d.escalateAfterAttempts },
+  phaseExpectedMs: {
+    1: config.workflow.phaseExpectedSeconds[1] * 1000,
+    2: config.workflow.phaseExpectedSeconds[2] * 1000,
+    3: config.workflow.phaseExpectedSeconds[3] * 1000,
+    4: config.workflow.phaseExpectedSeconds[4] * 1000,
+  },
+  ...(webhookUrl === undefined
+    ? {}
+    : {
+        webhook: {
+          url: webhookUrl,
+          minLevel: config.alerts.minLevel,
+          ...(config.alerts.webhookSecret === undefined ? {} : { secret: config.alerts.webhookSecret }),
+        },
+      }),
+  // TODO(config): a `sentinel` config section (interval, lease, circuit). Until then the Sentinel
+  // judges at twice the Director's tick and shares its lease TTL; the circuit keeps its defaults.
+  intervalMs: Math.max(200, config.director.tickMs * 2),
+  leaseTtlMs: config.director.leaseTtlMs,
+  heartbeatMs: config.heartbeat.intervalMs,
+  heartbeatTtlMs: config.heartbeat.ttlMs,
+  instance: `${hostname()}-${process.pid}`,
+});
+if (!webhookUrl) logger.warn('ALERT_WEBHOOK_URL is not set: Level 3+ alerts go to files and logs only');
+
+const health = new HealthRegistry();
+health.register('redis', async () => ({ ok: redis.status === 'ready', detail: redis.status }));
+health.register('lease', async () => ({ ok: true, detail: sentinel.isLeader ? 'watching' : 'standby' }));
+let healthServer: { close(): Promise<void> } | undefined;
+
+runService(
+  serviceGroup(
+    'sentinel',
+    [
+      sentinel,
+      defineService({
+        name: 'health',
+        start: async () => {
+          if (config.health.port !== undefined) {
+            healthServer = await startHealthServer({
+              health,
+              port: config.health.port,
+              host: config.health.host,
+              logger,
+            });
+          }
+        },
+        stop: async () => healthServer?.close(),
+      }),
+      defineService({
+        name: 'connections',
+        stop: async () => {
+          await bus.close();
+          redis.disconnect();
+          blocking.disconnect();
+        },
+      }),
+    ].reverse(),
+    { logger },
+  ),
+  { logger },
+);

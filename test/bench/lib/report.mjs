@@ -1,0 +1,1 @@
+export function renderTable(result) { return JSON.stringify(result, null, 1); }

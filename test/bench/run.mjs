@@ -1,0 +1,139 @@
+#!/usr/bin/env node
+// `npm run bench` / `node test/bench/run.mjs [--smoke] [--only=a,b] [--out=file] [--redis-url=URL]`:
+// every figure and its baseline measured in one run; prints a markdown table, writes JSON.
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, freemem, totalmem } from 'node:os';
+import { dirname, join } from 'node:path';
+import { startRedis } from '@nightshift/testkit';
+import { killAllNow, liveCount, ROOT } from './lib/procs.mjs';
+import { deletePrefix, openRedis } from './lib/redis.mjs';
+import { renderTable } from './lib/report.mjs';
+import { withTimeout } from './sections/bus.mjs';
+import { SECTIONS } from './sections/index.mjs';
+
+const FULL = {
+  messages: 10_000,
+  requests: 10_000,
+  serialRequests: 1_000,
+  limiterCalls: 10_000,
+  limiterLatencyMs: 20,
+  runOllamaMs: 250,
+  runAnthropicMs: 250,
+  peerCalls: 200,
+  peerLatencyMs: 50,
+};
+const SMOKE = {
+  messages: 500,
+  requests: 500,
+  serialRequests: 50,
+  limiterCalls: 300,
+  limiterLatencyMs: 20,
+  runOllamaMs: 40,
+  runAnthropicMs: 40,
+  peerCalls: 40,
+  peerLatencyMs: 20,
+};
+/** Longest any one section may take before it is abandoned (its processes are killed). */
+const SECTION_TIMEOUT_MS = { full: 15 * 60_000, smoke: 90_000 };
+
+function parseArgs(argv) {
+  const args = { smoke: false, only: undefined, out: undefined, redisUrl: undefined };
+  for (const arg of argv) {
+    if (arg === '--smoke') args.smoke = true;
+    else if (arg.startsWith('--only=')) args.only = arg.slice(7).split(',').filter(Boolean);
+    else if (arg.startsWith('--out=')) args.out = arg.slice(6);
+    else if (arg.startsWith('--redis-url=')) args.redisUrl = arg.slice(12);
+    else if (arg === '--help' || arg === '-h') {
+      process.stdout.write(
+        'usage: node test/bench/run.mjs [--smoke] [--only=bus,dispatch,limiter,fullRun,peers] [--out=file.json] [--redis-url=URL]\n',
+      );
+      process.exit(0);
+    } else throw new Error(`unknown argument ${arg}`);
+  }
+  return args;
+}
+
+function machine() {
+  const sh = (cmd, args) => {
+    try {
+      return execFileSync(cmd, args, { encoding: 'utf8', timeout: 5000 }).trim();
+    } catch (error) {
+      return `unavailable (${error instanceof Error ? error.message.split('\n')[0] : String(error)})`;
+    }
+  };
+  return {
+    nproc: Number(sh('nproc', [])) || cpus().length,
+    cpu: cpus()[0]?.model ?? 'unknown',
+    memTotalGb: Math.round((totalmem() / 2 ** 30) * 10) / 10,
+    memFreeGb: Math.round((freemem() / 2 ** 30) * 10) / 10,
+    freeG: sh('free', ['-g']),
+    loadavg: sh('cat', ['/proc/loadavg']),
+    node: process.version,
+    redis: sh('redis-server', ['--version']),
+  };
+}
+
+async function main() {
+  const args = parseArgs(process.argv.slice(2));
+  const mode = args.smoke ? 'smoke' : 'full';
+  const started = Date.now();
+  const log = (line) => process.stderr.write(`[bench ${((Date.now() - started) / 1000).toFixed(1)}s] ${line}\n`);
+  const chosen = SECTIONS.filter((s) => !args.only || args.only.includes(s.name));
+  if (chosen.length === 0) throw new Error(`--only matched no section (have ${SECTIONS.map((s) => s.name)})`);
+
+  // A private redis-server unless told otherwise: other work on a shared Redis would skew the numbers.
+  const redis = args.redisUrl
+    ? await startRedis({ url: args.redisUrl })
+    : await startRedis({ spawn: true, docker: false });
+  const result = { meta: { date: new Date().toISOString(), mode, machine: machine(), redis: redis.mode } };
+  const ctx = { redisUrl: redis.url, sizes: args.smoke ? SMOKE : FULL, smoke: args.smoke, prefixes: [], log, shared: {} };
+  let failed = 0;
+  try {
+    for (const section of chosen) {
+      log(`${section.name}: start`);
+      const t0 = Date.now();
+      try {
+        result[section.name] = await withTimeout(section.run(ctx), SECTION_TIMEOUT_MS[mode], section.name);
+      } catch (error) {
+        failed++;
+        result[section.name] = { error: error instanceof Error ? error.message : String(error) };
+        log(`${section.name}: FAILED: ${error instanceof Error ? error.stack : String(error)}`);
+        killAllNow(); // a timed-out section leaves its processes behind
+      }
+      log(`${section.name}: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    }
+  } finally {
+    if (redis.mode === 'env') {
+      const client = openRedis(redis.url, 'bench-cleanup');
+      for (const prefix of ctx.prefixes) await deletePrefix(client, prefix).catch(() => undefined);
+      client.disconnect();
+    }
+    await redis.stop();
+  }
+  result.meta.durationSec = Math.round((Date.now() - started) / 100) / 10;
+
+  const day = result.meta.date.slice(0, 10);
+  const out = args.out ?? join(ROOT, 'bench-results', `bench-${mode === 'smoke' ? 'smoke-' : ''}${day}.json`);
+  mkdirSync(dirname(out), { recursive: true });
+  writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
+  process.stdout.write(`${renderTable(result)}\n`);
+  log(`JSON written to ${out}`);
+  if (liveCount() > 0) log(`warning: ${liveCount()} child process(es) still running; killing them`);
+  killAllNow();
+  if (failed > 0) process.exitCode = 1;
+}
+
+// Children never outlive the bench: Ctrl-C, kill, or a crash all end them first.
+process.once('exit', killAllNow);
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.once(signal, () => {
+    killAllNow();
+    process.exit(130);
+  });
+}
+main().catch((error) => {
+  process.stderr.write(`bench failed: ${error instanceof Error ? error.stack : String(error)}\n`);
+  killAllNow();
+  process.exitCode = 1;
+});

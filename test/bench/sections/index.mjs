@@ -1,0 +1,14 @@
+// The benchmark's sections in run order; each `run(ctx)` returns the JSON of its figures.
+import { benchBus } from './bus.mjs';
+import { benchDispatch } from './dispatch.mjs';
+import { benchFullRun } from './full-run.mjs';
+import { benchLimiter } from './limiter.mjs';
+import { benchPeers } from './peers.mjs';
+
+export const SECTIONS = [
+  { name: 'bus', run: benchBus },
+  { name: 'dispatch', run: benchDispatch },
+  { name: 'limiter', run: benchLimiter },
+  { name: 'fullRun', run: benchFullRun },
+  { name: 'peers', run: benchPeers },
+];

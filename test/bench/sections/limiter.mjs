@@ -1,0 +1,138 @@
+// The limiter: 6 caller processes → queue `llm` → 3 llm-gateway processes → fake Ollama with
+// two slots of slack, so a breach of OLLAMA_NUM_PARALLEL would show in its records.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { LLM_QUEUE } from '@nightshift/llm';
+import { createKeys, createRedisClient } from '@nightshift/redis';
+import { startFakeOllama, uniquePrefix } from '@nightshift/testkit';
+import { Queue } from 'bullmq';
+import { BENCH_DIR, childEnv, sampleRss, stopProcs } from '../lib/procs.mjs';
+import { openRedis, waitHealthy } from '../lib/redis.mjs';
+import { spawnGateways, spawnScript } from '../lib/stack.mjs';
+import { handOffGaps, peakOverlap, priorityInversions, round, slotUtilisation } from '../lib/stats.mjs';
+import { withTimeout } from './bus.mjs';
+
+export const NUM_PARALLEL = 2;
+const CALLERS = 6;
+const GATEWAYS = 3;
+/** Per caller; 6 × 10 = 60 waiting at most, under OLLAMA_MAX_QUEUE (100), so nobody is refused. */
+const OUTSTANDING = 10;
+const INVERSION_MARGIN_MS = 5;
+
+/** Enqueue time (the caller's clock when BullMQ built the job, just before its add) per call tag. */
+async function llmJobsByTag(url, prefix) {
+  const connection = createRedisClient(url, { maxRetriesPerRequest: null });
+  const queue = new Queue(LLM_QUEUE, { connection, prefix });
+  queue.on('error', () => undefined);
+  try {
+    const jobs = await queue.getJobs(['completed'], 0, -1);
+    const byTag = new Map();
+    for (const job of jobs) {
+      const tag = job.data?.messages?.at(-1)?.content;
+      if (typeof tag === 'string') byTag.set(tag, { enqueued: job.timestamp, priority: job.opts.priority });
+    }
+    return byTag;
+  } finally {
+    await queue.close();
+    connection.disconnect();
+  }
+}
+
+/** Section 3. Also reports the gateways' RSS under load (section 5 uses it). */
+export async function benchLimiter(ctx) {
+  const { limiterCalls: calls, limiterLatencyMs: latencyMs } = ctx.sizes;
+  const prefix = uniquePrefix();
+  ctx.prefixes.push(prefix);
+  const keys = createKeys(prefix);
+  // Slack: 2 more slots than the limit, and a queue that never refuses, so the fake never hides
+  // a breach (a 3rd concurrent call is served and recorded instead of queued or 503'd).
+  const fake = await startFakeOllama({ numParallel: NUM_PARALLEL + 2, maxQueue: 1_000_000, latencyMs });
+  const dir = mkdtempSync(join(tmpdir(), 'ns-bench-limiter-'));
+  const redis = openRedis(ctx.redisUrl, 'bench-limiter');
+  const gateways = spawnGateways(ctx, prefix, GATEWAYS, {
+    OLLAMA_HOST: fake.url,
+    OLLAMA_NUM_PARALLEL: String(NUM_PARALLEL),
+  });
+  const callers = [];
+  try {
+    await waitHealthy(redis, keys, gateways);
+    const share = Math.ceil(calls / CALLERS);
+    for (let i = 0; i < CALLERS; i++) {
+      const count = Math.max(0, Math.min(share, calls - i * share));
+      callers.push(
+        spawnScript(`caller-${i + 1}`, join(BENCH_DIR, 'limiter-caller.mjs'), {
+          env: childEnv({
+            REDIS_URL: ctx.redisUrl,
+            BENCH_PREFIX: prefix,
+            BENCH_INDEX: String(i),
+            BENCH_CALLS: String(count),
+            BENCH_OUTSTANDING: String(OUTSTANDING),
+            BENCH_MAX_QUEUE: '100',
+            BENCH_OUT: join(dir, `caller-${i}.json`),
+          }),
+        }),
+      );
+    }
+    await withTimeout(Promise.all(callers.map((c) => c.ready())), 60_000, 'limiter callers to start');
+    const rss = sampleRss([...gateways, ...callers.map((c) => c.proc)]);
+    ctx.log(`limiter: ${calls} calls of ${latencyMs} ms from ${CALLERS} callers via ${GATEWAYS} gateways`);
+    const go = Date.now();
+    for (const c of callers) c.go();
+    await withTimeout(
+      Promise.all(callers.map((c) => c.done())),
+      Math.max(120_000, calls * latencyMs * 3),
+      `${calls} limiter calls`,
+    );
+    const memory = rss.stop();
+
+    const reports = callers.map((_, i) => JSON.parse(readFileSync(join(dir, `caller-${i}.json`), 'utf8')));
+    const callerRecords = reports.flatMap((r) => r.records);
+    const lastDone = Math.max(...callerRecords.map((r) => r.doneAt));
+    const records = [...fake.records];
+    const served = records.filter((r) => r.status === 200);
+    const firstStart = Math.min(...served.map((r) => r.start));
+    const lastEnd = Math.max(...served.map((r) => r.end));
+    const util = slotUtilisation(records, NUM_PARALLEL, lastEnd - firstStart);
+
+    const jobs = await llmJobsByTag(ctx.redisUrl, prefix);
+    const joined = [];
+    for (const r of served) {
+      const job = jobs.get(r.messages.at(-1)?.content);
+      if (job) joined.push({ priority: job.priority, enqueued: job.enqueued, start: r.start });
+    }
+    const strict = priorityInversions(joined, 0);
+    const clear = priorityInversions(joined, INVERSION_MARGIN_MS);
+    const gatewayPeaks = gateways.map((g) => memory.peakMb[g.name] ?? Number.NaN);
+    return {
+      calls,
+      callers: CALLERS,
+      gateways: GATEWAYS,
+      numParallel: NUM_PARALLEL,
+      latencyMs,
+      answered: callerRecords.filter((r) => r.ok).length,
+      failed: callerRecords.filter((r) => !r.ok).length,
+      rejected503: records.filter((r) => r.status === 503).length,
+      queueFullRetries: reports.reduce((s, r) => s + r.queueFull, 0),
+      maxConcurrency: peakOverlap(records, 'arrival', 'end'),
+      fakeMaxConcurrent: fake.maxConcurrent,
+      slotUtilisation: round(util.utilisation, 4),
+      slotHandOffGapMs: handOffGaps(records, NUM_PARALLEL),
+      busyWindowSec: round((lastEnd - firstStart) / 1000, 3),
+      makespanSec: round((lastDone - go) / 1000, 3),
+      lowerBoundSec: round((calls * latencyMs) / NUM_PARALLEL / 1000, 3),
+      inversions: strict.inversions,
+      competingPairs: strict.competing,
+      inversionsBeyondMargin: clear.inversions,
+      competingPairsBeyondMargin: clear.competing,
+      inversionMarginMs: INVERSION_MARGIN_MS,
+      callsWithEnqueueTime: joined.length,
+      rssPeakMb: { gatewayMax: round(Math.max(...gatewayPeaks), 1), callerMax: round(Math.max(...callers.map((c) => memory.peakMb[c.proc.name] ?? 0)), 1) },
+    };
+  } finally {
+    await stopProcs([...callers.map((c) => c.proc), ...gateways]);
+    redis.disconnect();
+    await fake.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
