@@ -10,6 +10,7 @@ import { registerReplay } from './commands/replay.js';
 import { registerRun } from './commands/run.js';
 import { registerRuns } from './commands/runs.js';
 import { registerSend } from './commands/send.js';
+import { registerSimulate } from './commands/simulate.js';
 import { registerStatus } from './commands/status.js';
 import { registerUp } from './commands/up.js';
 import type { CliDeps } from './deps.js';
@@ -28,6 +29,7 @@ export const COMMANDS: readonly CommandRegistrar[] = [
   registerUp,
   registerDemo,
   registerReplay,
+  registerSimulate,
 ];
 
 /** Exit codes: 0 ok, 1 failure (e.g. Redis unreachable), 2 bad usage, options, input or config. */

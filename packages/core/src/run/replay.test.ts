@@ -11,7 +11,8 @@ function recorded(): Run {
   run.toPhase(4).verify('finish', 'done');
   const cmds = run.settle();
   const finish = cmds[0];
-  if (finish?.kind === 'finish') run.add({ type: 'run.finished', outcome: finish.outcome, summary: finish.reason });
+  if (finish?.kind === 'finish')
+    run.add({ type: 'run.finished', outcome: finish.outcome, summary: finish.reason });
   return run;
 }
 
@@ -28,7 +29,11 @@ describe('replay', () => {
 
   it('stops where asked and shows the state there (time travel)', () => {
     const run = recorded();
-    const result = replay(run.events, DEFAULT_WORKFLOW_CONFIG, (e) => e.type === 'phase.started' && e.phase === 3);
+    const result = replay(
+      run.events,
+      DEFAULT_WORKFLOW_CONFIG,
+      (e) => e.type === 'phase.started' && e.phase === 3,
+    );
     expect(result.final.phase).toBe(3);
     expect(result.final.status).toBe('running');
   });

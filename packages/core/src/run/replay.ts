@@ -8,7 +8,12 @@ import { initialState, type RunState } from './state.js';
 import { type Command, DEFAULT_WORKFLOW_CONFIG, next, type WorkflowConfig } from './workflow.js';
 
 /** Events the workflow itself decides (its outputs); every other event is an input from outside. */
-const OUTPUTS: ReadonlySet<RunEventType> = new Set(['phase.started', 'step.requested', 'run.waiting-human', 'run.finished']);
+const OUTPUTS: ReadonlySet<RunEventType> = new Set([
+  'phase.started',
+  'step.requested',
+  'run.waiting-human',
+  'run.finished',
+]);
 
 export interface ReplayStep {
   /** 1-based position of the event in the log. */
