@@ -7,6 +7,8 @@ import { registerAlerts } from './commands/alerts.js';
 import { registerDemo } from './commands/demo.js';
 import { registerLogs } from './commands/logs.js';
 import { registerReplay } from './commands/replay.js';
+import { registerReport } from './commands/report.js';
+import { registerResume } from './commands/resume.js';
 import { registerRun } from './commands/run.js';
 import { registerRuns } from './commands/runs.js';
 import { registerSend } from './commands/send.js';
@@ -22,6 +24,8 @@ export const COMMANDS: readonly CommandRegistrar[] = [
   registerRun,
   registerStatus,
   registerRuns,
+  // After registerRuns: takes over its plain `resume` (see commands/resume.ts).
+  registerResume,
   registerAlerts,
   registerAgents,
   registerSend,
@@ -30,6 +34,7 @@ export const COMMANDS: readonly CommandRegistrar[] = [
   registerDemo,
   registerReplay,
   registerSimulate,
+  registerReport,
 ];
 
 /** Exit codes: 0 ok, 1 failure (e.g. Redis unreachable), 2 bad usage, options, input or config. */

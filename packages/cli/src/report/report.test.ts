@@ -1,0 +1,86 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type RunEvent, type RunEventDraft, stamp } from '@nightshift/core';
+import { describe, expect, it } from 'vitest';
+import { charts } from './charts.js';
+import { buildReportData } from './data.js';
+import { sections, toHtml, toMarkdown } from './render.js';
+
+function scriptedRun(): RunEvent[] {
+  const drafts: RunEventDraft[] = [
+    { type: 'run.created', runId: 'run_r1', task: 'fix sum', title: 'Sum fix' },
+    { type: 'phase.started', phase: 1, iteration: 1 },
+    {
+      type: 'step.completed',
+      step: 'frame',
+      role: 'director',
+      messageId: 'req_f',
+      output: 'goal',
+      usage: { inputTokens: 10, outputTokens: 5, usd: 0.01 },
+    },
+    { type: 'step.requested', step: 'design', role: 'architect', messageId: 'req_d' },
+    {
+      type: 'step.completed',
+      step: 'design',
+      role: 'architect',
+      messageId: 'req_d',
+      usage: { inputTokens: 100, outputTokens: 50 },
+    },
+    { type: 'step.requested', step: 'research', role: 'scout', messageId: 'req_r' },
+    { type: 'step.failed', step: 'research', role: 'scout', messageId: 'req_r', reason: 'timeout' },
+    { type: 'step.requested', step: 'research', role: 'scout', messageId: 'req_r2' },
+    {
+      type: 'step.completed',
+      step: 'research',
+      role: 'scout',
+      messageId: 'req_r2',
+      usage: { inputTokens: 40, outputTokens: 20 },
+    },
+    { type: 'trust.changed', role: 'builder', from: 7, to: 5, delta: -2, reason: 'critical bug: MD5' },
+  ];
+  let t = Date.parse('2026-01-28T01:00:00Z');
+  return drafts.map((d) => stamp(d, new Date((t += 1500)).toISOString()));
+}
+
+describe('morning report', () => {
+  it('fills every checklist section and draws charts whose points match the events', async () => {
+    const events = scriptedRun();
+    const data = buildReportData({
+      runId: 'run_r1',
+      events,
+      messages: [],
+      memoryDir: mkdtempSync(join(tmpdir(), 'rep-')),
+    });
+    expect(sections(data).map((s) => s.title)).toEqual([
+      'Outcome',
+      'What finished',
+      'What failed',
+      'Open escalations and alerts',
+      'Trust changes',
+      "Director's decision log",
+      'Findings',
+      'Files changed',
+      'Tests run',
+      'Budget used',
+      'Files to read',
+    ]);
+    const rendered = await charts(data);
+    // Gantt: one bar per finished or failed step (4 = design, research ×2, frame).
+    const ended = events.filter((e) => e.type === 'step.completed' || e.type === 'step.failed').length;
+    expect(rendered[0]?.points).toBe(ended);
+    expect(rendered.map((c) => c.svg.startsWith('<svg'))).toEqual([true, true, true, true, true]);
+    expect(data.tokensByRole.architect?.tokens).toBe(150);
+    const html = toHtml(data, rendered);
+    // Self-contained: no resource is fetched from anywhere (SVG namespace ids are not fetched).
+    expect(html).not.toMatch(/(src|href)\s*=\s*["']?https?:/i);
+    expect(html).not.toMatch(/@import|<script[^>]+src=/i);
+    expect(html).toContain('critical bug: MD5');
+    const md = toMarkdown(
+      data,
+      rendered.map((c) => c.title),
+    );
+    expect(md).toContain('## What failed');
+    expect(md).toMatch(/research \(scout\) failed/);
+  });
+});
