@@ -71,7 +71,10 @@ async function lane() {
 }
 await Promise.all(Array.from({ length: Math.min(outstanding, calls) }, lane));
 
-writeFileSync(env.BENCH_OUT ?? `/tmp/bench-caller-${index}.json`, JSON.stringify({ index, queueFull, records }));
+writeFileSync(
+  env.BENCH_OUT ?? `/tmp/bench-caller-${index}.json`,
+  JSON.stringify({ index, queueFull, records }),
+);
 process.stdout.write('DONE\n');
 lines.close();
 await client.close();

@@ -46,7 +46,7 @@ function parseArgs(argv) {
     else if (arg.startsWith('--redis-url=')) args.redisUrl = arg.slice(12);
     else if (arg === '--help' || arg === '-h') {
       process.stdout.write(
-        'usage: node test/bench/run.mjs [--smoke] [--only=bus,dispatch,limiter,fullRun,peers] [--out=file.json] [--redis-url=URL]\n',
+        'usage: node test/bench/run.mjs [--smoke] [--only=bus,dispatch,limiter,fullRun,memory,peers] [--out=file.json] [--redis-url=URL]\n',
       );
       process.exit(0);
     } else throw new Error(`unknown argument ${arg}`);
@@ -74,20 +74,43 @@ function machine() {
   };
 }
 
+/**
+ * A private redis-server unless told otherwise: other work on a shared Redis would skew the
+ * numbers. Without a redis-server binary, REDIS_URL is used (the JSON says which).
+ */
+async function openBenchRedis(url, log) {
+  if (url) return startRedis({ url });
+  try {
+    return await startRedis({ spawn: true, docker: false });
+  } catch (error) {
+    if (!process.env.REDIS_URL) throw error;
+    log(
+      `no private redis-server (${error instanceof Error ? error.message : String(error)}); using REDIS_URL`,
+    );
+    return startRedis({ url: process.env.REDIS_URL });
+  }
+}
+
 async function main() {
   const args = parseArgs(process.argv.slice(2));
   const mode = args.smoke ? 'smoke' : 'full';
   const started = Date.now();
-  const log = (line) => process.stderr.write(`[bench ${((Date.now() - started) / 1000).toFixed(1)}s] ${line}\n`);
+  const log = (line) =>
+    process.stderr.write(`[bench ${((Date.now() - started) / 1000).toFixed(1)}s] ${line}\n`);
   const chosen = SECTIONS.filter((s) => !args.only || args.only.includes(s.name));
   if (chosen.length === 0) throw new Error(`--only matched no section (have ${SECTIONS.map((s) => s.name)})`);
 
-  // A private redis-server unless told otherwise: other work on a shared Redis would skew the numbers.
-  const redis = args.redisUrl
-    ? await startRedis({ url: args.redisUrl })
-    : await startRedis({ spawn: true, docker: false });
+  const redis = await openBenchRedis(args.redisUrl, log);
   const result = { meta: { date: new Date().toISOString(), mode, machine: machine(), redis: redis.mode } };
-  const ctx = { redisUrl: redis.url, sizes: args.smoke ? SMOKE : FULL, smoke: args.smoke, prefixes: [], log, shared: {} };
+  const ctx = {
+    redisUrl: redis.url,
+    sizes: args.smoke ? SMOKE : FULL,
+    smoke: args.smoke,
+    prefixes: [],
+    log,
+    shared: {},
+    results: result,
+  };
   let failed = 0;
   try {
     for (const section of chosen) {

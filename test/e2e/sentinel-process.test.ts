@@ -27,7 +27,14 @@ import {
 import { startRedis, type TestRedis, uniquePrefix, waitFor } from '@nightshift/testkit';
 import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readWholeLog, requestTo, type ServiceProcess, serviceEnv, spawnService, stopAll } from './agent-harness.js';
+import {
+  readWholeLog,
+  requestTo,
+  type ServiceProcess,
+  serviceEnv,
+  spawnService,
+  stopAll,
+} from './agent-harness.js';
 import { SERVICE_MAIN } from './support/stack.js';
 
 const SECRET = 'process-webhook-secret';
@@ -62,7 +69,11 @@ async function killHard(p: ServiceProcess): Promise<void> {
   await p.exited;
 }
 
-const tails = () => procs.filter((p) => p.alive).map((p) => p.tail(20)).join('\n');
+const tails = () =>
+  procs
+    .filter((p) => p.alive)
+    .map((p) => p.tail(20))
+    .join('\n');
 const alerts = () => createAlertStore(bus.redis, keys);
 const alertsOf = async (rule: string): Promise<AlertRecord[]> =>
   (await alerts().list({ limit: 1000 })).filter((a) => a.rule === rule);
@@ -126,7 +137,10 @@ describe('the Sentinel process', () => {
     let director = start('director', SERVICE_MAIN.director);
     start('builder', SERVICE_MAIN.agent, { ROLE: 'builder' });
     let sentinel = start('sentinel', SERVICE_MAIN.sentinel);
-    await waitFor(() => sentinelRounds(sentinel.child.pid, 2), { timeoutMs: 60_000, what: `the sentinel to lead\n${tails()}` });
+    await waitFor(() => sentinelRounds(sentinel.child.pid, 2), {
+      timeoutMs: 60_000,
+      what: `the sentinel to lead\n${tails()}`,
+    });
     await waitFor(async () => (await listHeartbeats(bus.redis, keys, 'director')).length > 0, {
       timeoutMs: 60_000,
       what: `the director heartbeat\n${tails()}`,
@@ -138,12 +152,18 @@ describe('the Sentinel process', () => {
     const request = requestTo('builder', 'Implement the sum function.');
     await bus.publish(request);
     await waitFor(
-      async () => (await readWholeLog(bus)).some((e) => e.message?.type === 'RESPONSE' && e.message.inReplyTo === request.id),
+      async () =>
+        (await readWholeLog(bus)).some(
+          (e) => e.message?.type === 'RESPONSE' && e.message.inReplyTo === request.id,
+        ),
       { timeoutMs: 60_000, what: `the builder's answer without a sentinel\n${tails()}` },
     );
 
     sentinel = start('sentinel-2', SERVICE_MAIN.sentinel);
-    await waitFor(() => sentinelRounds(sentinel.child.pid, 1), { timeoutMs: 60_000, what: `sentinel-2 to lead\n${tails()}` });
+    await waitFor(() => sentinelRounds(sentinel.child.pid, 1), {
+      timeoutMs: 60_000,
+      what: `sentinel-2 to lead\n${tails()}`,
+    });
 
     // kill -9 the Director: no heartbeat → emergency meeting, every worker pauses.
     await killHard(director);
@@ -153,7 +173,10 @@ describe('the Sentinel process', () => {
       what: `the director-silent emergency\n${tails()}`,
     });
     expect(silent.level).toBe(2);
-    await waitFor(async () => (await paused()).length === WORKER_QUEUES.length, { timeoutMs: 30_000, what: 'all workers paused' });
+    await waitFor(async () => (await paused()).length === WORKER_QUEUES.length, {
+      timeoutMs: 30_000,
+      what: 'all workers paused',
+    });
     expect(existsSync(join(memoryDir, 'deployment', 'emergency.md'))).toBe(true);
     expect(sentinel.tail(400)).toMatch(/EMERGENCY/);
 
@@ -164,7 +187,10 @@ describe('the Sentinel process', () => {
       intervalMs: 250,
       what: `the emergency to close\n${tails()}`,
     });
-    await waitFor(async () => (await paused()).length === 0, { timeoutMs: 30_000, what: 'the workers to resume' });
+    await waitFor(async () => (await paused()).length === 0, {
+      timeoutMs: 30_000,
+      what: 'the workers to resume',
+    });
 
     // 51 requests for an Architect nobody runs: Level 3, one signed webhook POST, an alert file.
     await queue(QUEUE_NAMES.agent('architect')).addBulk(
@@ -180,19 +206,30 @@ describe('the Sentinel process', () => {
       what: `the queue-depth alert\n${tails()}`,
     });
     expect(depth.level).toBe(3);
-    await waitFor(() => posts.some((p) => p.headers[ALERT_ID_HEADER] === depth.id), { timeoutMs: 30_000, what: 'the webhook' });
+    await waitFor(() => posts.some((p) => p.headers[ALERT_ID_HEADER] === depth.id), {
+      timeoutMs: 30_000,
+      what: 'the webhook',
+    });
     const mine = posts.filter((p) => p.headers[ALERT_ID_HEADER] === depth.id);
     expect(mine).toHaveLength(1);
-    expect(verifySignature(mine[0]?.body ?? '', SECRET, mine[0]?.headers[SIGNATURE_HEADER] as string)).toBe(true);
+    expect(verifySignature(mine[0]?.body ?? '', SECRET, mine[0]?.headers[SIGNATURE_HEADER] as string)).toBe(
+      true,
+    );
     expect(existsSync(depth.file ?? '')).toBe(true);
     expect(readFileSync(depth.file ?? '', 'utf8')).toContain(`nightshift resolve ${depth.id}`);
-    await waitFor(() => /ESCALATE/.test(sentinel.tail(400)), { timeoutMs: 30_000, what: 'the ESCALATE log line' });
+    await waitFor(() => /ESCALATE/.test(sentinel.tail(400)), {
+      timeoutMs: 30_000,
+      what: 'the ESCALATE log line',
+    });
 
     // kill -9 and restart the Sentinel: the same incidents are not raised or POSTed again.
     const before = (await alerts().list({ limit: 1000 })).length;
     await killHard(sentinel);
     sentinel = start('sentinel-3', SERVICE_MAIN.sentinel);
-    await waitFor(() => sentinelRounds(sentinel.child.pid, 4), { timeoutMs: 60_000, what: `sentinel-3 rounds\n${tails()}` });
+    await waitFor(() => sentinelRounds(sentinel.child.pid, 4), {
+      timeoutMs: 60_000,
+      what: `sentinel-3 rounds\n${tails()}`,
+    });
     expect((await alerts().list({ limit: 1000 })).length).toBe(before);
     expect(await alertsOf('resources.queue-depth')).toHaveLength(1);
     expect(await alertsOf('emergency.director-silent')).toHaveLength(1);
@@ -201,7 +238,12 @@ describe('the Sentinel process', () => {
 
     // A human continues: every worker queue resumes (the Architect's work is still queued).
     await resolveAlert({ alerts: alerts(), bus }, depth.id, { decision: 'continue', by: 'human' });
-    await waitFor(async () => (await paused()).length === 0, { timeoutMs: 30_000, what: `resume after continue\n${tails()}` });
-    expect(await queue(QUEUE_NAMES.agent('architect')).getJobCountByTypes('prioritized', 'waiting', 'paused')).toBe(51);
+    await waitFor(async () => (await paused()).length === 0, {
+      timeoutMs: 30_000,
+      what: `resume after continue\n${tails()}`,
+    });
+    expect(
+      await queue(QUEUE_NAMES.agent('architect')).getJobCountByTypes('prioritized', 'waiting', 'paused'),
+    ).toBe(51);
   });
 });

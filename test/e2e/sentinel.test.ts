@@ -6,11 +6,12 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fold, parseRunEvent, type RunEvent, type RunEventDraft, stamp } from '@nightshift/core';
+import { fold, incidentKey, parseRunEvent, type RunEvent, type RunEventDraft, stamp } from '@nightshift/core';
 import { type Message, newId } from '@nightshift/protocol';
 import {
   type AlertRecord,
   type Bus,
+  createAlertStore,
   createBus,
   createKeys,
   createRedisClient,
@@ -94,7 +95,10 @@ afterEach(async () => {
   for (const rig of rigs.splice(0)) await rig.close();
 });
 
-async function makeRig(extra: Partial<SentinelServiceOptions> = {}): Promise<Rig> {
+async function makeRig(
+  extra: Partial<SentinelServiceOptions> = {},
+  beforeStart?: (parts: { client: RedisClient; keys: Keys; memoryDir: string }) => Promise<void>,
+): Promise<Rig> {
   const prefix = uniquePrefix();
   const keys = createKeys(prefix);
   const bus = createBus({ url: redis.url, keys });
@@ -131,6 +135,7 @@ async function makeRig(extra: Partial<SentinelServiceOptions> = {}): Promise<Rig
     l2GraceMs: 60_000,
     ...extra,
   });
+  await beforeStart?.({ client, keys, memoryDir });
   await sentinel.start();
   expect(sentinel.isLeader).toBe(true);
   const rig: Rig = {
@@ -183,7 +188,13 @@ async function deletePrefix(client: RedisClient, prefix: string): Promise<void> 
   const pattern = `${prefix.replace(/[[\]*?\\]/g, '\\$&')}:*`;
   let cursor = '0';
   do {
-    const [next, found] = await (client as import('ioredis').Redis).scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+    const [next, found] = await (client as import('ioredis').Redis).scan(
+      cursor,
+      'MATCH',
+      pattern,
+      'COUNT',
+      1000,
+    );
     if (found.length > 0) await client.del(...found);
     cursor = next;
   } while (cursor !== '0');
@@ -204,7 +215,11 @@ async function createRun(rig: Rig, ...drafts: RunEventDraft[]): Promise<string> 
 
 async function appendRun(rig: Rig, runId: string, ...drafts: RunEventDraft[]): Promise<void> {
   const version = await rig.store.version(runId);
-  const result = await rig.store.append(runId, version, drafts.map((d) => stamp(d, new Date().toISOString())));
+  const result = await rig.store.append(
+    runId,
+    version,
+    drafts.map((d) => stamp(d, new Date().toISOString())),
+  );
   expect(result.ok).toBe(true);
 }
 
@@ -235,7 +250,9 @@ function expectOneSignedPost(alert: AlertRecord): void {
   const signature = post?.headers[SIGNATURE_HEADER];
   expect(typeof signature).toBe('string');
   expect(verifySignature(post?.body ?? '', SECRET, signature as string)).toBe(true);
-  expect(JSON.parse(post?.body ?? '{}')).toMatchObject({ alert: { id: alert.id, level: alert.level, rule: alert.rule } });
+  expect(JSON.parse(post?.body ?? '{}')).toMatchObject({
+    alert: { id: alert.id, level: alert.level, rule: alert.rule },
+  });
 }
 
 function agentAlert(runId: string, error: string): Message {
@@ -274,7 +291,12 @@ describe('sentinel triggers', () => {
     expect(posts.filter((p) => String(p.body).includes(runId))).toEqual([]);
 
     // The agent answers: the incident is over, closed by the Sentinel itself.
-    await rig.bus.publish({ ...agentAlert(runId, ''), type: 'RESPONSE', content: 'done', context: undefined } as Message);
+    await rig.bus.publish({
+      ...agentAlert(runId, ''),
+      type: 'RESPONSE',
+      content: 'done',
+      context: undefined,
+    } as Message);
     const closed = await rig.until(async () => {
       const a = await rig.sentinel.alerts.get(alert?.id ?? '');
       return a?.status === 'resolved' && a;
@@ -286,7 +308,12 @@ describe('sentinel triggers', () => {
     const rig = await makeRig();
     const runId = await createRun(rig);
     for (let i = 0; i < 6; i++) {
-      await appendRun(rig, runId, { type: 'step.requested', step: 'build', role: 'builder', messageId: newId('msg') });
+      await appendRun(rig, runId, {
+        type: 'step.requested',
+        step: 'build',
+        role: 'builder',
+        messageId: newId('msg'),
+      });
     }
     const [l2] = await rig.until(async () => {
       const found = await alertsOf(rig, 'runaway.attempts');
@@ -302,12 +329,17 @@ describe('sentinel triggers', () => {
     const toDirector = (await sentinelMessages(rig)).filter((m) => m.type === 'ALERT' && m.to === 'director');
     expect(toDirector.map((m) => m.priority)).toEqual(['EMERGENCY']);
     expect(rig.logs.some((l) => l.includes('EMERGENCY'))).toBe(true);
-    expect((await runEvents(rig, runId)).filter((e) => e.type === 'alert.raised').map((e) => e.level)).toEqual([2]);
+    expect(
+      (await runEvents(rig, runId)).filter((e) => e.type === 'alert.raised').map((e) => e.level),
+    ).toEqual([2]);
     expect(postsFor(l2?.id ?? '')).toEqual([]);
 
     // Unsettled past the grace: Level 3 (guide §4.5 "Level 2, then Level 3").
     rig.clock.offsetMs += 61_000;
-    const l3 = await rig.until(async () => (await alertsOf(rig, 'runaway.attempts')).find((a) => a.level === 3), 'L3');
+    const l3 = await rig.until(
+      async () => (await alertsOf(rig, 'runaway.attempts')).find((a) => a.level === 3),
+      'L3',
+    );
     expect(await pausedQueues(rig)).toEqual([...WORKER_QUEUES]);
     expect(l3.file && existsSync(l3.file)).toBe(true);
     expect(readFileSync(l3.file ?? '', 'utf8')).toMatch(new RegExp(`nightshift resolve ${l3.id} --continue`));
@@ -318,7 +350,11 @@ describe('sentinel triggers', () => {
     expectOneSignedPost(l3);
     expect(fold(await runEvents(rig, runId)).pendingEscalation?.cause).toBe('alert');
 
-    await resolveAlert({ alerts: rig.sentinel.alerts, bus: rig.bus }, l3.id, { decision: 'continue', by: 'human', note: 'go on' });
+    await resolveAlert({ alerts: rig.sentinel.alerts, bus: rig.bus }, l3.id, {
+      decision: 'continue',
+      by: 'human',
+      note: 'go on',
+    });
     await rig.until(async () => (await pausedQueues(rig)).length === 0, 'the queues to resume');
     const state = fold(await runEvents(rig, runId));
     expect(state.status).toBe('running');
@@ -336,9 +372,16 @@ describe('sentinel triggers', () => {
     const builder = rig.queue(QUEUE_NAMES.agent('builder'));
     const N = 51;
     await builder.addBulk(
-      Array.from({ length: N }, (_, i) => ({ name: 'REQUEST', data: { n: i, runId }, opts: { priority: 3, jobId: `job-${i}` } })),
+      Array.from({ length: N }, (_, i) => ({
+        name: 'REQUEST',
+        data: { n: i, runId },
+        opts: { priority: 3, jobId: `job-${i}` },
+      })),
     );
-    const alert = await rig.until(async () => (await alertsOf(rig, 'resources.queue-depth'))[0], 'queue depth alert');
+    const alert = await rig.until(
+      async () => (await alertsOf(rig, 'resources.queue-depth'))[0],
+      'queue depth alert',
+    );
     expect(alert).toMatchObject({ level: 3, subject: 'agent.builder' });
     expect(alert.runId).toBeUndefined();
     expect(await pausedQueues(rig)).toEqual([...WORKER_QUEUES]);
@@ -351,7 +394,11 @@ describe('sentinel triggers', () => {
 
     // A worker starts while the queue is paused: it takes nothing.
     let completed = 0;
-    const worker = new Worker(builder.name, async () => 'ok', { connection: rig.blocking(), prefix: rig.keys.prefix, concurrency: 4 });
+    const worker = new Worker(builder.name, async () => 'ok', {
+      connection: rig.blocking(),
+      prefix: rig.keys.prefix,
+      concurrency: 4,
+    });
     worker.on('completed', () => completed++);
     try {
       await worker.waitUntilReady();
@@ -374,7 +421,10 @@ describe('sentinel triggers', () => {
     } finally {
       await worker.close();
     }
-    expect((await rig.sentinel.alerts.get(alert.id))?.resolution).toMatchObject({ decision: 'continue', by: 'human' });
+    expect((await rig.sentinel.alerts.get(alert.id))?.resolution).toMatchObject({
+      decision: 'continue',
+      by: 'human',
+    });
     expect(await builder.getJobCountByTypes('completed')).toBe(N);
     expect(fold(await runEvents(rig, runId)).humanDecisions.map((d) => d.decision)).toEqual(['continue']);
     expect(postsFor(alert.id)).toHaveLength(1);
@@ -388,16 +438,26 @@ describe('sentinel triggers', () => {
 
     await rig.client.del(rig.keys.heartbeat('director', 'd1')); // kill -9: the heartbeat is gone
     rig.clock.offsetMs += 6000;
-    const alert = await rig.until(async () => (await alertsOf(rig, 'emergency.director-silent'))[0], 'director-silent');
+    const alert = await rig.until(
+      async () => (await alertsOf(rig, 'emergency.director-silent'))[0],
+      'director-silent',
+    );
     expect(alert).toMatchObject({ level: 2, subject: 'director' });
     expect(await pausedQueues(rig)).toEqual([...WORKER_QUEUES]);
-    expect(readFileSync(join(rig.memoryDir, 'deployment', 'emergency.md'), 'utf8')).toMatch(/no Director heartbeat/);
-    expect((await sentinelMessages(rig)).some((m) => m.to === 'director' && m.priority === 'EMERGENCY')).toBe(true);
+    expect(readFileSync(join(rig.memoryDir, 'deployment', 'emergency.md'), 'utf8')).toMatch(
+      /no Director heartbeat/,
+    );
+    expect((await sentinelMessages(rig)).some((m) => m.to === 'director' && m.priority === 'EMERGENCY')).toBe(
+      true,
+    );
     for (let i = 0; i < 2; i++) await rig.sentinel.tick();
     expect(await alertsOf(rig, 'emergency.director-silent')).toHaveLength(1);
 
     await heartbeat(rig.client, rig.keys, { role: 'director', instance: 'd2', ttlMs: 60_000 });
-    await rig.until(async () => (await rig.sentinel.alerts.get(alert.id))?.status === 'resolved', 'the emergency to close');
+    await rig.until(
+      async () => (await rig.sentinel.alerts.get(alert.id))?.status === 'resolved',
+      'the emergency to close',
+    );
     expect(await pausedQueues(rig)).toEqual([]);
   });
 
@@ -405,18 +465,39 @@ describe('sentinel triggers', () => {
     const rig = await makeRig();
     const runId = await createRun(rig);
     for (let i = 0; i < 2; i++) await rig.sentinel.tick();
-    await appendRun(rig, runId, { type: 'trust.changed', role: 'builder', from: 7, to: 3, delta: -4, reason: 'x' });
+    await appendRun(rig, runId, {
+      type: 'trust.changed',
+      role: 'builder',
+      from: 7,
+      to: 3,
+      delta: -4,
+      reason: 'x',
+    });
     for (let i = 0; i < 2; i++) await rig.sentinel.tick();
     expect(await alertsOf(rig, 'emergency.trust-low')).toEqual([]); // 3 is not below 3
-    await appendRun(rig, runId, { type: 'trust.changed', role: 'builder', from: 3, to: 2, delta: -1, reason: 'md5 hashing' });
+    await appendRun(rig, runId, {
+      type: 'trust.changed',
+      role: 'builder',
+      from: 3,
+      to: 2,
+      delta: -1,
+      reason: 'md5 hashing',
+    });
     const alert = await rig.until(async () => (await alertsOf(rig, 'emergency.trust-low'))[0], 'trust-low');
     expect(alert).toMatchObject({ level: 2, subject: 'builder', runId });
     expect(await pausedQueues(rig)).toEqual(WORKER_QUEUES.filter((q) => q !== 'agent.builder'));
-    expect(readFileSync(join(rig.memoryDir, runId, 'emergency.md'), 'utf8')).toMatch(/trust of builder is 2 < 3/);
-    expect((await runEvents(rig, runId)).filter((e) => e.type === 'alert.raised')).toMatchObject([{ level: 2, key: alert.key }]);
+    expect(readFileSync(join(rig.memoryDir, runId, 'emergency.md'), 'utf8')).toMatch(
+      /trust of builder is 2 < 3/,
+    );
+    expect((await runEvents(rig, runId)).filter((e) => e.type === 'alert.raised')).toMatchObject([
+      { level: 2, key: alert.key },
+    ]);
     expect(postsFor(alert.id)).toEqual([]); // Level 2: no webhook (minLevel 3)
 
-    await resolveAlert({ alerts: rig.sentinel.alerts, bus: rig.bus }, alert.id, { decision: 'continue', by: 'director' });
+    await resolveAlert({ alerts: rig.sentinel.alerts, bus: rig.bus }, alert.id, {
+      decision: 'continue',
+      by: 'director',
+    });
     await rig.until(async () => (await pausedQueues(rig)).length === 0, 'the queues to resume');
     for (let i = 0; i < 2; i++) await rig.sentinel.tick();
     expect(await alertsOf(rig, 'emergency.trust-low')).toHaveLength(1);
@@ -428,17 +509,28 @@ describe('sentinel triggers', () => {
     const held = new Promise<void>((resolve) => {
       release = resolve;
     });
-    const llm = new Worker(QUEUE_NAMES.llm, () => held, { connection: rig.blocking(), prefix: rig.keys.prefix });
+    const llm = new Worker(QUEUE_NAMES.llm, () => held, {
+      connection: rig.blocking(),
+      prefix: rig.keys.prefix,
+    });
     try {
       await rig.queue(QUEUE_NAMES.llm).add('chat', { role: 'builder' }, { priority: 3 });
-      await waitFor(async () => (await rig.queue(QUEUE_NAMES.llm).getActiveCount()) === 1, { what: 'the call to start' });
+      await waitFor(async () => (await rig.queue(QUEUE_NAMES.llm).getActiveCount()) === 1, {
+        what: 'the call to start',
+      });
       for (let i = 0; i < 2; i++) await rig.sentinel.tick();
       expect(await alertsOf(rig, 'resources.llm-latency')).toEqual([]);
       rig.clock.offsetMs += 5 * 60_000 + 1000;
-      const alert = await rig.until(async () => (await alertsOf(rig, 'resources.llm-latency'))[0], 'llm latency');
+      const alert = await rig.until(
+        async () => (await alertsOf(rig, 'resources.llm-latency'))[0],
+        'llm latency',
+      );
       expect(alert).toMatchObject({ level: 3, subject: 'llm' });
       expect(await pausedQueues(rig)).toEqual([...WORKER_QUEUES]);
       expectOneSignedPost(alert);
+      // Resolved in the store only (as the dashboard may): the Sentinel notices and resumes.
+      await rig.sentinel.alerts.resolve(alert.id, { decision: 'note', note: 'Ollama restarted', by: 'ops' });
+      await rig.until(async () => (await pausedQueues(rig)).length === 0, 'the queues to resume');
     } finally {
       release();
       await llm.close();
@@ -462,9 +554,13 @@ describe('sentinel triggers', () => {
       for (let i = 0; i < 3; i++) await rig.queue(name).add('REQUEST', { i }, { priority: 3 });
       await rig.until(async () => (await circuit()).state === 'open', 'the circuit to open');
       expect(await rig.queue(name).isPaused()).toBe(true);
-      await waitFor(async () => (await sentinelMessages(rig)).some((m) => m.content.startsWith('circuit open for refactorer')), {
-        what: 'the STATUS',
-      });
+      await waitFor(
+        async () =>
+          (await sentinelMessages(rig)).some((m) => m.content.startsWith('circuit open for refactorer')),
+        {
+          what: 'the STATUS',
+        },
+      );
       failing = false;
       await rig.queue(name).add('REQUEST', { i: 'trial' }, { priority: 3 });
       for (let i = 0; i < 2; i++) await rig.sentinel.tick();
@@ -472,7 +568,9 @@ describe('sentinel triggers', () => {
       rig.clock.offsetMs += 11_000;
       await rig.until(async () => (await circuit()).state === 'closed', 'the circuit to close');
       expect(await rig.queue(name).isPaused()).toBe(false);
-      const states = (await sentinelMessages(rig)).filter((m) => m.content.startsWith('circuit')).map((m) => m.content.split(' ')[1]);
+      const states = (await sentinelMessages(rig))
+        .filter((m) => m.content.startsWith('circuit'))
+        .map((m) => m.content.split(' ')[1]);
       expect(states).toEqual(['open', 'half-open', 'closed']);
     } finally {
       await worker.close();
@@ -507,5 +605,58 @@ describe('sentinel triggers', () => {
     } finally {
       await again.stop();
     }
+  });
+  it('a phase past 2× its expected time (fake clock) → Level 2; abort → the run is aborted and the queues resume', async () => {
+    const rig = await makeRig();
+    const runId = await createRun(rig);
+    for (let i = 0; i < 2; i++) await rig.sentinel.tick();
+    rig.clock.offsetMs += 2 * 30 * 60_000 - 60_000; // P2 expects 30 min: 59 min is not over 2×
+    for (let i = 0; i < 2; i++) await rig.sentinel.tick();
+    expect(await alertsOf(rig, 'runaway.phase-duration')).toEqual([]);
+    rig.clock.offsetMs += 2 * 60_000;
+    const alert = await rig.until(
+      async () => (await alertsOf(rig, 'runaway.phase-duration'))[0],
+      'phase overrun',
+    );
+    expect(alert).toMatchObject({ level: 2, subject: 'p2-i1', runId });
+    expect(await pausedQueues(rig)).toEqual([...WORKER_QUEUES]);
+    await resolveAlert({ alerts: rig.sentinel.alerts, bus: rig.bus }, alert.id, {
+      decision: 'abort',
+      by: 'human',
+    });
+    await rig.until(async () => (await pausedQueues(rig)).length === 0, 'the queues to resume');
+    const state = fold(await runEvents(rig, runId));
+    expect(state.stop?.outcome).toBe('aborted');
+    expect(state.humanDecisions.map((d) => d.decision)).toEqual(['abort']);
+  });
+
+  it('a Sentinel killed halfway through a plan finishes it, and never re-sends what it had claimed', async () => {
+    // What a Sentinel killed right after claiming the webhook leaves behind: the alert and one claim.
+    let alert: AlertRecord | undefined;
+    const rig = await makeRig(
+      { memory: () => ({ total: 1000, free: 50 }) },
+      async ({ client, keys, memoryDir }) => {
+        const at = new Date().toISOString();
+        ({ alert } = await createAlertStore(client, keys).raise({
+          key: incidentKey('deployment', 'resources.memory', 'memory', 3),
+          level: 3,
+          rule: 'resources.memory',
+          subject: 'memory',
+          reason: 'memory at 95% > 90%',
+          actions: ['pause-all', 'state-dump', 'human-summary', 'notify-human', 'wait-human'],
+          at,
+          file: join(memoryDir, 'alerts', `ALERT-${at.replace(/[:.]/g, '-')}.md`),
+        }));
+        await client.hset(keys.custom('sentinel', 'ledger'), `${alert.id}:webhook`, 'started');
+      },
+    );
+    await rig.until(
+      async () => (await pausedQueues(rig)).length === WORKER_QUEUES.length,
+      'the rest of the plan',
+    );
+    await rig.until(() => existsSync(alert?.file ?? ''), 'the alert file');
+    expect(await alertsOf(rig, 'resources.memory')).toHaveLength(1);
+    expect(postsFor(alert?.id ?? '')).toEqual([]);
+    expect((await sentinelMessages(rig)).filter((m) => m.type === 'ALERT')).toHaveLength(1);
   });
 });

@@ -40,7 +40,8 @@ export async function followWithProgress(
   const tty = isTTY(deps) && !options.json;
   let lastPlain = '';
   let drawn = false;
-  const plainKey = (run: LoadedRun) => progressLine(run.state, new Date(0)).replace(/ · \d+h?\d+m\d+s · /, ' · ');
+  const plainKey = (run: LoadedRun) =>
+    progressLine(run.state, new Date(0)).replace(/ · \d+h?\d+m\d+s · /, ' · ');
   const { end, run } = await control.followRun(
     runId,
     (changed) => {
@@ -48,7 +49,8 @@ export async function followWithProgress(
         deps.stdout(`${JSON.stringify(jsonProgress(changed, now()))}\n`);
       } else if (!tty) {
         const key = plainKey(changed);
-        if (key !== lastPlain) deps.stdout(`${now().toISOString()} ${runId} ${progressLine(changed.state, now())}\n`);
+        if (key !== lastPlain)
+          deps.stdout(`${now().toISOString()} ${runId} ${progressLine(changed.state, now())}\n`);
         lastPlain = key;
       }
     },
@@ -58,7 +60,9 @@ export async function followWithProgress(
       ...(options.intervalMs === undefined ? {} : { intervalMs: options.intervalMs }),
       onTick: (latest) => {
         if (!tty) return;
-        const line = latest?.state.runId ? progressLine(latest.state, now()) : `waiting for the Director to start ${runId}…`;
+        const line = latest?.state.runId
+          ? progressLine(latest.state, now())
+          : `waiting for the Director to start ${runId}…`;
         deps.stdout(`\r\x1b[2K${line}`);
         drawn = true;
       },

@@ -23,7 +23,14 @@ function pad(text: string, width: number): string {
 }
 
 function table(rows: readonly string[][], widths: readonly number[]): string {
-  return rows.map((row) => row.map((cell, i) => pad(cell, widths[i] ?? 10)).join('').trimEnd()).join('\n');
+  return rows
+    .map((row) =>
+      row
+        .map((cell, i) => pad(cell, widths[i] ?? 10))
+        .join('')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 function phaseLabel(phase: number | null, name: string | null): string {
@@ -61,12 +68,16 @@ export function statusScreen(status: Status, now: Date): string {
   const run = status.run;
   if (run) {
     out.push('');
-    out.push(`Run ${run.runId}  ${run.status}  ${phaseLabel(run.phase, run.phaseName)}  iteration ${run.iteration}`);
+    out.push(
+      `Run ${run.runId}  ${run.status}  ${phaseLabel(run.phase, run.phaseName)}  iteration ${run.iteration}`,
+    );
     out.push(`  task: ${(run.title ?? run.task).split('\n')[0]}`);
     const timeline = run.phases.map((p) => `P${p.phase}.${p.iteration}`).join(' → ');
     out.push(`  phases: ${timeline || '-'}`);
     if (run.inFlight.length > 0) {
-      out.push(`  in flight: ${run.inFlight.map((f) => `${f.step} (${f.role}, ${ago(f.since, now)})`).join(', ')}`);
+      out.push(
+        `  in flight: ${run.inFlight.map((f) => `${f.step} (${f.role}, ${ago(f.since, now)})`).join(', ')}`,
+      );
     }
     if (run.waiting) out.push(`  WAITING FOR A HUMAN (${run.waiting.cause}): ${run.waiting.reason}`);
     out.push(

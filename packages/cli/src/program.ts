@@ -6,6 +6,7 @@ import { registerAgents } from './commands/agents.js';
 import { registerAlerts } from './commands/alerts.js';
 import { registerDemo } from './commands/demo.js';
 import { registerLogs } from './commands/logs.js';
+import { registerPreflight } from './commands/preflight.js';
 import { registerReplay } from './commands/replay.js';
 import { registerReport } from './commands/report.js';
 import { registerResume } from './commands/resume.js';
@@ -35,6 +36,7 @@ export const COMMANDS: readonly CommandRegistrar[] = [
   registerReplay,
   registerSimulate,
   registerReport,
+  registerPreflight,
 ];
 
 /** Exit codes: 0 ok, 1 failure (e.g. Redis unreachable), 2 bad usage, options, input or config. */

@@ -24,7 +24,12 @@ export const RUN_EXIT = { finished: 0, failed: 1, usage: 2, waitingHuman: 3, int
  * Ends the command with `exitCode` after printing `message` to stderr (without commander's
  * usage hint, which would be noise after a run's outcome). program.ts honours `nightshift.*` codes.
  */
-export function exitWith(stderr: (text: string) => void, exitCode: number, code: string, message: string): never {
+export function exitWith(
+  stderr: (text: string) => void,
+  exitCode: number,
+  code: string,
+  message: string,
+): never {
   stderr(`${message}\n`);
   throw new CommanderError(exitCode, `nightshift.${code}`, message);
 }

@@ -70,14 +70,29 @@ afterAll(async () => {
 
 describe('nightshift run', () => {
   it('enqueues a run job with the budget and prints the run id', async () => {
-    const r = await nightshift('run', '--title', 'sum', '--max-tokens', '5000', '--max-usd', '1.5', 'Fix', 'the', 'sum');
+    const r = await nightshift(
+      'run',
+      '--title',
+      'sum',
+      '--max-tokens',
+      '5000',
+      '--max-usd',
+      '1.5',
+      'Fix',
+      'the',
+      'sum',
+    );
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const runId = r.stdout.trim();
     expect(runId).toMatch(/^run_/);
     const queue = new Queue(QUEUE_NAMES.runs, { connection: redis, prefix: PREFIX });
     const job = await queue.getJob(runId.slice('run_'.length));
-    expect(job?.data).toEqual({ task: 'Fix the sum', title: 'sum', budget: { maxTokens: 5000, maxUsd: 1.5 } });
+    expect(job?.data).toEqual({
+      task: 'Fix the sum',
+      title: 'sum',
+      budget: { maxTokens: 5000, maxUsd: 1.5 },
+    });
     await queue.close();
   });
 
@@ -139,10 +154,15 @@ describe('nightshift run', () => {
       await seed(runId, then);
       return { code: await exited, out, err, runId };
     };
-    const waiting = await waitFor([{ type: 'run.waiting-human', reason: 'budget exceeded', cause: 'budget' }]);
+    const waiting = await waitFor([
+      { type: 'run.waiting-human', reason: 'budget exceeded', cause: 'budget' },
+    ]);
     expect(waiting.code).toBe(3);
     expect(waiting.err).toContain(`nightshift decide ${waiting.runId}`);
-    const lines = waiting.out.trim().split('\n').map((l) => JSON.parse(l) as { event?: string; end?: string });
+    const lines = waiting.out
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { event?: string; end?: string });
     expect(lines.at(-1)).toMatchObject({ event: 'end', end: 'waiting-human' });
     const aborted = await waitFor([{ type: 'run.finished', outcome: 'aborted' }]);
     expect(aborted.code).toBe(1);
@@ -153,7 +173,9 @@ describe('nightshift run', () => {
 describe('steering a run', () => {
   it('pauses, resumes, decides and aborts, each recorded as an event', async () => {
     await seed('run_cli', [{ type: 'phase.started', phase: 2, iteration: 1 }]);
-    expect((await nightshift('pause', 'run_cli', '--note', 'lunch')).stdout).toMatch(/pause recorded for run_cli; it is now paused/);
+    expect((await nightshift('pause', 'run_cli', '--note', 'lunch')).stdout).toMatch(
+      /pause recorded for run_cli; it is now paused/,
+    );
     expect((await nightshift('pause', 'run_cli')).stdout).toMatch(/already paused/);
     const resumed = await nightshift('resume', 'run_cli', '--json');
     expect(JSON.parse(resumed.stdout)).toMatchObject({ action: 'resume', changed: true, status: 'running' });
@@ -167,7 +189,13 @@ describe('steering a run', () => {
     const aborted = await nightshift('abort', 'run_cli');
     expect(aborted.code).toBe(0);
     const types = (await store.read('run_cli')).map((e) => (e.event as { type: string }).type);
-    expect(types.slice(2)).toEqual(['run.paused', 'run.resumed', 'run.waiting-human', 'human.decided', 'human.decided']);
+    expect(types.slice(2)).toEqual([
+      'run.paused',
+      'run.resumed',
+      'run.waiting-human',
+      'human.decided',
+      'human.decided',
+    ]);
     const runs = await nightshift('runs', '--json');
     expect((JSON.parse(runs.stdout) as { runId: string }[]).map((r) => r.runId)).toContain('run_cli');
   });
@@ -199,7 +227,9 @@ describe('agents and alerts', () => {
     const queue = new Queue(QUEUE_NAMES.agent('builder'), { connection: redis, prefix: PREFIX });
     expect((await nightshift('agents', 'pause', 'builder')).stdout).toBe('agent.builder paused\n');
     expect(await queue.isPaused()).toBe(true);
-    expect((await nightshift('agents', 'pause', 'builder')).stdout).toBe('agent.builder was already paused\n');
+    expect((await nightshift('agents', 'pause', 'builder')).stdout).toBe(
+      'agent.builder was already paused\n',
+    );
     expect((await nightshift('agents', 'resume', 'builder', '--json')).stdout).toContain('"paused":false');
     expect(await queue.isPaused()).toBe(false);
     await queue.close();
@@ -219,7 +249,10 @@ describe('agents and alerts', () => {
     expect((JSON.parse(listed.stdout) as { id: string }[]).map((a) => a.id)).toContain(alert.id);
     const r = await nightshift('resolve', alert.id, '--note', 'I will look in the morning');
     expect(r.code).toBe(0);
-    expect((await alerts.get(alert.id))?.resolution).toMatchObject({ decision: 'note', note: 'I will look in the morning' });
+    expect((await alerts.get(alert.id))?.resolution).toMatchObject({
+      decision: 'note',
+      note: 'I will look in the morning',
+    });
     const missing = await nightshift('resolve', 'alert_nope', '--continue');
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/no alert alert_nope/);

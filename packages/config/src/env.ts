@@ -126,7 +126,12 @@ const SPECS: Spec[] = [
     'list',
     'Comma-separated command prefixes run_command accepts',
   ],
-  ['TOOLS_COMMAND_TIMEOUT_MS', ['tools', 'commandTimeoutMs'], 'number', 'Timeout of one run_command/git call'],
+  [
+    'TOOLS_COMMAND_TIMEOUT_MS',
+    ['tools', 'commandTimeoutMs'],
+    'number',
+    'Timeout of one run_command/git call',
+  ],
   [
     'TOOLS_OUTPUT_CAP_BYTES',
     ['tools', 'outputCapBytes'],

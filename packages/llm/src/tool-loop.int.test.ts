@@ -49,7 +49,10 @@ async function loopOver(model: ChatModel) {
     model,
     request: request(),
     tools: [READ_FILE],
-    execute: async (call) => ({ ok: true, output: `contents of ${String(call.arguments.path)}: export const a = 1;` }),
+    execute: async (call) => ({
+      ok: true,
+      output: `contents of ${String(call.arguments.path)}: export const a = 1;`,
+    }),
   });
 }
 
@@ -86,7 +89,9 @@ function checkOllamaWire(seen: OllamaRequestInfo[]) {
   ]);
   const second = seen[1]?.messages ?? [];
   expect(second.map((m) => m.role)).toEqual(['system', 'user', 'assistant', 'tool']);
-  expect(second[2]?.tool_calls).toEqual([{ function: { name: 'read_file', arguments: { path: 'src/a.js' } } }]);
+  expect(second[2]?.tool_calls).toEqual([
+    { function: { name: 'read_file', arguments: { path: 'src/a.js' } } },
+  ]);
   expect(second[3]).toMatchObject({
     role: 'tool',
     tool_name: 'read_file',
@@ -99,7 +104,9 @@ describe('tool loop on the wire', () => {
     const seen: OllamaRequestInfo[] = [];
     const fake = await startFakeOllama({ scenario: ollamaScenario(seen) });
     cleanups.push(() => fake.stop());
-    const result = await loopOver(new OllamaChatModel({ host: fake.url, model: 'qwen3:32b', keepAlive: '60m' }));
+    const result = await loopOver(
+      new OllamaChatModel({ host: fake.url, model: 'qwen3:32b', keepAlive: '60m' }),
+    );
     expect(result.final.text).toContain('It exports a');
     expect(result.iterations).toBe(2);
     checkOllamaWire(seen);

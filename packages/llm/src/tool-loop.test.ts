@@ -19,7 +19,11 @@ const request = (text = 'Fix sum() in src/sum.js'): ChatRequest => ({
   ],
 });
 
-const calling = (...calls: ToolCall[]) => ({ text: '', toolCalls: calls, usage: { inputTokens: 10, outputTokens: 2 } });
+const calling = (...calls: ToolCall[]) => ({
+  text: '',
+  toolCalls: calls,
+  usage: { inputTokens: 10, outputTokens: 2 },
+});
 const answer = (text: string) => ({ text, usage: { inputTokens: 20, outputTokens: 5 } });
 const ok = (output: string): ToolOutcome => ({ ok: true, output });
 
@@ -27,7 +31,10 @@ describe('runToolLoop', () => {
   it('calls tools, feeds results back in order, and ends on a plain answer', async () => {
     const model = new ScriptedChatModel({
       replies: [
-        calling({ name: 'list_files', arguments: {} }, { name: 'read_file', arguments: { path: 'src/sum.js' } }),
+        calling(
+          { name: 'list_files', arguments: {} },
+          { name: 'read_file', arguments: { path: 'src/sum.js' } },
+        ),
         answer('Done: the loop starts at 0 now.'),
       ],
     });
@@ -56,7 +63,11 @@ describe('runToolLoop', () => {
     expect(second.map((m) => m.role)).toEqual(['system', 'user', 'assistant', 'tool', 'tool']);
     const ids = second[2]?.toolCalls?.map((c) => c.id);
     expect(ids).toEqual(['call_1_0', 'call_1_1']);
-    expect(second[3]).toMatchObject({ toolCallId: 'call_1_0', toolName: 'list_files', content: 'src/sum.js' });
+    expect(second[3]).toMatchObject({
+      toolCallId: 'call_1_0',
+      toolName: 'list_files',
+      content: 'src/sum.js',
+    });
     expect(second[4]).toMatchObject({ toolCallId: 'call_1_1', toolName: 'read_file' });
     // Tools are offered on every call.
     expect(model.calls.every((c) => c.tools?.length === 3)).toBe(true);
@@ -112,7 +123,8 @@ describe('runToolLoop', () => {
       replies: (req) => {
         const last = req.messages.at(-1);
         if (last?.role !== 'tool') return calling({ name: 'write_file', arguments: { path: 'a.js' } });
-        if (last.content.startsWith('ERROR')) return calling({ name: 'read_file', arguments: { path: 'a.js' } });
+        if (last.content.startsWith('ERROR'))
+          return calling({ name: 'read_file', arguments: { path: 'a.js' } });
         return answer(`read it after: ${req.messages.at(-3)?.content}`);
       },
     });
@@ -122,7 +134,10 @@ describe('runToolLoop', () => {
       tools: TOOLS,
       execute: async (call) =>
         call.name === 'write_file'
-          ? { ok: false, error: { code: 'TOOL_NOT_PERMITTED', message: 'write_file is not permitted for inspector' } }
+          ? {
+              ok: false,
+              error: { code: 'TOOL_NOT_PERMITTED', message: 'write_file is not permitted for inspector' },
+            }
           : ok('const a = 1;'),
     });
     expect(result.stoppedAtCap).toBe(false);
@@ -147,7 +162,10 @@ describe('runToolLoop', () => {
         throw new Error('disk on fire');
       },
     });
-    expect(result.toolCalls[0]?.outcome).toEqual({ ok: false, error: { code: 'TOOL_FAILED', message: 'disk on fire' } });
+    expect(result.toolCalls[0]?.outcome).toEqual({
+      ok: false,
+      error: { code: 'TOOL_FAILED', message: 'disk on fire' },
+    });
     expect(model.calls[1]?.messages.at(-1)?.content).toBe('ERROR TOOL_FAILED: disk on fire');
     expect(result.final.text).toBe('recovered');
   });
@@ -157,7 +175,8 @@ describe('runToolLoop', () => {
     const outputs = ['A'.repeat(6000), 'B'.repeat(6000), 'C'.repeat(6000)];
     let n = 0;
     const model = new ScriptedChatModel({
-      replies: (_req, call) => (call < 3 ? calling({ name: 'read_file', arguments: { path: `f${call}` } }) : answer('done')),
+      replies: (_req, call) =>
+        call < 3 ? calling({ name: 'read_file', arguments: { path: `f${call}` } }) : answer('done'),
     });
     const truncations: number[] = [];
     await runToolLoop({
@@ -185,7 +204,9 @@ describe('runToolLoop', () => {
 
   it('stops with the abort reason when the signal fires during a tool', async () => {
     const controller = new AbortController();
-    const model = new ScriptedChatModel({ replies: [calling({ name: 'read_file', arguments: {} }), answer('never')] });
+    const model = new ScriptedChatModel({
+      replies: [calling({ name: 'read_file', arguments: {} }), answer('never')],
+    });
     const error = await runToolLoop({
       model,
       request: { ...request(), signal: controller.signal },
@@ -206,4 +227,3 @@ describe('runToolLoop', () => {
     expect(result).toMatchObject({ iterations: 1, stoppedAtCap: false, toolCalls: [] });
   });
 });
-

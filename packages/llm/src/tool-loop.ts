@@ -19,7 +19,9 @@ export const DEFAULT_MAX_TOOL_ITERATIONS = 20;
  * What running one tool call gave. Structurally the `ToolResult` of @nightshift/tools (which this
  * package may not import, ARCHITECTURE §4), so its `executeToolCall` plugs in as is.
  */
-export type ToolOutcome = { ok: true; output: string } | { ok: false; error: { code: string; message: string } };
+export type ToolOutcome =
+  | { ok: true; output: string }
+  | { ok: false; error: { code: string; message: string } };
 
 export interface ToolCallRecord {
   /** 1-based model call that asked for it. */
@@ -88,7 +90,12 @@ export async function runToolLoop(options: ToolLoopOptions): Promise<ToolLoopRes
     if (conversationChars(messages) > budget) {
       const fitted = fitToBudget(messages, budget);
       messages = fitted.messages;
-      options.onTruncate?.({ iteration, chars: fitted.chars, truncated: fitted.truncated, fits: fitted.fits });
+      options.onTruncate?.({
+        iteration,
+        chars: fitted.chars,
+        truncated: fitted.truncated,
+        fits: fitted.fits,
+      });
     }
     const { tools: _ignored, ...rest } = request;
     const call: ChatRequest = { ...rest, messages, ...(tools.length > 0 ? { tools: [...tools] } : {}) };
@@ -127,7 +134,12 @@ export async function runToolLoop(options: ToolLoopOptions): Promise<ToolLoopRes
       records.push(record);
       messages = [
         ...messages,
-        { role: 'tool', content: toolMessageContent(outcome), toolCallId: toolCall.id, toolName: toolCall.name },
+        {
+          role: 'tool',
+          content: toolMessageContent(outcome),
+          toolCallId: toolCall.id,
+          toolName: toolCall.name,
+        },
       ];
       await options.onToolCall?.(record);
     }

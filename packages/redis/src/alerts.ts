@@ -82,7 +82,12 @@ const RecordSchema = z.object({
 });
 
 /** The store's Redis keys, all under the configured prefix (one hash tag for Cluster). */
-export function alertKeys(keys: Keys): { records: string; index: string; byTime: string; resolutions: string } {
+export function alertKeys(keys: Keys): {
+  records: string;
+  index: string;
+  byTime: string;
+  resolutions: string;
+} {
   return {
     records: keys.custom('alerts', 'records'),
     index: keys.custom('alerts', 'index'),
@@ -104,7 +109,9 @@ function clean(parsed: z.infer<typeof RecordSchema>): AlertRecord {
 }
 
 function cleanResolution(r: z.infer<typeof ResolutionSchema>): AlertResolution {
-  return r.note === undefined ? { decision: r.decision, by: r.by } : { decision: r.decision, note: r.note, by: r.by };
+  return r.note === undefined
+    ? { decision: r.decision, by: r.by }
+    : { decision: r.decision, note: r.note, by: r.by };
 }
 
 function decodeRecord(json: string): AlertRecord {
@@ -116,7 +123,10 @@ export function createAlertStore(redis: RedisClient, keys: Keys): AlertStore {
 
   /** The record with its resolution merged in (a crash between HSETNX and HSET leaves only the former). */
   async function read(id: string): Promise<AlertRecord | undefined> {
-    const [json, resolutionJson] = await Promise.all([redis.hget(k.records, id), redis.hget(k.resolutions, id)]);
+    const [json, resolutionJson] = await Promise.all([
+      redis.hget(k.records, id),
+      redis.hget(k.resolutions, id),
+    ]);
     if (json === null) return undefined;
     const record = decodeRecord(json);
     if (resolutionJson === null || record.status === 'resolved') return record;
@@ -146,10 +156,14 @@ export function createAlertStore(redis: RedisClient, keys: Keys): AlertStore {
       )) as [number, string];
       if (created === 1) return { alert: record, created: true };
       if (json === '') {
-        throw new NightshiftError('ALERT_CORRUPT', `alert key ${record.key} is indexed but its record is missing`, {
-          category: 'fatal',
-          details: { key: record.key },
-        });
+        throw new NightshiftError(
+          'ALERT_CORRUPT',
+          `alert key ${record.key} is indexed but its record is missing`,
+          {
+            category: 'fatal',
+            details: { key: record.key },
+          },
+        );
       }
       const existing = decodeRecord(json);
       return { alert: (await read(existing.id)) ?? existing, created: false };

@@ -1,4 +1,6 @@
 // @nightshift/redis: connections, key names, the bus, queues, state store, leases.
+
+export * from './alerts.js';
 export * from './bus/index.js';
 export * from './connection.js';
 export * from './heartbeats.js';
@@ -6,4 +8,3 @@ export * from './keys.js';
 export * from './leases.js';
 export * from './runs/enqueue.js';
 export * from './runs/store.js';
-export * from './alerts.js';

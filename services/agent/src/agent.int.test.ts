@@ -114,8 +114,11 @@ describe('AgentService', () => {
       phase: 2,
       attempt: 1,
       content: 'Parser implemented.',
-      context: 'from the test',
     });
+    // The model's context, then the usage line the Director accounts the run's budget with.
+    const lines = response.context?.split('\n') ?? [];
+    expect(lines[0]).toBe('from the test');
+    expect(lines.at(-1)).toMatch(/^model simulated:scripted · tokens in \d+ \/ out \d+$/);
     const types = (await h.log()).map((m) => m.type);
     expect(types).toEqual(['REQUEST', 'STATUS', 'RESPONSE']);
     // The model saw the builder persona and the request in the guide's format.

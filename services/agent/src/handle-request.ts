@@ -9,7 +9,6 @@ import {
   type RetryOptions,
   readModelReply,
   runToolLoop,
-  type ToolCallRecord,
 } from '@nightshift/llm';
 import {
   BULLMQ_PRIORITY,
@@ -25,10 +24,16 @@ import type { Bus } from '@nightshift/redis';
 import type { Logger } from '@nightshift/runtime';
 import type { Refusal } from '@nightshift/tools';
 import { type Job, UnrecoverableError } from 'bullmq';
-import { alertMessage, responseIdFor, responseMessage, statusMessage, toolStatusMessage } from './messages.js';
+import {
+  alertMessage,
+  responseIdFor,
+  responseMessage,
+  statusMessage,
+  toolStatusMessage,
+} from './messages.js';
 import { answeredState, publishOnce } from './publish-once.js';
-import { type AgentToolOptions, openToolSession, type ToolSession } from './tool-session.js';
-import { describeToolCall } from './tool-status.js';
+import { type AgentToolOptions, commitChanges, openToolSession } from './tool-session.js';
+import { describeToolCall, toolReporter } from './tool-status.js';
 import { responseContext } from './usage-line.js';
 
 export interface RequestHandlerOptions {
@@ -245,57 +250,4 @@ function toTyped(error: unknown, signal: AbortSignal): NightshiftError {
     category: 'transient',
     cause: error,
   });
-}
-
-/**
- * One STATUS per tool call up to `limit` per request, then only a count (published once at the
- * end): a model looping on list_files must not flood the bus (issue 6 §3, bounded volume).
- */
-function toolReporter(
-  session: ToolSession | undefined,
-  limit: number,
-  publish: (record: ToolCallRecord) => Promise<void>,
-): { report: (record: ToolCallRecord) => Promise<void>; flush: (summary: () => Promise<void>) => Promise<void>; readonly suppressed: number } {
-  let sent = 0;
-  let suppressed = 0;
-  return {
-    async report(record) {
-      if (session === undefined) return;
-      if (sent < limit) {
-        sent++;
-        await publish(record);
-      } else suppressed++;
-    },
-    async flush(summary) {
-      if (suppressed > 0) await summary();
-    },
-    get suppressed() {
-      return suppressed;
-    },
-  };
-}
-
-/** The milestone commit after a role changed files (guide: commits at milestones, with the run id). */
-async function commitChanges(
-  session: ToolSession | undefined,
-  role: WorkerRole,
-  stoppedAtCap: boolean,
-  content: string,
-  log: Logger,
-): Promise<string | undefined> {
-  if (!session?.changed) return undefined;
-  const firstLine = (content.split('\n').find((l) => l.trim() !== '') ?? 'changes').trim().slice(0, 120);
-  const message = stoppedAtCap ? `${role}: unfinished work (tool loop hit its cap)` : `${role}: ${firstLine}`;
-  try {
-    const result = await session.commit(message);
-    if (result?.committed) {
-      log.info({ sha: result.sha, message: result.message }, 'committed the changes');
-      return `${result.sha?.slice(0, 12) ?? ''} ${result.message}`.trim();
-    }
-    return undefined;
-  } catch (error) {
-    // The work is done and on disk; a failed commit is worth a warning, not a failed request.
-    log.warn({ err: error }, 'could not commit the changes');
-    return undefined;
-  }
 }

@@ -94,8 +94,10 @@ export function openToolSession(o: ToolSessionOptions): ToolSession {
       if (writes) {
         // Without git the tools still work; only the milestone commit is lost, so warn and go on.
         await prepareGitWorkspace(ws.root, request.runId, { timeoutMs: tools.commandTimeoutMs }).then(
-          (git) => git.created && logger.info({ workspace: ws.root, ...git }, 'workspace made a git repository'),
-          (err: unknown) => logger.warn({ err, workspace: ws.root }, 'could not prepare git in the workspace'),
+          (git) =>
+            git.created && logger.info({ workspace: ws.root, ...git }, 'workspace made a git repository'),
+          (err: unknown) =>
+            logger.warn({ err, workspace: ws.root }, 'could not prepare git in the workspace'),
         );
       }
       logger.info({ workspace: ws.root, source: ws.source }, 'workspace resolved');
@@ -150,4 +152,29 @@ export function openToolSession(o: ToolSessionOptions): ToolSession {
       return commitAll(root, request.runId, message, { timeoutMs: tools.commandTimeoutMs });
     },
   };
+}
+
+/** The milestone commit after a role changed files (guide: commits at milestones, with the run id). */
+export async function commitChanges(
+  session: ToolSession | undefined,
+  role: WorkerRole,
+  stoppedAtCap: boolean,
+  content: string,
+  log: Logger,
+): Promise<string | undefined> {
+  if (!session?.changed) return undefined;
+  const firstLine = (content.split('\n').find((l) => l.trim() !== '') ?? 'changes').trim().slice(0, 120);
+  const message = stoppedAtCap ? `${role}: unfinished work (tool loop hit its cap)` : `${role}: ${firstLine}`;
+  try {
+    const result = await session.commit(message);
+    if (result?.committed) {
+      log.info({ sha: result.sha, message: result.message }, 'committed the changes');
+      return `${result.sha?.slice(0, 12) ?? ''} ${result.message}`.trim();
+    }
+    return undefined;
+  } catch (error) {
+    // The work is done and on disk; a failed commit is worth a warning, not a failed request.
+    log.warn({ err: error }, 'could not commit the changes');
+    return undefined;
+  }
 }

@@ -2,8 +2,10 @@
 // with secrets redacted and long values reduced to their length, and the outcome — never file
 // contents or command output, which may hold anything.
 import type { ToolCallRecord } from '@nightshift/llm';
+import type { ToolSession } from './tool-session.js';
 
-const SECRET_KEY = /pass(word|phrase)?|secret|token|api[-_]?key|^auth|authorization|credential|private[-_]?key|cookie/i;
+const SECRET_KEY =
+  /pass(word|phrase)?|secret|token|api[-_]?key|^auth|authorization|credential|private[-_]?key|cookie/i;
 /** Values that look like credentials whatever their key: vendor prefixes, long opaque strings. */
 const SECRET_VALUE =
   /^(sk-|sk_|pk_|rk_|ghp_|gho_|ghs_|github_pat_|glpat-|xox[abpr]-|AKIA|ASIA|AIza|eyJ)|^[A-Za-z0-9+/_=-]{32,}$/;
@@ -20,10 +22,11 @@ const MAX_LINE_CHARS = 500;
 export function summariseValue(value: unknown, key = '', depth = 0): string {
   if (SECRET_KEY.test(key) && value !== null && value !== undefined && value !== '') return `"${REDACTED}"`;
   if (typeof value === 'string') {
+    // A long value shows only its length, which leaks nothing; short ones are checked for secrets.
+    if (value.length > MAX_STRING) return `"<${value.length} chars>"`;
     const assignment = SECRET_ASSIGNMENT.exec(value);
     if (assignment) return JSON.stringify(`${assignment[1]}=${REDACTED}`);
     if (SECRET_VALUE.test(value)) return `"${REDACTED}"`;
-    if (value.length > MAX_STRING) return `"<${value.length} chars>"`;
     return JSON.stringify(value);
   }
   if (typeof value === 'number' || typeof value === 'boolean' || value === null) return String(value);
@@ -35,7 +38,9 @@ export function summariseValue(value: unknown, key = '', depth = 0): string {
   }
   if (typeof value === 'object') {
     const entries = Object.entries(value as Record<string, unknown>);
-    const shown = entries.slice(0, MAX_ITEMS).map(([k, v]) => `${JSON.stringify(k)}:${summariseValue(v, k, depth + 1)}`);
+    const shown = entries
+      .slice(0, MAX_ITEMS)
+      .map(([k, v]) => `${JSON.stringify(k)}:${summariseValue(v, k, depth + 1)}`);
     if (entries.length > MAX_ITEMS) shown.push(`…${entries.length - MAX_ITEMS} more`);
     return `{${shown.join(',')}}`;
   }
@@ -66,4 +71,36 @@ export function describeToolCall(record: Pick<ToolCallRecord, 'call' | 'outcome'
     result = `error ${outcome.error.code}: ${clip(outcome.error.message, 200)}`;
   }
   return clip(`tool ${clip(call.name, 64)} ${args} → ${result}`, MAX_LINE_CHARS);
+}
+
+/**
+ * One STATUS per tool call up to `limit` per request, then only a count (published once at the
+ * end): a model looping on list_files must not flood the bus (issue 6 §3, bounded volume).
+ */
+export function toolReporter(
+  session: ToolSession | undefined,
+  limit: number,
+  publish: (record: ToolCallRecord) => Promise<void>,
+): {
+  report: (record: ToolCallRecord) => Promise<void>;
+  flush: (summary: () => Promise<void>) => Promise<void>;
+  readonly suppressed: number;
+} {
+  let sent = 0;
+  let suppressed = 0;
+  return {
+    async report(record) {
+      if (session === undefined) return;
+      if (sent < limit) {
+        sent++;
+        await publish(record);
+      } else suppressed++;
+    },
+    async flush(summary) {
+      if (suppressed > 0) await summary();
+    },
+    get suppressed() {
+      return suppressed;
+    },
+  };
 }

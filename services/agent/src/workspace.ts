@@ -1,6 +1,6 @@
 // Which folder a run works in: the `workspace` of its run.created event (the authoritative
 // record, written when the run was enqueued), else `<WORKSPACE_DIR>/<runId>`.
-import { type Keys, type RedisClient, createRunStore } from '@nightshift/redis';
+import { createRunStore, type Keys, type RedisClient } from '@nightshift/redis';
 import { commitAll, ensureGitRepo, workspaceForRun } from '@nightshift/tools';
 
 export interface RunWorkspace {

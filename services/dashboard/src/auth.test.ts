@@ -4,7 +4,8 @@ import { esc } from './views/html.js';
 
 describe('bind rule', () => {
   it('knows loopback addresses', () => {
-    for (const host of ['127.0.0.1', '127.1.2.3', 'localhost', '::1', '[::1]']) expect(isLoopback(host)).toBe(true);
+    for (const host of ['127.0.0.1', '127.1.2.3', 'localhost', '::1', '[::1]'])
+      expect(isLoopback(host)).toBe(true);
     for (const host of ['0.0.0.0', '::', '192.168.1.4', 'dashboard.example', '10.0.0.1']) {
       expect(isLoopback(host)).toBe(false);
     }
@@ -43,7 +44,9 @@ describe('tokens and redirects', () => {
 
 describe('escaping', () => {
   it('escapes every character that could open markup or an attribute', () => {
-    expect(esc(`<script>alert("x")</script>&'`)).toBe('&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&amp;&#39;');
+    expect(esc(`<script>alert("x")</script>&'`)).toBe(
+      '&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&amp;&#39;',
+    );
     expect(esc(undefined)).toBe('');
   });
 });

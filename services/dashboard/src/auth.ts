@@ -11,8 +11,13 @@ export const SESSION_COOKIE = 'ns_session';
 const PUBLIC = new Set(['/healthz', '/login']);
 
 export function isLoopback(host: string): boolean {
-  const h = host.trim().toLowerCase().replace(/^\[|\]$/g, '');
-  return h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h) || h === '::ffff:127.0.0.1';
+  const h = host
+    .trim()
+    .toLowerCase()
+    .replace(/^\[|\]$/g, '');
+  return (
+    h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h) || h === '::ffff:127.0.0.1'
+  );
 }
 
 /** Refuses a bind that other machines can reach unless a token protects it (issue 11 security). */
@@ -89,7 +94,10 @@ export function registerAuth(app: FastifyInstance, token: string | undefined): v
     if (via === undefined) {
       reply.header('WWW-Authenticate', 'Bearer realm="nightshift"');
       if (wantsHtml(request)) {
-        return reply.code(401).type('text/html; charset=utf-8').send(loginPage({ next: request.url }));
+        return reply
+          .code(401)
+          .type('text/html; charset=utf-8')
+          .send(loginPage({ next: request.url }));
       }
       return reply.code(401).send({ error: 'unauthorized: send Authorization: Bearer <DASHBOARD_TOKEN>' });
     }
@@ -107,7 +115,10 @@ export function registerAuth(app: FastifyInstance, token: string | undefined): v
     const body = (request.body ?? {}) as { token?: unknown; next?: unknown };
     const next = safeNext(typeof body.next === 'string' ? body.next : undefined);
     if (typeof body.token !== 'string' || !safeEqual(body.token, token)) {
-      return reply.code(401).type('text/html; charset=utf-8').send(loginPage({ next, failed: true }));
+      return reply
+        .code(401)
+        .type('text/html; charset=utf-8')
+        .send(loginPage({ next, failed: true }));
     }
     const secure = request.protocol === 'https' ? '; Secure' : '';
     reply.header(
@@ -125,5 +136,6 @@ export function registerAuth(app: FastifyInstance, token: string | undefined): v
 
 /** Only our own paths: never `//evil.example` or `https://…` (an open redirect). */
 export function safeNext(next: string | undefined): string {
-  return next !== undefined && next.startsWith('/') && !next.startsWith('//') && !next.includes('\\') ? next : '/';
+  if (next === undefined) return '/';
+  return next.startsWith('/') && !next.startsWith('//') && !next.includes('\\') ? next : '/';
 }

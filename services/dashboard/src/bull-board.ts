@@ -1,9 +1,10 @@
 // Bull Board at /queues over every Nightshift queue (runs, llm, dead-letter, agent.<role>), with
 // retry and clean enabled. It has no auth of its own (REFERENCE): our onRequest hook guards it.
-import { queueNames } from '@nightshift/cli';
+
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { FastifyAdapter } from '@bull-board/fastify';
+import { queueNames } from '@nightshift/cli';
 import type { Queue } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
 
@@ -17,7 +18,8 @@ export async function registerBullBoard(app: FastifyInstance, queue: (name: stri
     // is the same at runtime, but TypeScript sees two declarations of its private fields.
     serverAdapter: serverAdapter as unknown as Parameters<typeof createBullBoard>[0]['serverAdapter'],
     queues: queueNames().map(
-      (name) => new BullMQAdapter(queue(name), { readOnlyMode: false, allowRetries: true, displayName: name }),
+      (name) =>
+        new BullMQAdapter(queue(name), { readOnlyMode: false, allowRetries: true, displayName: name }),
     ),
     options: { uiConfig: { boardTitle: 'Nightshift queues' } },
   });

@@ -36,7 +36,9 @@ export function installErrorHandler(app: FastifyInstance): void {
     const statusCode = (error as FastifyError).statusCode;
     if (typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500) {
       // Fastify's own refusals: unparseable JSON, wrong content type, body too large.
-      return reply.code(statusCode).send({ error: error.message, code: (error as FastifyError).code } satisfies ErrorBody);
+      return reply
+        .code(statusCode)
+        .send({ error: error.message, code: (error as FastifyError).code } satisfies ErrorBody);
     }
     request.log.error({ err: error }, 'request failed');
     return reply.code(500).send({ error: 'internal error (see the dashboard log)' } satisfies ErrorBody);

@@ -32,10 +32,16 @@ runService(
         host: config.dashboard.host,
         token: config.dashboard.token,
         logger,
-        metrics: createMetrics({ collectDefaultMetrics: true, defaultMetricsPrefix: 'nightshift_dashboard_' }),
+        metrics: createMetrics({
+          collectDefaultMetrics: true,
+          defaultMetricsPrefix: 'nightshift_dashboard_',
+        }),
       });
       const address = await app.listen({ host: config.dashboard.host, port: config.dashboard.port });
-      logger.info({ address, auth: config.dashboard.token ? 'token' : 'none (loopback only)' }, 'dashboard listening');
+      logger.info(
+        { address, auth: config.dashboard.token ? 'token' : 'none (loopback only)' },
+        'dashboard listening',
+      );
     },
     stop: async () => {
       await app?.close();

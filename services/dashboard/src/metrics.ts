@@ -24,10 +24,24 @@ interface LlmResultLike {
 
 function makeSeries(m: Metrics) {
   return {
-    jobs: m.gauge({ name: 'nightshift_queue_jobs', help: 'Jobs per queue and state', labelNames: ['queue', 'state'] }),
-    paused: m.gauge({ name: 'nightshift_queue_paused', help: '1 when the queue is paused', labelNames: ['queue'] }),
-    slots: m.gauge({ name: 'nightshift_llm_slots_in_use', help: 'LLM calls running now (active jobs of queue llm)' }),
-    limit: m.gauge({ name: 'nightshift_llm_slots_limit', help: 'LLM slots (the gateway global concurrency)' }),
+    jobs: m.gauge({
+      name: 'nightshift_queue_jobs',
+      help: 'Jobs per queue and state',
+      labelNames: ['queue', 'state'],
+    }),
+    paused: m.gauge({
+      name: 'nightshift_queue_paused',
+      help: '1 when the queue is paused',
+      labelNames: ['queue'],
+    }),
+    slots: m.gauge({
+      name: 'nightshift_llm_slots_in_use',
+      help: 'LLM calls running now (active jobs of queue llm)',
+    }),
+    limit: m.gauge({
+      name: 'nightshift_llm_slots_limit',
+      help: 'LLM slots (the gateway global concurrency)',
+    }),
     waiting: m.gauge({ name: 'nightshift_llm_wait_queue', help: 'LLM calls waiting for a slot' }),
     calls: m.counter({
       name: 'nightshift_llm_calls_total',
@@ -58,7 +72,11 @@ function makeSeries(m: Metrics) {
     }),
     trust: m.gauge({ name: 'nightshift_trust', help: 'Trust score per role (1-10)', labelNames: ['role'] }),
     runs: m.gauge({ name: 'nightshift_runs', help: 'Recent runs by status', labelNames: ['status'] }),
-    agents: m.gauge({ name: 'nightshift_agent_instances', help: 'Live processes per role (heartbeats)', labelNames: ['role'] }),
+    agents: m.gauge({
+      name: 'nightshift_agent_instances',
+      help: 'Live processes per role (heartbeats)',
+      labelNames: ['role'],
+    }),
   };
 }
 
@@ -114,7 +132,8 @@ export class DashboardMetrics {
       levels.set(key, (levels.get(key) ?? 0) + 1);
     }
     for (const level of ['0', '1', '2', '3', '4']) {
-      for (const st of ['open', 'resolved']) s.escalations.set({ level, status: st }, levels.get(`${level}|${st}`) ?? 0);
+      for (const st of ['open', 'resolved'])
+        s.escalations.set({ level, status: st }, levels.get(`${level}|${st}`) ?? 0);
     }
     await this.#countLlmJobs(s);
   }
@@ -124,12 +143,17 @@ export class DashboardMetrics {
     const now = Date.now();
     for (const [id, at] of this.#seen) if (now - at > SEEN_TTL_MS) this.#seen.delete(id);
     for (const state of ['completed', 'failed'] as const) {
-      const ids = (await queue.getRanges([state], 0, SCAN - 1, false)).filter((id) => !this.#seen.has(`${state}:${id}`));
+      const ids = (await queue.getRanges([state], 0, SCAN - 1, false)).filter(
+        (id) => !this.#seen.has(`${state}:${id}`),
+      );
       for (const id of ids) {
         const job = await queue.getJob(id);
         this.#seen.set(`${state}:${id}`, now);
         if (!job) continue;
-        const role = typeof (job.data as { role?: unknown })?.role === 'string' ? (job.data as { role: string }).role : 'unknown';
+        const role =
+          typeof (job.data as { role?: unknown })?.role === 'string'
+            ? (job.data as { role: string }).role
+            : 'unknown';
         if (state === 'failed') {
           s.calls.inc({ role, outcome: 'failed' });
           continue;

@@ -6,7 +6,8 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { DecideBodySchema, NoteBodySchema, ResolveBodySchema } from './routes/api-control.js';
 
-const json = (schema: z.ZodType, io: 'input' | 'output') => z.toJSONSchema(schema, { io, unrepresentable: 'any' });
+const json = (schema: z.ZodType, io: 'input' | 'output') =>
+  z.toJSONSchema(schema, { io, unrepresentable: 'any' });
 
 const ErrorSchema = {
   type: 'object',
@@ -22,7 +23,10 @@ const ErrorSchema = {
 };
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
-const body = (name: string, required = true) => ({ required, content: { 'application/json': { schema: ref(name) } } });
+const body = (name: string, required = true) => ({
+  required,
+  content: { 'application/json': { schema: ref(name) } },
+});
 const ok = (description: string, schema?: object) => ({
   description,
   ...(schema ? { content: { 'application/json': { schema } } } : {}),
@@ -89,14 +93,24 @@ export function openApiDocument(): Record<string, unknown> {
           summary: 'Start a run (same schema as a `runs` job)',
           requestBody: body('RunInput'),
           responses: {
-            '201': ok('enqueued', { type: 'object', properties: { runId: { type: 'string' }, jobId: { type: 'string' } } }),
+            '201': ok('enqueued', {
+              type: 'object',
+              properties: { runId: { type: 'string' }, jobId: { type: 'string' } },
+            }),
             ...errors,
           },
         },
         get: {
           summary: 'Recent runs, newest first',
-          parameters: [{ name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 1000 } }],
-          responses: { '200': ok('runs', { type: 'object', properties: { runs: { type: 'array', items: ref('RunSummary') } } }) },
+          parameters: [
+            { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 1000 } },
+          ],
+          responses: {
+            '200': ok('runs', {
+              type: 'object',
+              properties: { runs: { type: 'array', items: ref('RunSummary') } },
+            }),
+          },
         },
       },
       '/api/runs/{id}': {
@@ -106,7 +120,11 @@ export function openApiDocument(): Record<string, unknown> {
           responses: {
             '200': ok('the run', {
               type: 'object',
-              properties: { run: ref('RunDetail'), events: { type: 'array' }, checkpoints: { type: 'array' } },
+              properties: {
+                run: ref('RunDetail'),
+                events: { type: 'array' },
+                checkpoints: { type: 'array' },
+              },
             }),
             ...errors,
             '404': ok('no such run', ref('Error')),
@@ -156,8 +174,12 @@ export function openApiDocument(): Record<string, unknown> {
           responses: { '200': { description: 'text/event-stream' } },
         },
       },
-      '/metrics': { get: { summary: 'Prometheus metrics', responses: { '200': { description: 'text/plain' } } } },
-      '/healthz': { get: { summary: 'Liveness (no token needed)', security: [], responses: { '200': ok('ok') } } },
+      '/metrics': {
+        get: { summary: 'Prometheus metrics', responses: { '200': { description: 'text/plain' } } },
+      },
+      '/healthz': {
+        get: { summary: 'Liveness (no token needed)', security: [], responses: { '200': ok('ok') } },
+      },
     },
   };
 }

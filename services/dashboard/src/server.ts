@@ -59,7 +59,10 @@ export async function buildServer(deps: DashboardDeps): Promise<FastifyInstance>
     const path = request.url.split('?')[0] ?? '';
     if (!path.startsWith(`${BULL_BOARD_PATH}/static`)) reply.header('Cache-Control', 'no-store');
     if (!reply.hasHeader('Content-Security-Policy')) {
-      reply.header('Content-Security-Policy', "frame-ancestors 'none'; base-uri 'self'; object-src 'none'; form-action 'self'");
+      reply.header(
+        'Content-Security-Policy',
+        "frame-ancestors 'none'; base-uri 'self'; object-src 'none'; form-action 'self'",
+      );
     }
     return payload;
   });

@@ -1,7 +1,7 @@
 // The live stream over a real socket: history first, then each new bus:log message of the run in
 // the guide's markdown form, and a new panel when the run's phase moves; other runs stay out.
 import { randomBytes } from 'node:crypto';
-import { openControl, type OpenedControl } from '@nightshift/cli';
+import { type OpenedControl, openControl } from '@nightshift/cli';
 import { type RunEventDraft, stamp } from '@nightshift/core';
 import { type Message, newId } from '@nightshift/protocol';
 import type { FastifyInstance } from 'fastify';
@@ -55,7 +55,8 @@ async function readEvents(
   const deadline = Date.now() + timeoutMs;
   try {
     while (!until(events)) {
-      if (Date.now() > deadline) throw new Error(`no matching events; got ${JSON.stringify(events.map((e) => e.event))}`);
+      if (Date.now() > deadline)
+        throw new Error(`no matching events; got ${JSON.stringify(events.map((e) => e.event))}`);
       const { value, done } = await reader.read();
       if (done) throw new Error('stream ended');
       buffer += decoder.decode(value, { stream: true });
@@ -104,7 +105,10 @@ describe('GET /api/stream', () => {
     expect(res.headers.get('content-type')).toMatch(/text\/event-stream/);
     const body = res.body as ReadableStream<Uint8Array>;
     try {
-      const first = await readEvents(body, (list) => list.some((e) => e.event === 'panel') && list.some((e) => e.event === 'message'));
+      const first = await readEvents(
+        body,
+        (list) => list.some((e) => e.event === 'panel') && list.some((e) => e.event === 'message'),
+      );
       const history = first.find((e) => e.event === 'message');
       expect(history?.data.text).toContain('before the page opened');
       expect(history?.data.text).toContain('FROM: Builder');

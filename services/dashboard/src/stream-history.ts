@@ -26,7 +26,8 @@ export function matchesRun(entry: LogEntry, runId: string | undefined): boolean 
 /** The guide's markdown form of an entry; an unreadable one is shown as what it is. */
 export function toPayload(entry: LogEntry): StreamPayload {
   const m = entry.message;
-  if (!m) return { logId: entry.id, text: `[unreadable entry ${entry.id}: ${entry.error ?? 'unknown problem'}]` };
+  if (!m)
+    return { logId: entry.id, text: `[unreadable entry ${entry.id}: ${entry.error ?? 'unknown problem'}]` };
   return { logId: entry.id, text: render(m), type: m.type, from: m.from, to: m.to, timestamp: m.timestamp };
 }
 

@@ -76,7 +76,10 @@ function main(): void {
       });
       const health = new HealthRegistry();
       health.register('redis', () => ({ ok: redis.status === 'ready', detail: redis.status }));
-      health.register('worker', () => ({ ok: gateway.running, detail: gateway.running ? 'running' : 'stopped' }));
+      health.register('worker', () => ({
+        ok: gateway.running,
+        detail: gateway.running ? 'running' : 'stopped',
+      }));
       // A missing model is reported (an operator must pull it) but the gateway itself is up.
       health.register('model', () => {
         const m = gateway.modelStatus;

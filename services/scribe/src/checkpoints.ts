@@ -143,20 +143,19 @@ export interface WriteContext {
 
 /**
  * Writes every trigger that has no checkpoint yet, in order; trigger i becomes CP-(i+1).
- * `summary` (the run's rolling summary) goes into the agenda's first item. Returns the new records.
+ * Returns the new records.
  */
 export async function reconcileCheckpoints(
   ctx: WriteContext,
   runId: string,
   triggers: readonly CheckpointTrigger[],
-  summary?: string,
 ): Promise<CheckpointRecord[]> {
   const done = new Set(await ctx.redis.smembers(checkpointKeysKey(ctx.keys, runId)));
   const written: CheckpointRecord[] = [];
   for (let i = 0; i < triggers.length; i++) {
     const t = triggers[i] as CheckpointTrigger;
     if (done.has(t.key)) continue;
-    const record = await writeCheckpoint(ctx, runId, i + 1, t, summary);
+    const record = await writeCheckpoint(ctx, runId, i + 1, t);
     if (record) written.push(record);
   }
   return written;
@@ -167,7 +166,6 @@ async function writeCheckpoint(
   runId: string,
   n: number,
   t: CheckpointTrigger,
-  summary: string | undefined,
 ): Promise<CheckpointRecord | undefined> {
   const file = checkpointFile(ctx.memoryDir, runId, n);
   const draft = {
@@ -184,7 +182,7 @@ async function writeCheckpoint(
     decision: decisionOf(t.state),
     file,
   };
-  const content = renderCheckpoint(t.state, draft, summary);
+  const content = renderCheckpoint(t.state, draft, join(ctx.memoryDir, runId, 'summary.md'));
   const record: CheckpointRecord = { ...draft, sha256: sha256(content) };
   // File first: a record in Redis always points at a complete, fsynced file.
   await writeFileAtomic(file, content);
@@ -199,10 +197,14 @@ async function writeCheckpoint(
   return Number(committed) === 1 ? record : undefined;
 }
 
+/**
+ * The checkpoint file. A pure function of the trigger (no write time, no rolling summary, which
+ * changes): two writers, or a rewrite after a crash, produce the very same bytes and sha256.
+ */
 export function renderCheckpoint(
   state: RunState,
-  cp: Omit<CheckpointRecord, 'sha256'>,
-  summary?: string,
+  cp: Pick<CheckpointRecord, 'n' | 'runId' | 'trigger' | 'at' | 'iteration' | 'version' | 'decision'>,
+  summaryFile?: string,
 ): string {
   const phase = state.phase === null ? 'not started' : `${state.phase} - ${PHASE_NAMES[state.phase]}`;
   const status = ROLES.map((role) => {
@@ -226,14 +228,13 @@ export function renderCheckpoint(
     `# Checkpoint CP-${cp.n} — ${state.title ?? cp.runId}`,
     '',
     `- Trigger: ${cp.trigger}`,
-    `- Time: ${cp.at}${cp.writtenAt !== cp.at ? ` (written ${cp.writtenAt})` : ''}`,
+    `- Time: ${cp.at}`,
     `- Phase: ${phase}, iteration ${cp.iteration}`,
     `- Covers the event log up to version ${cp.version}`,
     '',
     '## 1. State summary (Scribe)',
     `Status ${state.status}; ${state.completed.length} steps completed; ${state.findings.all.length} findings so far.`,
-    // The rolling summary's own title would break this file's outline: drop it.
-    ...(summary ? ['', summary.replace(/^# .*\n?/, '').trim()] : []),
+    ...(summaryFile ? [`The rolling summary of the run: ${summaryFile}`] : []),
     '',
     '## 2. Status from each agent',
     ...status,

@@ -1,5 +1,8 @@
-// Scribe entry point: load the config, keep team state and checkpoints until SIGTERM.
+// Scribe entry point: load the config, keep team state, checkpoints, summaries and the archive
+// until SIGTERM.
+import { hostname } from 'node:os';
 import { loadConfig } from '@nightshift/config';
+import { GatewayChatModel } from '@nightshift/llm';
 import { createBus, createKeys, createRedisClient, createRunStore } from '@nightshift/redis';
 import {
   createLogger,
@@ -25,6 +28,17 @@ const bus = createBus({
   claimIdleMs: config.redis.claimIdleMs,
   onError,
 });
+// Summaries go through the gateway at the Scribe's own (low) priority, within its role timeout
+// (guide §7: Scribe 60 s, Low); when that fails the Scribe summarises extractively and says so.
+const scribeTimeoutMs = config.roles.scribe.timeoutSeconds * 1000;
+const model = new GatewayChatModel({
+  connection: blocking,
+  prefix: keys.prefix,
+  maxQueue: config.ollama.maxQueue,
+  priorities: { scribe: config.roles.scribe.bullmqPriority },
+  timeoutMs: scribeTimeoutMs,
+  onError,
+});
 const scribe = new ScribeService({
   redis,
   connection: blocking,
@@ -33,12 +47,23 @@ const scribe = new ScribeService({
   store: createRunStore(redis, keys),
   memoryDir: config.memoryDir,
   logger,
+  model,
+  // UNFINISHED(config): the summary bound has no config key yet (default 2,000 tokens); the
+  // lead may add e.g. `scribe.summaryMaxTokens` and pass it here as summary.maxTokens.
+  summary: { timeoutMs: scribeTimeoutMs },
+  archiveAfterMinutes: config.subagents.archiveAfterMinutes,
+  // No Scribe-specific lease setting yet: the Director's TTL is the deployment's failover time.
+  leaseTtlMs: config.director.leaseTtlMs,
+  heartbeatMs: config.heartbeat.intervalMs,
+  heartbeatTtlMs: config.heartbeat.ttlMs,
+  instance: `${hostname()}-${process.pid}`,
   lockDurationMs: config.queues.lockDurationMs,
   stalledIntervalMs: config.queues.stalledIntervalMs,
   maxStalledCount: config.queues.maxStalledCount,
 });
 const health = new HealthRegistry();
 health.register('redis', async () => ({ ok: redis.status === 'ready', detail: redis.status }));
+health.register('lease', async () => ({ ok: true, detail: scribe.isLeader ? 'leading' : 'standby' }));
 let server: { close(): Promise<void> } | undefined;
 
 runService(
@@ -48,6 +73,7 @@ runService(
       defineService({
         name: 'connections',
         stop: async () => {
+          await model.close();
           await bus.close();
           redis.disconnect();
           blocking.disconnect();

@@ -1,76 +1,92 @@
 // The Scribe service: hears every message (consumer group `scribe` on bus:log), keeps each run's
-// team-state.md current, writes checkpoints at the guide's triggers, and answers the Director's
-// checkpoint REQUESTs on queue agent.scribe. Being down only delays its files: the consumer
-// group resumes where it stopped, so no message is missed.
-import { join } from 'node:path';
-import { fold, parseRunEvent, type RunEvent, type RunState } from '@nightshift/core';
-import { type Message, MessageSchema, problemsFrom } from '@nightshift/protocol';
-import {
-  type Bus,
-  type Consumer,
-  type Keys,
-  listHeartbeats,
-  QUEUE_NAMES,
-  type RedisClient,
-  type RunStore,
-} from '@nightshift/redis';
+// journal, checkpoints, team-state.md, rolling summaries and archive (keeper.ts), and answers the
+// Director's checkpoint REQUESTs on queue agent.scribe. One active Scribe (lease). Being down only
+// delays its files: the consumer group resumes where it stopped and a catch-up pass derives every
+// checkpoint from the event log, so no message and no checkpoint is missed (issue 7 §6).
+import { hostname } from 'node:os';
+import { isTerminal } from '@nightshift/core';
+import type { ChatModel } from '@nightshift/llm';
+import { MessageSchema, problemsFrom } from '@nightshift/protocol';
+import { type Bus, type Consumer, type Keys, QUEUE_NAMES, type RedisClient, type RunStore } from '@nightshift/redis';
 import type { Logger, Service } from '@nightshift/runtime';
 import { type ConnectionOptions, type Job, UnrecoverableError, Worker } from 'bullmq';
-import { listCheckpoints, writeCheckpoint } from './checkpoints.js';
-import { writeFileAtomic } from './files.js';
-import { renderTeamState } from './team-state.js';
+import { type KeeperOptions, RunKeeper } from './keeper.js';
+import { Leadership } from './leadership.js';
+
+export const SCRIBE_GROUP = 'scribe';
 
 export interface ScribeOptions {
   redis: RedisClient;
+  /** A connection for the BullMQ worker (maxRetriesPerRequest: null). */
   connection: ConnectionOptions;
   keys: Keys;
   bus: Bus;
   store: RunStore;
   memoryDir: string;
   logger: Logger;
+  /** The gateway client for summaries (role scribe, low priority); absent = extractive only. */
+  model?: ChatModel | undefined;
+  summary?: KeeperOptions['summary'];
+  archiveAfterMinutes?: number;
   debounceMs?: number;
+  /** Catch-up pass over every open run (default 2 s): triggers no message announced, summaries. */
+  sweepMs?: number;
+  /** How often phases are checked for archiving (default 60 s). */
+  archiveEveryMs?: number;
+  now?: () => Date;
+  leaseTtlMs?: number;
+  heartbeatMs?: number;
+  heartbeatTtlMs?: number;
+  instance?: string;
   lockDurationMs?: number;
   stalledIntervalMs?: number;
   maxStalledCount?: number;
 }
 
-/** The guide's checkpoint triggers that a message on the bus reveals (guide §3). */
-export function triggerOf(message: Message): { trigger: string; key: string } | undefined {
-  if (message.type === 'RESPONSE' && message.from === 'builder') {
-    return { trigger: 'Builder completed a component', key: `builder:${message.inReplyTo ?? message.id}` };
-  }
-  if (message.type === 'RESPONSE' && message.from === 'scout' && message.to === 'director') {
-    return { trigger: 'Scout finished research', key: `scout:${message.inReplyTo ?? message.id}` };
-  }
-  if (message.type === 'RESPONSE' && message.from === 'inspector' && /"severity"\s*:/.test(message.content)) {
-    return { trigger: 'Inspector found issues', key: `inspector:${message.inReplyTo ?? message.id}` };
-  }
-  if (message.type === 'STATUS' && message.from === 'director' && /^Phase \d/.test(message.content)) {
-    return { trigger: `Phase transition: ${message.content}`, key: `phase:${message.content}` };
-  }
-  return undefined;
-}
-
 export class ScribeService implements Service {
   readonly name = 'scribe';
   readonly #o: ScribeOptions;
+  readonly keeper: RunKeeper;
+  readonly #leadership: Leadership;
   #worker: Worker | undefined;
   #consumer: Consumer | undefined;
-  readonly #timers = new Map<string, NodeJS.Timeout>();
-  readonly #writing = new Map<string, Promise<void>>();
+  #sweepTimer: NodeJS.Timeout | undefined;
+  #sweeping: Promise<void> | undefined;
+  #lastArchivePass = 0;
+  /** Runs known to this leader; a run is dropped once it ended and every phase is archived. */
+  readonly #runs = new Set<string>();
+  readonly #settled = new Map<string, number>();
+  readonly #ended = new Set<string>();
   #started: Promise<void> | undefined;
   #stopped: Promise<void> | undefined;
 
   constructor(options: ScribeOptions) {
     this.#o = options;
+    this.keeper = new RunKeeper({ ...options, group: SCRIBE_GROUP });
+    this.#leadership = new Leadership({
+      redis: options.redis,
+      keys: options.keys,
+      logger: options.logger,
+      name: 'scribe',
+      token: options.instance ?? `${hostname()}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`,
+      ttlMs: options.leaseTtlMs ?? 10_000,
+      heartbeatMs: options.heartbeatMs ?? 5000,
+      heartbeatTtlMs: options.heartbeatTtlMs ?? 15_000,
+      lead: () => this.#lead(),
+      standDown: () => this.#standDown(),
+    });
+  }
+
+  get isLeader(): boolean {
+    return this.#leadership.isLeader;
   }
 
   start(): Promise<void> {
-    this.#started ??= this.#start();
+    this.#started ??= this.#leadership.start();
     return this.#started;
   }
 
-  async #start(): Promise<void> {
+  async #lead(): Promise<void> {
     const { keys, bus, logger } = this.#o;
     this.#worker = new Worker(QUEUE_NAMES.agent('scribe'), (job) => this.#onRequest(job), {
       connection: this.#o.connection,
@@ -83,27 +99,76 @@ export class ScribeService implements Service {
     this.#worker.on('error', (err) => logger.warn({ err: err.message }, 'scribe worker error'));
     this.#consumer = bus.consumeStream({
       stream: keys.busLog,
-      group: 'scribe',
-      handler: (message) => this.#onMessage(message),
+      group: SCRIBE_GROUP,
+      handler: async (message, meta) => {
+        this.#runs.add(message.runId);
+        await this.keeper.onMessage(message, meta.entryId);
+      },
       enforceTopology: false,
     });
+    for (const runId of await this.#o.store.list(10_000)) this.#runs.add(runId);
+    this.#sweepTimer = setInterval(() => void this.sweep(), this.#o.sweepMs ?? 2000);
     await this.#consumer.ready;
+    void this.sweep();
   }
 
-  async #load(runId: string): Promise<{ state: RunState; version: number }> {
-    const stored = await this.#o.store.read(runId);
-    const events: RunEvent[] = [];
-    for (const s of stored) {
+  async #standDown(): Promise<void> {
+    if (this.#sweepTimer) clearInterval(this.#sweepTimer);
+    this.#sweepTimer = undefined;
+    const worker = this.#worker;
+    const consumer = this.#consumer;
+    this.#worker = undefined;
+    this.#consumer = undefined;
+    await Promise.allSettled([worker?.close(), consumer?.stop(), this.#sweeping]);
+  }
+
+  /**
+   * The catch-up pass: every known run whose log moved since the last pass gets its checkpoints
+   * and files brought up to date; pending summary lines are folded; every archiveEveryMs (or when
+   * `archive` is set) due phases are archived. Public so tests can drive it with a fake clock.
+   * Does nothing unless this process leads.
+   */
+  sweep(options: { archive?: boolean } = {}): Promise<void> {
+    if (!this.#leadership.isLeader) return Promise.resolve();
+    this.#sweeping ??= this.#sweep(options.archive === true).finally(() => {
+      this.#sweeping = undefined;
+    });
+    return this.#sweeping;
+  }
+
+  async #sweep(forceArchive: boolean): Promise<void> {
+    const now = (this.#o.now?.() ?? new Date()).getTime();
+    const archivePass = forceArchive || now - this.#lastArchivePass >= (this.#o.archiveEveryMs ?? 60_000);
+    if (archivePass) this.#lastArchivePass = now;
+    for (const runId of [...this.#runs]) {
       try {
-        events.push(parseRunEvent(s.event));
+        const version = await this.#o.store.version(runId);
+        if (this.#settled.get(runId) !== version) {
+          const run = await this.keeper.settle(runId);
+          if (run && isTerminal(run.state.status)) this.#ended.add(runId);
+          this.#settled.set(runId, version);
+        } else if (this.#ended.has(runId)) {
+          this.keeper.foldSummaries(runId);
+        } else {
+          // Heartbeats change the table (offline agents) even when the log does not.
+          this.keeper.refresh(runId);
+        }
+        if (archivePass) {
+          await this.keeper.archive(runId);
+          const hot = await this.keeper.journal.ordinals(runId);
+          if (this.#ended.has(runId) && hot.length === 0) {
+            this.#runs.delete(runId);
+            this.#ended.delete(runId);
+            this.#settled.delete(runId);
+          }
+        }
       } catch (error) {
-        this.#o.logger.warn({ runId, version: s.version, err: error }, 'skipping an unreadable run event');
+        this.#o.logger.warn({ runId, err: error }, 'catch-up pass failed for a run; next pass retries');
       }
     }
-    return { state: fold(events), version: stored.at(-1)?.version ?? 0 };
   }
 
-  /** The Director's checkpoint step (P2 → Scribe checkpoint). */
+  /** The Director's checkpoint step (P2 → Scribe checkpoint): answer with the checkpoint written. */
   async #onRequest(job: Job): Promise<{ checkpoint: number | null }> {
     const parsed = MessageSchema.safeParse(job.data);
     if (!parsed.success) {
@@ -114,18 +179,8 @@ export class ScribeService implements Service {
       throw new UnrecoverableError(`invalid checkpoint request: ${reason}`);
     }
     const request = parsed.data;
-    const { state, version } = await this.#load(request.runId);
-    const cp = await writeCheckpoint(
-      this.#o.redis,
-      this.#o.keys,
-      this.#o.memoryDir,
-      state,
-      version,
-      'Execution milestone: Builder and Scout done (P2 checkpoint)',
-      `request:${request.id}`,
-    );
-    const all = await listCheckpoints(this.#o.redis, this.#o.keys, request.runId);
-    const latest = cp ?? all.at(-1);
+    this.#runs.add(request.runId);
+    const { record, note } = await this.keeper.checkpointFor(request.runId, request.id);
     await this.#o.bus.publish({
       id: `rsp_${request.id}`.slice(0, 128),
       runId: request.runId,
@@ -135,77 +190,18 @@ export class ScribeService implements Service {
       priority: request.priority,
       timestamp: new Date().toISOString(),
       inReplyTo: request.id,
-      content: latest
-        ? `Checkpoint CP-${latest.n} written: ${latest.file} (decision: ${latest.decision}).`
-        : 'No checkpoint.',
+      content: note,
       ...(request.phase ? { phase: request.phase } : {}),
     });
-    this.#schedule(request.runId);
-    return { checkpoint: latest?.n ?? null };
-  }
-
-  async #onMessage(message: Message): Promise<void> {
-    const trigger = triggerOf(message);
-    if (trigger) {
-      const { state, version } = await this.#load(message.runId);
-      if (state.runId !== null) {
-        const cp = await writeCheckpoint(
-          this.#o.redis,
-          this.#o.keys,
-          this.#o.memoryDir,
-          state,
-          version,
-          trigger.trigger,
-          trigger.key,
-        );
-        if (cp)
-          this.#o.logger.info({ runId: message.runId, n: cp.n, trigger: cp.trigger }, 'checkpoint written');
-      }
-    }
-    this.#schedule(message.runId);
-  }
-
-  /** Debounced rewrite of the run's team-state.md. */
-  #schedule(runId: string): void {
-    if (this.#timers.has(runId)) return;
-    const timer = setTimeout(() => {
-      this.#timers.delete(runId);
-      const previous = this.#writing.get(runId) ?? Promise.resolve();
-      const next = previous
-        .then(async () => {
-          await this.writeTeamState(runId);
-        })
-        .catch((err: unknown) => this.#o.logger.error({ err, runId }, 'could not write team-state.md'));
-      this.#writing.set(runId, next);
-    }, this.#o.debounceMs ?? 200);
-    this.#timers.set(runId, timer);
-  }
-
-  async writeTeamState(runId: string): Promise<string | undefined> {
-    const { state } = await this.#load(runId);
-    if (state.runId === null) return undefined;
-    const [checkpoints, beats] = await Promise.all([
-      listCheckpoints(this.#o.redis, this.#o.keys, runId),
-      listHeartbeats(this.#o.redis, this.#o.keys),
-    ]);
-    const last = checkpoints.at(-1);
-    const file = join(this.#o.memoryDir, runId, 'team-state.md');
-    await writeFileAtomic(
-      file,
-      renderTeamState(state, {
-        lastCheckpoint: last ? { n: last.n, at: last.at } : undefined,
-        alive: new Set(beats.map((b) => b.role)),
-      }),
-    );
-    return file;
+    this.keeper.refresh(request.runId);
+    return { checkpoint: record?.n ?? null };
   }
 
   stop(): Promise<void> {
     this.#stopped ??= (async () => {
       await this.#started?.catch(() => undefined);
-      for (const t of this.#timers.values()) clearTimeout(t);
-      await Promise.allSettled([this.#worker?.close(), this.#consumer?.stop()]);
-      await Promise.allSettled([...this.#writing.values()]);
+      await this.#leadership.stop();
+      await this.keeper.close();
     })();
     return this.#stopped;
   }

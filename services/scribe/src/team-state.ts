@@ -155,6 +155,9 @@ function nextTrigger(state: RunState): string {
     case 3:
       return done('inspect') ? 'Phase transition to 4 - Iterate' : 'Inspector reports its findings';
     case 4:
+      if (state.verdict === 'revise' || state.verdict === 'continue')
+        return `Phase transition to 2 - Execution (iteration ${state.iteration + 1})`;
+      if (state.verdict === 'finish') return 'Phase transition: the run ends';
       return "Phase transition after the Director's verdict";
   }
 }

@@ -64,7 +64,12 @@ export async function isCarriedOut(redis: RedisClient, keys: Keys, alertId: stri
 }
 
 /** The file an alert will point to, known before it is raised (the record carries it). */
-export function alertFileFor(memoryDir: string, level: number, runId: string | undefined, at: string): string | undefined {
+export function alertFileFor(
+  memoryDir: string,
+  level: number,
+  runId: string | undefined,
+  at: string,
+): string | undefined {
   if (level >= 3) return alertFilePath(memoryDir, at);
   if (level === 2) return emergencyPath(memoryDir, runId);
   return undefined;
@@ -86,7 +91,8 @@ export function directorContent(alert: AlertRecord): { content: string; expected
     default:
       return {
         content: `${head}. All agents are paused; the run waits for a human (${alert.file ?? 'alert file'}).`,
-        expectedResponse: 'Write a human-readable summary of the situation for the morning (guide §4, level 3).',
+        expectedResponse:
+          'Write a human-readable summary of the situation for the morning (guide §4, level 3).',
       };
   }
 }
@@ -163,7 +169,15 @@ export async function carryOut(
             (state: RunState) =>
               isTerminal(state.status) || state.alerts.some((a) => a.key === alert.key)
                 ? []
-                : [{ type: 'alert.raised', level: alert.level, reason: alert.reason, code: alert.rule, key: alert.key }],
+                : [
+                    {
+                      type: 'alert.raised',
+                      level: alert.level,
+                      reason: alert.reason,
+                      code: alert.rule,
+                      key: alert.key,
+                    },
+                  ],
             deps.now,
             deps.logger,
           );
@@ -171,7 +185,13 @@ export async function carryOut(
         break;
       case 'log': {
         const line = `${step.word} L${alert.level} ${alert.rule} (${alert.subject}): ${alert.reason} — alert ${alert.id}${alert.level >= 3 ? `; resolve: ${resolveCommand(alert.id)}` : ''}`;
-        const fields = { alertId: alert.id, level: alert.level, rule: alert.rule, runId: alert.runId, file: alert.file };
+        const fields = {
+          alertId: alert.id,
+          level: alert.level,
+          rule: alert.rule,
+          runId: alert.runId,
+          file: alert.file,
+        };
         if (alert.level >= 3) deps.logger.error(fields, line);
         else deps.logger.warn(fields, line);
         break;
@@ -204,7 +224,10 @@ async function sendWebhook(deps: ActDeps, alert: AlertRecord): Promise<void> {
       ...(hook.fetch === undefined ? {} : { fetch: hook.fetch }),
       onRetry: (info) => deps.logger.warn({ alertId: alert.id, ...info }, 'alert webhook failed; retrying'),
     });
-    deps.logger.info({ alertId: alert.id, status: result.status, attempts: result.attempts }, 'alert webhook delivered');
+    deps.logger.info(
+      { alertId: alert.id, status: result.status, attempts: result.attempts },
+      'alert webhook delivered',
+    );
   } catch (error) {
     // Given up after the retries: the alert file and the log line still carry it; never retried again.
     deps.logger.error({ alertId: alert.id, err: error }, 'alert webhook gave up; see the alert file');

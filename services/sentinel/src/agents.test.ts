@@ -31,7 +31,9 @@ describe('agent window', () => {
   });
 
   it('takes the error without the request id and attempt, with the code', () => {
-    expect(errorOf({ content: 'builder failed request msg_1 (attempt 2): boom', context: 'code: X' })).toBe('X: boom');
+    expect(errorOf({ content: 'builder failed request msg_1 (attempt 2): boom', context: 'code: X' })).toBe(
+      'X: boom',
+    );
     expect(errorOf({ content: 'something odd' })).toBe('something odd');
   });
 
@@ -45,7 +47,9 @@ describe('agent window', () => {
     expect(w.progressed('run_a', 'builder')).toBe(false);
     w.record(...msg({ type: 'RESPONSE', content: 'done' }));
     expect(w.progressed('run_a', 'builder')).toBe(true);
-    expect(detect({ runId: 'run_a', agents: w.observe('run_a') }, DEFAULT_DETECTION_THRESHOLDS, 2_000_000)).toEqual([]);
+    expect(
+      detect({ runId: 'run_a', agents: w.observe('run_a') }, DEFAULT_DETECTION_THRESHOLDS, 2_000_000),
+    ).toEqual([]);
   });
 
   it('skips entries it has applied, other runs, the Director and STATUS messages', () => {
@@ -56,12 +60,29 @@ describe('agent window', () => {
     w.record(...msg({ from: 'director', to: 'builder', type: 'ALERT' }));
     w.record(...msg({ type: 'STATUS', content: 'Working on msg_x' }));
     w.record(...msg({ runId: 'run_b' }));
-    expect(w.observe('run_a')).toEqual([{ role: 'builder', calls: [{ progress: false, error: 'BAD_REPLY: model reply is not JSON' }] }]);
+    w.record(...msg({ runId: 'run_c', type: 'STATUS', content: 'Working on msg_y' }));
+    expect(w.observe('run_c')).toEqual([]);
+    expect(w.observe('run_a')).toEqual([
+      { role: 'builder', calls: [{ progress: false, error: 'BAD_REPLY: model reply is not JSON' }] },
+    ]);
     expect(w.observe('run_b')).toHaveLength(1);
   });
 
   it('adds busy agents seen only in the active jobs', () => {
     const w = new AgentWindow();
     expect(w.observe('run_a', { scout: 5 })).toEqual([{ role: 'scout', calls: [], busySince: 5 }]);
+  });
+
+  it('counts a STATUS as a sign of life for "stuck > 10 min", not as a call', () => {
+    const w = new AgentWindow();
+    const [id, status] = msg({ type: 'STATUS', content: 'tool read_file ok' });
+    w.record(id, status);
+    const statusAt = Date.parse(status.timestamp);
+    const [agent] = w.observe('run_a', { builder: statusAt - 60 * 60_000 });
+    expect(agent).toEqual({ role: 'builder', calls: [], busySince: statusAt });
+    const T = DEFAULT_DETECTION_THRESHOLDS;
+    expect(detect({ runId: 'run_a', agents: [agent as never] }, T, statusAt + T.agentStuckMs)).toEqual([]);
+    const late = detect({ runId: 'run_a', agents: [agent as never] }, T, statusAt + T.agentStuckMs + 1);
+    expect(late.map((d) => d.rule)).toEqual(['emergency.agent-stuck']);
   });
 });

@@ -11,6 +11,8 @@ interface Track {
   readonly role: Role;
   calls: CallObservation[];
   lastProgressAt?: number;
+  /** Its latest STATUS (a tool call, "working on"): a sign of life, not a call. */
+  lastStatusAt?: number;
 }
 
 /** Stream ids (`<ms>-<seq>`) in order; a malformed id sorts first. */
@@ -22,7 +24,8 @@ export function compareStreamIds(a: string, b: string): number {
 
 /** The error of an agent ALERT, without the request id and attempt that differ on every try. */
 export function errorOf(message: Pick<Message, 'content' | 'context'>): string {
-  const reason = /failed request \S+ \(attempt \d+\): ([\s\S]*)$/.exec(message.content)?.[1] ?? message.content;
+  const reason =
+    /failed request \S+ \(attempt \d+\): ([\s\S]*)$/.exec(message.content)?.[1] ?? message.content;
   const code = /code: (\S+)/.exec(message.context ?? '')?.[1];
   return `${code ? `${code}: ` : ''}${reason.trim()}`.slice(0, 500);
 }
@@ -46,7 +49,7 @@ export class AgentWindow {
     const role = message.from;
     // The Director's and the runtime's own messages are not an agent's calls.
     if (!isRole(role) || role === 'director') return true;
-    if (message.type !== 'RESPONSE' && message.type !== 'ALERT') return true;
+    if (message.type !== 'RESPONSE' && message.type !== 'ALERT' && message.type !== 'STATUS') return true;
     const at = Date.parse(message.timestamp);
     const id = `${message.runId}|${role}`;
     let track = this.#tracks.get(id);
@@ -54,7 +57,9 @@ export class AgentWindow {
       track = { runId: message.runId, role, calls: [] };
       this.#tracks.set(id, track);
     }
-    if (message.type === 'RESPONSE') {
+    if (message.type === 'STATUS') {
+      if (Number.isFinite(at)) track.lastStatusAt = Math.max(track.lastStatusAt ?? at, at);
+    } else if (message.type === 'RESPONSE') {
       track.calls.push({ progress: true });
       if (Number.isFinite(at)) track.lastProgressAt = Math.max(track.lastProgressAt ?? at, at);
     } else {
@@ -64,14 +69,19 @@ export class AgentWindow {
     return true;
   }
 
-  /** Agents seen in this run, with `busySince` from the active jobs (earliest start per role). */
+  /**
+   * Agents seen in this run. `busySince` is the earliest start of its active jobs, moved up to
+   * its latest STATUS: "stuck > 10 min" (guide §3) means busy with no sign of life that long.
+   */
   observe(runId: string, busySince: Readonly<Partial<Record<Role, number>>> = {}): AgentObservation[] {
     const out: AgentObservation[] = [];
     const seen = new Set<Role>();
     for (const track of this.#tracks.values()) {
       if (track.runId !== runId) continue;
       seen.add(track.role);
-      const busy = busySince[track.role];
+      const started = busySince[track.role];
+      const busy = started === undefined ? undefined : Math.max(started, track.lastStatusAt ?? started);
+      if (track.calls.length === 0 && busy === undefined) continue;
       out.push({
         role: track.role,
         calls: [...track.calls],

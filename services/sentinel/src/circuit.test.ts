@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CLOSED, type Circuit, parseCircuit, stepCircuit } from './circuit.js';
+import { type Circuit, CLOSED, parseCircuit, stepCircuit } from './circuit.js';
 
 const cfg = { failureThreshold: 3, coolDownMs: 1000 };
 

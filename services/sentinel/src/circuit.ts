@@ -22,7 +22,10 @@ export interface CircuitConfig {
   readonly coolDownMs: number;
 }
 
-export const DEFAULT_CIRCUIT_CONFIG: CircuitConfig = Object.freeze({ failureThreshold: 5, coolDownMs: 30_000 });
+export const DEFAULT_CIRCUIT_CONFIG: CircuitConfig = Object.freeze({
+  failureThreshold: 5,
+  coolDownMs: 30_000,
+});
 
 export const CLOSED: Circuit = Object.freeze({ state: 'closed', failures: 0, opens: 0 });
 
@@ -45,15 +48,21 @@ function open(c: Circuit, at: number): Circuit {
   return { state: 'open', failures: c.failures, openedAt: at, opens: c.opens + 1, updatedAt: at };
 }
 
-export function stepCircuit(c: Circuit, event: CircuitEvent, cfg: CircuitConfig = DEFAULT_CIRCUIT_CONFIG): CircuitStep {
+export function stepCircuit(
+  c: Circuit,
+  event: CircuitEvent,
+  cfg: CircuitConfig = DEFAULT_CIRCUIT_CONFIG,
+): CircuitStep {
   const from = c.state;
   const at = event.at;
   switch (c.state) {
     case 'closed': {
-      if (event.type === 'success') return { from, circuit: c.failures === 0 ? c : { ...c, failures: 0, updatedAt: at } };
+      if (event.type === 'success')
+        return { from, circuit: c.failures === 0 ? c : { ...c, failures: 0, updatedAt: at } };
       if (event.type === 'tick') return { from, circuit: c };
       const failures = c.failures + 1;
-      if (failures >= cfg.failureThreshold) return { from, circuit: open({ ...c, failures }, at), effect: 'pause' };
+      if (failures >= cfg.failureThreshold)
+        return { from, circuit: open({ ...c, failures }, at), effect: 'pause' };
       return { from, circuit: { ...c, failures, updatedAt: at } };
     }
     case 'open': {
@@ -64,7 +73,8 @@ export function stepCircuit(c: Circuit, event: CircuitEvent, cfg: CircuitConfig 
     }
     case 'half-open': {
       if (event.type === 'tick') return { from, circuit: c };
-      if (event.type === 'success') return { from, circuit: { ...c, state: 'closed', failures: 0, updatedAt: at } };
+      if (event.type === 'success')
+        return { from, circuit: { ...c, state: 'closed', failures: 0, updatedAt: at } };
       return { from, circuit: open(c, at), effect: 'pause' };
     }
   }

@@ -6,10 +6,10 @@ import type { Bus, Keys, RedisClient } from '@nightshift/redis';
 import type { Logger } from '@nightshift/runtime';
 import { type ConnectionOptions, QueueEvents } from 'bullmq';
 import {
-  CLOSED,
   type Circuit,
   type CircuitConfig,
   type CircuitEvent,
+  CLOSED,
   parseCircuit,
   stepCircuit,
 } from './circuit.js';
@@ -62,7 +62,10 @@ export class CircuitBreakers {
       events.on('completed', () => this.#enqueue(queue, { type: 'success', at: this.#o.now() }));
       events.on('stalled', ({ jobId }) => {
         this.#stalls.set(queue, (this.#stalls.get(queue) ?? 0) + 1);
-        this.#o.logger.warn({ queue, jobId }, 'job stalled (its worker died or blocked); BullMQ runs it again');
+        this.#o.logger.warn(
+          { queue, jobId },
+          'job stalled (its worker died or blocked); BullMQ runs it again',
+        );
       });
       this.#events.push(events);
     }
@@ -90,6 +93,8 @@ export class CircuitBreakers {
     if (step.circuit === current) return;
     this.#circuits.set(queue, step.circuit);
     if (step.effect === 'pause') await this.#o.holds.hold(queue, CIRCUIT_HOLDER);
+    // Half-open resumes the whole queue and the first outcome decides; with several workers more
+    // than one job may start in that moment. TODO(issue 9): admit exactly one (e.g. a rate limit).
     if (step.effect === 'resume') await this.#o.holds.release(queue, CIRCUIT_HOLDER);
     await this.#o.redis.hset(this.hashKey, queue, JSON.stringify({ ...step.circuit, queue }));
     if (step.from !== step.circuit.state) await this.#announce(queue, step.from, step.circuit);

@@ -143,7 +143,12 @@ export class Engine {
     const open = recent.filter((a) => a.status === 'open');
     const grace = o.l2GraceMs ?? 5 * 60_000;
     const raised = recent.filter((a) => Date.parse(a.raisedAt) <= now - grace).map((a) => baseKeyOf(a.key));
-    const observations = buildObservations(facts, o.window, raised, o.phaseExpectedMs ?? DEFAULT_PHASE_EXPECTED_MS);
+    const observations = buildObservations(
+      facts,
+      o.window,
+      raised,
+      o.phaseExpectedMs ?? DEFAULT_PHASE_EXPECTED_MS,
+    );
     const found: Found[] = observations.flatMap((obs) =>
       prune(detect(obs, o.thresholds, now)).map((detection) => ({ detection, runId: obs.runId })),
     );

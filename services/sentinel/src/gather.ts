@@ -71,7 +71,8 @@ export class Gatherer {
       for (const job of await queue.getActive(0, 99)) {
         const runId = (job.data as { runId?: unknown } | undefined)?.runId;
         if (typeof runId !== 'string' || job.processedOn === undefined) continue;
-        const perRun = (busy[runId] ??= {});
+        const perRun = busy[runId] ?? {};
+        busy[runId] = perRun;
         perRun[role] = Math.min(perRun[role] ?? job.processedOn, job.processedOn);
       }
     }

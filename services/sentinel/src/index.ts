@@ -3,13 +3,13 @@
 export { type ActDeps, type ActFacts, directorContent, type WebhookConfig } from './act.js';
 export { AgentWindow, errorOf } from './agents.js';
 export {
-  CLOSED,
   type Circuit,
   type CircuitConfig,
   type CircuitEffect,
   type CircuitEvent,
   type CircuitState,
   type CircuitStep,
+  CLOSED,
   DEFAULT_CIRCUIT_CONFIG,
   parseCircuit,
   stepCircuit,

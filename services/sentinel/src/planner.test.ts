@@ -40,7 +40,16 @@ function judge(d: Detection, runId: string | undefined, open: AlertRecord[] = []
   const e = escalate(currentLevel(runId, open, d.key), d, historyFor(d, runId, d.key, open));
   // Deferred (no actions) means nothing is raised nor done, as in the Sentinel's round.
   if (e.actions.length === 0) return { e, steps: [], kinds: [] };
-  const steps = planSteps({ level: e.level, rule: d.rule, subject: d.subject, actions: [...e.actions], ...(runId ? { runId } : {}) }, ctx);
+  const steps = planSteps(
+    {
+      level: e.level,
+      rule: d.rule,
+      subject: d.subject,
+      actions: [...e.actions],
+      ...(runId ? { runId } : {}),
+    },
+    ctx,
+  );
   return { e, steps, kinds: steps.map((s) => s.kind) };
 }
 
@@ -60,7 +69,9 @@ describe('the action planner', () => {
   });
 
   it('pauses every other worker at L2, all workers at L3+, nothing below', () => {
-    expect(queuesToPause({ level: 2, subject: 'builder' })).toEqual(WORKER_QUEUES.filter((q) => q !== 'agent.builder'));
+    expect(queuesToPause({ level: 2, subject: 'builder' })).toEqual(
+      WORKER_QUEUES.filter((q) => q !== 'agent.builder'),
+    );
     expect(queuesToPause({ level: 2, subject: 'director' })).toEqual([...WORKER_QUEUES]);
     expect(queuesToPause({ level: 3, subject: 'builder' })).toEqual([...WORKER_QUEUES]);
     expect(queuesToPause({ level: 1, subject: 'builder' })).toEqual([]);
@@ -95,15 +106,37 @@ describe('the action planner', () => {
     const [d] = detect({ queues: { 'agent.builder': 51 } }, T, NOW);
     const { e, steps, kinds } = judge(d as Detection, undefined);
     expect(e.level).toBe(3);
-    expect(kinds).toEqual(['pause', 'state-dump', 'alert-file', 'notify-director', 'run-alert', 'log', 'webhook']);
+    expect(kinds).toEqual([
+      'pause',
+      'state-dump',
+      'alert-file',
+      'notify-director',
+      'run-alert',
+      'log',
+      'webhook',
+    ]);
     expect(steps).toContainEqual({ kind: 'run-alert', runIds: ['run_a', 'run_b'] });
     expect(steps).toContainEqual({ kind: 'log', word: 'ESCALATE' });
-    expect(planSteps({ level: 3, rule: 'x', subject: 'y', actions: [] }, { ...ctx, webhookConfigured: false }).map((s) => s.kind)).not.toContain('webhook');
+    expect(
+      planSteps({ level: 3, rule: 'x', subject: 'y', actions: [] }, { ...ctx, webhookConfigured: false }).map(
+        (s) => s.kind,
+      ),
+    ).not.toContain('webhook');
   });
 
   it('L4: the run fails first, then pause, dump, file, ABORT, webhook', () => {
-    const kinds = planSteps({ level: 4, rule: 'x', subject: 'y', runId: 'run_a', actions: [] }, ctx).map((s) => s.kind);
-    expect(kinds).toEqual(['run-alert', 'pause', 'state-dump', 'alert-file', 'notify-director', 'log', 'webhook']);
+    const kinds = planSteps({ level: 4, rule: 'x', subject: 'y', runId: 'run_a', actions: [] }, ctx).map(
+      (s) => s.kind,
+    );
+    expect(kinds).toEqual([
+      'run-alert',
+      'pause',
+      'state-dump',
+      'alert-file',
+      'notify-director',
+      'log',
+      'webhook',
+    ]);
   });
 
   it('a webhook below L3 only when minLevel says so', () => {
@@ -123,15 +156,23 @@ describe('the action planner', () => {
 
   it('an agent stuck on one error after another reaches a human after 2 attempts', () => {
     const d = (error: string): Detection =>
-      detect({ runId: 'run_a', agents: [{ role: 'builder', calls: [1, 2, 3].map(() => ({ progress: false, error })) }] }, T, NOW)
-        .filter((x) => x.rule === 'stuck.same-error')[0] as Detection;
+      detect(
+        {
+          runId: 'run_a',
+          agents: [{ role: 'builder', calls: [1, 2, 3].map(() => ({ progress: false, error })) }],
+        },
+        T,
+        NOW,
+      ).filter((x) => x.rule === 'stuck.same-error')[0] as Detection;
     const open: AlertRecord[] = [];
     const levels: number[] = [];
     for (const err of ['A', 'B', 'C']) {
       const det = d(err);
       const { e } = judge(det, 'run_a', open);
       levels.push(e.level);
-      open.push(alert({ key: det.key, runId: 'run_a', rule: det.rule, subject: det.subject, level: e.level }));
+      open.push(
+        alert({ key: det.key, runId: 'run_a', rule: det.rule, subject: det.subject, level: e.level }),
+      );
     }
     expect(levels).toEqual([1, 1, 3]);
   });
@@ -146,17 +187,33 @@ describe('the action planner', () => {
 
   it('drops no-progress where same-error fires for the same agent', () => {
     const calls = [1, 2, 3].map(() => ({ progress: false, error: 'E' }));
-    const all = detect({ runId: 'r', agents: [{ role: 'builder', calls }, { role: 'scout', calls: calls.map(() => ({ progress: false })) }] }, T, NOW);
+    const all = detect(
+      {
+        runId: 'r',
+        agents: [
+          { role: 'builder', calls },
+          { role: 'scout', calls: calls.map(() => ({ progress: false })) },
+        ],
+      },
+      T,
+      NOW,
+    );
     expect(all.map((x) => `${x.rule}:${x.subject}`).sort()).toEqual([
       'stuck.no-progress:builder',
       'stuck.no-progress:scout',
       'stuck.same-error:builder',
     ]);
-    expect(prune(all).map((x) => `${x.rule}:${x.subject}`).sort()).toEqual(['stuck.no-progress:scout', 'stuck.same-error:builder']);
+    expect(
+      prune(all)
+        .map((x) => `${x.rule}:${x.subject}`)
+        .sort(),
+    ).toEqual(['stuck.no-progress:scout', 'stuck.same-error:builder']);
   });
 
   it('re-arms keys with a generation suffix that maps back to the detection key', () => {
-    expect(alertKeyOf('alert.deployment.resources.memory.memory.L3', 0)).toBe('alert.deployment.resources.memory.memory.L3');
+    expect(alertKeyOf('alert.deployment.resources.memory.memory.L3', 0)).toBe(
+      'alert.deployment.resources.memory.memory.L3',
+    );
     const k = alertKeyOf('alert.deployment.resources.memory.memory.L3', 2);
     expect(k).toBe('alert.deployment.resources.memory.memory.L3.r2');
     expect(baseKeyOf(k)).toBe('alert.deployment.resources.memory.memory.L3');

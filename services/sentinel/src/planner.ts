@@ -92,6 +92,8 @@ export function planSteps(alert: PlannedAlert, ctx: PlanContext): PlanStep[] {
       break;
     case 1:
       // guide §4 L1: the Director reassigns or restarts the agent; the Sentinel tells it which.
+      // TODO(issue 9): the Sentinel does not move the agent's active job itself (it holds no lock
+      // token for it); the Director's retry of the step is the restart.
       steps.push({ kind: 'notify-director', priority: 'HIGH' });
       break;
     case 2:
@@ -126,7 +128,11 @@ export function planSteps(alert: PlannedAlert, ctx: PlanContext): PlanStep[] {
 }
 
 /** Incidents of one kind about one subject: stuck rules share a family (same-error implies no progress). */
-export function familyOf(d: { readonly rule: string; readonly subject: string; readonly runId?: string | undefined }): string {
+export function familyOf(d: {
+  readonly rule: string;
+  readonly subject: string;
+  readonly runId?: string | undefined;
+}): string {
   const group = d.rule.startsWith('stuck.') ? 'stuck' : d.rule;
   return `${d.runId ?? DEPLOYMENT}|${group}|${d.subject}`;
 }
@@ -155,7 +161,11 @@ export function historyFor(
 }
 
 /** The level the system is at for this run: the highest open alert of the run or of the deployment. */
-export function currentLevel(runId: string | undefined, open: readonly AlertRecord[], excludeKey?: string): Level {
+export function currentLevel(
+  runId: string | undefined,
+  open: readonly AlertRecord[],
+  excludeKey?: string,
+): Level {
   let level: Level = 0;
   for (const a of open) {
     if (a.status !== 'open' || a.key === excludeKey) continue;

@@ -3,7 +3,15 @@
 // Sentinel then lets go of the queues the alert paused and answers the run that waits for it.
 import { isTerminal, type RunEventDraft, type RunState } from '@nightshift/core';
 import { newId } from '@nightshift/protocol';
-import type { AlertRecord, AlertResolution, AlertStore, Bus, Keys, RedisClient, RunStore } from '@nightshift/redis';
+import type {
+  AlertRecord,
+  AlertResolution,
+  AlertStore,
+  Bus,
+  Keys,
+  RedisClient,
+  RunStore,
+} from '@nightshift/redis';
 import type { Logger } from '@nightshift/runtime';
 import { effectsKey } from './act.js';
 import type { QueueHolds } from './holds.js';
@@ -88,14 +96,19 @@ export function resolutionEvents(state: RunState, alert: AlertRecord): RunEventD
   if (!r || isTerminal(state.status)) return [];
   const note = r.note === undefined ? {} : { note: r.note };
   if (r.decision === 'abort') {
-    return state.alerts.some((a) => a.key === alert.key) ? [{ type: 'human.decided', decision: 'abort', ...note }] : [];
+    return state.alerts.some((a) => a.key === alert.key)
+      ? [{ type: 'human.decided', decision: 'abort', ...note }]
+      : [];
   }
   if (r.decision !== 'continue' || !waitsOn(state, alert.key)) return [];
   const answer: RunEventDraft = { type: 'human.decided', decision: 'continue', ...note };
   // The Director may not have turned the alert into a wait yet (or is down): make the wait explicit
   // so the human's answer lands on it and the run continues from where it paused.
   if (state.status === 'waiting-human' || state.status === 'paused') return [answer];
-  return [{ type: 'run.waiting-human', cause: 'alert', reason: `alert ${alert.rule}: ${alert.reason}` }, answer];
+  return [
+    { type: 'run.waiting-human', cause: 'alert', reason: `alert ${alert.rule}: ${alert.reason}` },
+    answer,
+  ];
 }
 
 /**

@@ -2,7 +2,7 @@
 // lease `sentinel`), so it still works when the Director is the one that is stuck (issue 9). The
 // leader reads bus:log (consumer group `sentinel`), runs the circuit breakers, and judges the
 // deployment every `intervalMs`.
-import { hostname, freemem, totalmem } from 'node:os';
+import { freemem, hostname, totalmem } from 'node:os';
 import {
   DEFAULT_DETECTION_THRESHOLDS,
   type DetectionThresholds,
@@ -10,8 +10,8 @@ import {
   type RunPhase,
 } from '@nightshift/core';
 import {
-  acquireLease,
   type AlertStore,
+  acquireLease,
   type Bus,
   type Consumer,
   createAlertStore,
@@ -90,14 +90,17 @@ export class SentinelService implements Service {
 
   constructor(options: SentinelServiceOptions) {
     this.#o = options;
-    this.#token = options.instance ?? `${hostname()}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+    this.#token =
+      options.instance ?? `${hostname()}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
     this.#leaseTtl = options.leaseTtlMs ?? 10_000;
     this.#now = options.now ?? Date.now;
     this.alerts = options.alerts ?? createAlertStore(options.redis, options.keys);
     const queue = (name: string) => this.#queue(name);
     this.holds = new QueueHolds(options.redis, options.keys, queue);
     const memory =
-      options.memory === null ? undefined : (options.memory ?? (() => ({ total: totalmem(), free: freemem() })));
+      options.memory === null
+        ? undefined
+        : (options.memory ?? (() => ({ total: totalmem(), free: freemem() })));
     const runs = new RunCache(options.store, options.logger);
     this.#engine = new Engine({
       redis: options.redis,

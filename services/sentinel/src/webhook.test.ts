@@ -1,6 +1,13 @@
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { ALERT_ID_HEADER, backoffMs, postWebhook, SIGNATURE_HEADER, signBody, verifySignature } from './webhook.js';
+import {
+  ALERT_ID_HEADER,
+  backoffMs,
+  postWebhook,
+  SIGNATURE_HEADER,
+  signBody,
+  verifySignature,
+} from './webhook.js';
 
 interface Seen {
   headers: Record<string, string>;
@@ -38,7 +45,10 @@ describe('webhook signing', () => {
 
   it('POSTs JSON with the alert id and a signature the receiver can verify', async () => {
     const { fetch, seen } = fakeFetch([204]);
-    const result = await postWebhook({ hello: 'world' }, { url: 'http://127.0.0.1:1/h', secret: 'k', alertId: 'alert_9', fetch });
+    const result = await postWebhook(
+      { hello: 'world' },
+      { url: 'http://127.0.0.1:1/h', secret: 'k', alertId: 'alert_9', fetch },
+    );
     expect(result).toEqual({ status: 204, attempts: 1 });
     const [req] = seen;
     expect(req?.headers['content-type']).toBe('application/json');
@@ -56,14 +66,17 @@ describe('webhook signing', () => {
   it('retries network errors, 429 and 5xx with backoff, then succeeds', async () => {
     const { fetch, seen } = fakeFetch([new Error('ECONNREFUSED'), 503, 429, 200]);
     const delays: number[] = [];
-    const result = await postWebhook({}, {
-      url: 'http://127.0.0.1:1/h',
-      alertId: 'a',
-      fetch,
-      retry: fast,
-      sleep: noSleep,
-      onRetry: ({ delayMs }) => delays.push(delayMs),
-    });
+    const result = await postWebhook(
+      {},
+      {
+        url: 'http://127.0.0.1:1/h',
+        alertId: 'a',
+        fetch,
+        retry: fast,
+        sleep: noSleep,
+        onRetry: ({ delayMs }) => delays.push(delayMs),
+      },
+    );
     expect(result.attempts).toBe(4);
     expect(seen).toHaveLength(4);
     expect(delays).toHaveLength(3);
@@ -72,12 +85,18 @@ describe('webhook signing', () => {
   it('gives up after the attempts with WEBHOOK_FAILED, and at once on a 4xx', async () => {
     const down = fakeFetch([500]);
     await expect(
-      postWebhook({}, { url: 'http://127.0.0.1:1/h', alertId: 'a', fetch: down.fetch, retry: fast, sleep: noSleep }),
+      postWebhook(
+        {},
+        { url: 'http://127.0.0.1:1/h', alertId: 'a', fetch: down.fetch, retry: fast, sleep: noSleep },
+      ),
     ).rejects.toMatchObject({ code: 'WEBHOOK_FAILED' });
     expect(down.seen).toHaveLength(5);
     const refused = fakeFetch([401]);
     await expect(
-      postWebhook({}, { url: 'http://127.0.0.1:1/h', alertId: 'a', fetch: refused.fetch, retry: fast, sleep: noSleep }),
+      postWebhook(
+        {},
+        { url: 'http://127.0.0.1:1/h', alertId: 'a', fetch: refused.fetch, retry: fast, sleep: noSleep },
+      ),
     ).rejects.toThrow(/HTTP 401/);
     expect(refused.seen).toHaveLength(1);
   });

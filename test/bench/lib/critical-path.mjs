@@ -6,22 +6,26 @@ import { STEPS } from '@nightshift/core';
 export function unionLength(intervals) {
   const sorted = intervals.filter((i) => i.to > i.from).sort((a, b) => a.from - b.from);
   let total = 0;
-  let curFrom = Number.NEGATIVE_INFINITY;
-  let curTo = Number.NEGATIVE_INFINITY;
+  let current;
   for (const { from, to } of sorted) {
-    if (from > curTo) {
-      total += Math.max(0, curTo - curFrom);
-      curFrom = from;
-      curTo = to;
-    } else curTo = Math.max(curTo, to);
+    if (current === undefined || from > current.to) {
+      if (current) total += current.to - current.from;
+      current = { from, to };
+    } else current.to = Math.max(current.to, to);
   }
-  return total + Math.max(0, curTo - curFrom);
+  return current ? total + current.to - current.from : 0;
 }
 
-/** Phase instances with their completed steps' time windows, from the run's events in order. */
+/**
+ * Phase instances with their completed steps' time windows, from the run's events in order. A
+ * request step runs from its step.requested to its step.completed. The Director's own steps
+ * (frame, verify) have no step.requested: they start when the step before them ended (the last
+ * workflow event) and end with their step.completed (frame) or verify decision.
+ */
 export function stepWindows(events) {
   const phases = [];
   let current;
+  let lastAt = Number.NaN;
   for (const e of events) {
     const at = Date.parse(e.at);
     if (e.type === 'phase.started') {
@@ -32,12 +36,16 @@ export function stepWindows(events) {
     } else if (current && e.type === 'step.completed') {
       const s = current.steps.get(e.messageId);
       if (s) s.to = at;
+      else current.steps.set(e.messageId, { step: e.step, role: e.role, from: lastAt, to: at });
     } else if (current && e.type === 'decision.made' && e.step === 'verify') {
-      // The verify step completes with its decision, not with a step.completed.
-      const open = [...current.steps.values()].filter((s) => s.step === 'verify' && s.to === null);
-      const last = open.at(-1);
-      if (last) last.to = at;
-    }
+      current.steps.set(`verify-${phases.length}`, {
+        step: 'verify',
+        role: 'director',
+        from: lastAt,
+        to: at,
+      });
+    } else continue;
+    lastAt = at;
   }
   return phases;
 }
@@ -53,7 +61,7 @@ export function criticalPath(events, calls) {
   let bound = 0;
   for (const p of phases) {
     // Only the attempt that completed counts: a failed attempt's time was not necessary.
-    const done = [...p.steps.values()].filter((s) => s.to !== null);
+    const done = [...p.steps.values()].filter((s) => s.to !== null && Number.isFinite(s.from));
     const weight = new Map();
     for (const s of done) {
       const decide = STEPS[s.step]?.kind === 'decide';
@@ -62,7 +70,15 @@ export function criticalPath(events, calls) {
       );
       const modelMs = unionLength(mine);
       weight.set(s.step, Math.max(weight.get(s.step) ?? 0, modelMs));
-      steps.push({ phase: p.phase, iteration: p.iteration, step: s.step, role: s.role, calls: mine.length, modelMs, windowMs: s.to - s.from });
+      steps.push({
+        phase: p.phase,
+        iteration: p.iteration,
+        step: s.step,
+        role: s.role,
+        calls: mine.length,
+        modelMs,
+        windowMs: s.to - s.from,
+      });
     }
     // Longest path through `after` (steps of one phase are few; memoised recursion).
     const memo = new Map();

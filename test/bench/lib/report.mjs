@@ -1,1 +1,188 @@
-export function renderTable(result) { return JSON.stringify(result, null, 1); }
+// The printed half of the result: one markdown table per section, from the JSON the run wrote.
+
+const pct = (v) => (Number.isFinite(v) ? `${(v * 100).toFixed(1)}%` : 'n/a');
+const num = (v, digits = 0) =>
+  Number.isFinite(v) ? v.toLocaleString('en-US', { maximumFractionDigits: digits }) : 'n/a';
+const ms = (v) => num(v, 2);
+const x = (v) => (Number.isFinite(v) ? `${v.toFixed(2)}×` : 'n/a');
+
+function table(head, rows) {
+  return [
+    `| ${head.join(' | ')} |`,
+    `|${head.map(() => '---').join('|')}|`,
+    ...rows.map((r) => `| ${r.join(' | ')} |`),
+  ].join('\n');
+}
+
+function failed(title, section) {
+  return `### ${title}\n\nFAILED: ${section.error}`;
+}
+
+function dispatch(d) {
+  const n = d.nightshift;
+  const b = d.bullmq;
+  return `### 1. Dispatch — ${num(d.requests)} REQUESTs, instant model (${d.outstanding} in flight, worker concurrency ${d.concurrency})\n\n${table(
+    [
+      '',
+      'Nightshift (bus → agent → RESPONSE)',
+      'raw BullMQ (add → worker → completed)',
+      'ratio (target ≥ 0.5×)',
+    ],
+    [
+      ['jobs/s', num(n.jobsPerSec), num(b.jobsPerSec), x(d.ratio)],
+      [
+        'p50 / p99 latency under load, ms',
+        `${ms(n.underLoad.p50Ms)} / ${ms(n.underLoad.p99Ms)}`,
+        `${ms(b.underLoad.p50Ms)} / ${ms(b.underLoad.p99Ms)}`,
+        '',
+      ],
+      [
+        `p50 / p99 one at a time (${num(d.serialRequests)}), ms — target ≤ 2 / ≤ 10`,
+        `${ms(n.oneAtATime.p50Ms)} / ${ms(n.oneAtATime.p99Ms)}`,
+        `${ms(b.oneAtATime.p50Ms)} / ${ms(b.oneAtATime.p99Ms)}`,
+        '',
+      ],
+      ['peak RSS of the worker process, MB', num(d.rssPeakMb.agent, 1), num(d.rssPeakMb.bullmqWorker, 1), ''],
+    ],
+  )}`;
+}
+
+function bus(b) {
+  return `### 2. Bus — ${num(b.messages)} STATUS messages, publish window ${b.publishWindow}\n\n${table(
+    ['', 'createBus publish + consume', 'raw XADD / XREADGROUP + XACK', 'ratio'],
+    [
+      ['messages/s, publish → consumed', num(b.nightshift.msgsPerSec), num(b.raw.msgsPerSec), x(b.ratio)],
+      [
+        'publishes/s',
+        num(b.nightshift.publishPerSec),
+        num(b.raw.publishPerSec),
+        x(b.nightshift.publishPerSec / b.raw.publishPerSec),
+      ],
+    ],
+  )}`;
+}
+
+function limiter(l) {
+  return `### 3. Limiter — ${num(l.calls)} calls of ${l.latencyMs} ms, ${l.callers} caller processes, ${l.gateways} gateways, OLLAMA_NUM_PARALLEL=${l.numParallel}\n\n${table(
+    ['figure', 'measured', 'target'],
+    [
+      ['slot utilisation', pct(l.slotUtilisation), '≥ 97%'],
+      [
+        'max concurrency at Ollama (records) / slots granted',
+        `${l.maxConcurrency} / ${l.fakeMaxConcurrent}`,
+        `= ${l.numParallel}`,
+      ],
+      [
+        'priority inversions / competing pairs (strict)',
+        `${num(l.inversions)} / ${num(l.competingPairs)}`,
+        '0',
+      ],
+      [
+        `priority inversions / competing pairs (> ${l.inversionMarginMs} ms)`,
+        `${num(l.inversionsBeyondMargin)} / ${num(l.competingPairsBeyondMargin)}`,
+        '0',
+      ],
+      [
+        'slot hand-off gap p50 / p99, ms',
+        `${ms(l.slotHandOffGapMs.p50Ms)} / ${ms(l.slotHandOffGapMs.p99Ms)}`,
+        '',
+      ],
+      [
+        'makespan vs lower bound (calls × latency / slots), s',
+        `${num(l.makespanSec, 2)} vs ${num(l.lowerBoundSec, 2)}`,
+        '',
+      ],
+      [
+        'answered / failed / HTTP 503 / LlmQueueFull retries',
+        `${num(l.answered)} / ${l.failed} / ${l.rejected503} / ${l.queueFullRetries}`,
+        'all / 0 / 0 / –',
+      ],
+    ],
+  )}`;
+}
+
+function fullRun(f) {
+  return `### 4. Full scripted four-phase run (phases ${f.phases.join(' → ')}, ${f.status})\n\n${table(
+    [
+      'makespan, s',
+      'critical-path lower bound, s',
+      'ratio (target ≤ 1.05×)',
+      'model calls (Ollama / Anthropic)',
+      'latency per call (Ollama / builder / Anthropic), ms',
+    ],
+    [
+      [
+        num(f.makespanSec, 2),
+        num(f.lowerBoundSec, 2),
+        x(f.ratio),
+        `${f.modelCalls.ollama} / ${f.modelCalls.anthropic}`,
+        `${f.ollamaLatencyMs} / ${f.builderLatencyMs} / ${f.anthropicLatencyMs}`,
+      ],
+    ],
+  )}`;
+}
+
+function memory(m) {
+  const rows = Object.keys(m.idleMb).map((name) => [
+    name,
+    num(m.idleMb[name], 1),
+    num(m.fullRunPeakMb[name], 1),
+    `${num(m.startup.perServiceMs[name])} (${m.startup.via[name]})`,
+  ]);
+  rows.push([
+    '**whole stack**',
+    `**${num(m.idleStackMb, 1)}**`,
+    `**${num(m.fullRunPeakStackMb, 1)}**`,
+    `**${num(m.startup.allHealthyMs)}** (all healthy)`,
+  ]);
+  const load = m.underLoadMb;
+  return `### 5. Memory (VmRSS) and startup — targets ≤ ${m.targets.perWorkerMb} MB per worker, stack ≤ ${m.targets.stackMb} MB\n\n${table(
+    ['process', 'idle, MB', 'peak during the full run, MB', 'ready after, ms (signal)'],
+    rows,
+  )}\n\nUnder heavier load: one agent during dispatch ${num(load.agentDispatch, 1)} MB; busiest gateway during the limiter ${num(load.gatewayLimiter, 1)} MB.`;
+}
+
+function peers(p) {
+  const rows = p.variants.map((v) => [
+    v.name,
+    `${num(v.makespanSec, 2)} (${x(v.ratioToBound)})`,
+    pct(v.slotUtilisation),
+    num(v.rejected503),
+    num(v.failedTasks),
+    `${v.maxAtOllama} / ${v.servedAtOnce}`,
+    v.limitHeld ? 'yes' : '**no**',
+  ]);
+  return `### 6. Peer side by side — ${p.calls} calls of ${p.latencyMs} ms, 5 workers; fake Ollama ${p.ollama.numParallel} slots, queue ${p.ollama.maxQueue}; lower bound ${num(p.lowerBoundSec, 2)} s\n\n${table(
+    [
+      'variant',
+      'makespan, s (× bound)',
+      'slot use',
+      'HTTP 503',
+      'failed tasks',
+      'max calls at Ollama / served at once',
+      '2-call limit held',
+    ],
+    rows,
+  )}`;
+}
+
+const RENDER = [
+  ['dispatch', '1. Dispatch', dispatch],
+  ['bus', '2. Bus', bus],
+  ['limiter', '3. Limiter', limiter],
+  ['fullRun', '4. Full run', fullRun],
+  ['memory', '5. Memory', memory],
+  ['peers', '6. Peers', peers],
+];
+
+export function renderTable(result) {
+  const m = result.meta;
+  const head = `## Nightshift benchmark — ${m.date} (${m.mode}), ${m.machine.nproc} CPUs (${m.machine.cpu}), ${m.machine.memTotalGb} GB RAM, load ${m.machine.loadavg.split(' ').slice(0, 3).join(' ')}, Node ${m.machine.node}, ${m.durationSec} s`;
+  const parts = [head];
+  for (const [key, title, render] of RENDER) {
+    const section = result[key];
+    if (section === undefined) continue;
+    parts.push(section.error ? failed(title, section) : render(section));
+  }
+  return parts.join('\n\n');
+}

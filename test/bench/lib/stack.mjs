@@ -37,5 +37,7 @@ export function spawnGateways(ctx, prefix, count, vars) {
 }
 
 export function spawnAgent(ctx, prefix, role, vars = {}) {
-  return spawnNode(`agent-${role}`, SERVICE_MAIN.agent, { env: serviceEnv(ctx, prefix, { ROLE: role, ...vars }) });
+  return spawnNode(`agent-${role}`, SERVICE_MAIN.agent, {
+    env: serviceEnv(ctx, prefix, { ROLE: role, ...vars }),
+  });
 }

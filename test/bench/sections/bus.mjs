@@ -76,7 +76,18 @@ async function rawRound(url, prefix, count, window) {
     let stopped = false;
     const loop = (async () => {
       while (!stopped) {
-        const reply = await sub.xreadgroup('GROUP', 'g', 'c', 'COUNT', 10, 'BLOCK', 2000, 'STREAMS', key, '>');
+        const reply = await sub.xreadgroup(
+          'GROUP',
+          'g',
+          'c',
+          'COUNT',
+          10,
+          'BLOCK',
+          2000,
+          'STREAMS',
+          key,
+          '>',
+        );
         if (!reply) continue;
         for (const [, entries] of reply) {
           for (const [id, fields] of entries) {

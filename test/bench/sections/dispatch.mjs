@@ -82,7 +82,15 @@ async function nightshiftSide(ctx, prefix) {
     await bus.publish(m);
     return answered;
   };
-  return { bus, keys, send, close: async () => (await tail.stop(), await bus.close()) };
+  return {
+    bus,
+    keys,
+    send,
+    close: async () => {
+      await tail.stop();
+      await bus.close();
+    },
+  };
 }
 
 async function rawSide(ctx, prefix) {
@@ -91,9 +99,14 @@ async function rawSide(ctx, prefix) {
   queue.on('error', () => undefined);
   await queue.waitUntilReady();
   const book = answerBook();
-  const tail = tailStream(ctx.redisUrl, queue.keys.events, await newestId(connection, queue.keys.events), (_, f, seen) => {
-    if (field(f, 'event') === 'completed') book.answer(field(f, 'jobId'), seen);
-  });
+  const tail = tailStream(
+    ctx.redisUrl,
+    queue.keys.events,
+    await newestId(connection, queue.keys.events),
+    (_, f, seen) => {
+      if (field(f, 'event') === 'completed') book.answer(field(f, 'jobId'), seen);
+    },
+  );
   // The same job as a REQUEST makes: the message as data, an explicit priority, the same retention.
   const send = async (i) => {
     const m = request(`bench task ${i}: answer at once`);
@@ -165,7 +178,10 @@ export async function benchDispatch(ctx) {
       nightshift: { jobsPerSec: nsLoad.perSec, underLoad: nsLoad.latency, oneAtATime: nsSerial.latency },
       bullmq: { jobsPerSec: rawLoad.perSec, underLoad: rawLoad.latency, oneAtATime: rawSerial.latency },
       ratio: round(nsLoad.perSec / rawLoad.perSec, 3),
-      rssPeakMb: { agent: round(memory.peakMb[agent.name] ?? Number.NaN, 1), bullmqWorker: round(memory.peakMb[worker.name] ?? Number.NaN, 1) },
+      rssPeakMb: {
+        agent: round(memory.peakMb[agent.name] ?? Number.NaN, 1),
+        bullmqWorker: round(memory.peakMb[worker.name] ?? Number.NaN, 1),
+      },
     };
   } finally {
     await ns?.close();

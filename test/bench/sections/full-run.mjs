@@ -8,7 +8,14 @@ import { performance } from 'node:perf_hooks';
 import { fold, parseRunEvent } from '@nightshift/core';
 import { WORKER_ROLES } from '@nightshift/protocol';
 import { createKeys, createRunStore, enqueueRun } from '@nightshift/redis';
-import { freePort, sleep, startFakeAnthropic, startFakeOllama, uniquePrefix, waitFor } from '@nightshift/testkit';
+import {
+  freePort,
+  sleep,
+  startFakeAnthropic,
+  startFakeOllama,
+  uniquePrefix,
+  waitFor,
+} from '@nightshift/testkit';
 import { criticalPath } from '../lib/critical-path.mjs';
 import { rssMb, SERVICE_MAIN, sampleRss, spawnNode, stopProcs } from '../lib/procs.mjs';
 import { openRedis, waitHealthy } from '../lib/redis.mjs';
@@ -21,12 +28,26 @@ const verdict = (decision, rationale) => JSON.stringify({ decision, rationale })
 /** The scenario of director.test.ts: iteration 1 is revised, iteration 2 finishes (guide §4 P4 once). */
 function scriptModels(ollama, anthropic, ollamaMs) {
   anthropic.setScenario([
-    { match: { contains: 'Frame the goal' }, reply: { content: 'Goal: make the failing test pass without changing the API.' } },
-    { match: { contains: 'Verify the review of iteration 1' }, reply: { content: verdict('revise', 'address the findings') } },
-    { match: { contains: 'Verify the review of iteration' }, reply: { content: verdict('finish', 'all clean') } },
+    {
+      match: { contains: 'Frame the goal' },
+      reply: { content: 'Goal: make the failing test pass without changing the API.' },
+    },
+    {
+      match: { contains: 'Verify the review of iteration 1' },
+      reply: { content: verdict('revise', 'address the findings') },
+    },
+    {
+      match: { contains: 'Verify the review of iteration' },
+      reply: { content: verdict('finish', 'all clean') },
+    },
   ]);
   ollama.setScenario([
-    { match: { role: 'inspector' }, reply: { content: '{"findings":[{"severity":"minor","file":"src/sum.ts","description":"name the constant"}]}' } },
+    {
+      match: { role: 'inspector' },
+      reply: {
+        content: '{"findings":[{"severity":"minor","file":"src/sum.ts","description":"name the constant"}]}',
+      },
+    },
     // The build is the long step, so P2's parallel pair (build ‖ research-exec) has a clear critical side.
     { match: { role: 'builder' }, reply: { content: 'Changed src/sum.ts.', latencyMs: ollamaMs * 2 } },
   ]);
@@ -43,7 +64,9 @@ async function spawnStack(ctx, prefix, env) {
   // Every process gets a HEALTH_PORT: those that serve /healthz are checked there, the others by heartbeat.
   const t0 = performance.now();
   const procs = plan.map(([name, main, vars], i) => {
-    const p = spawnNode(name, main, { env: serviceEnv(ctx, prefix, { ...env, ...vars, HEALTH_PORT: String(ports[i]) }) });
+    const p = spawnNode(name, main, {
+      env: serviceEnv(ctx, prefix, { ...env, ...vars, HEALTH_PORT: String(ports[i]) }),
+    });
     p.healthPort = ports[i];
     return p;
   });
@@ -85,19 +108,31 @@ export async function benchFullRun(ctx) {
     const store = createRunStore(redis, keys);
     const readEvents = async (runId) => (await store.read(runId)).map((e) => parseRunEvent(e.event));
     const enqueuedAt = Date.now();
-    const { runId } = await enqueueRun(ctx.redisUrl, { task: 'Fix the failing sum test', title: 'sum fix' }, { prefix });
+    const { runId } = await enqueueRun(
+      ctx.redisUrl,
+      { task: 'Fix the failing sum test', title: 'sum fix' },
+      { prefix },
+    );
     const events = await waitFor(
       async () => {
         const list = await readEvents(runId);
         return TERMINAL.includes(fold(list).status) ? list : undefined;
       },
-      { timeoutMs: 300_000, intervalMs: 50, what: `run ${runId} to end\n${procs.map((p) => p.tail(10)).join('\n')}` },
+      {
+        timeoutMs: 300_000,
+        intervalMs: 50,
+        what: `run ${runId} to end\n${procs.map((p) => p.tail(10)).join('\n')}`,
+      },
     );
     const load = rss.stop();
 
     const calls = [
-      ...ollama.records.filter((r) => r.start !== null && r.end !== null).map((r) => ({ role: r.role, from: r.start, to: r.end })),
-      ...anthropic.records.filter((r) => r.end !== null).map((r) => ({ role: 'director', from: r.arrival, to: r.end })),
+      ...ollama.records
+        .filter((r) => r.start !== null && r.end !== null)
+        .map((r) => ({ role: r.role, from: r.start, to: r.end })),
+      ...anthropic.records
+        .filter((r) => r.end !== null)
+        .map((r) => ({ role: 'director', from: r.arrival, to: r.end })),
     ];
     const { boundMs, steps } = criticalPath(events, calls);
     const finished = events.find((e) => e.type === 'run.finished');
@@ -105,7 +140,11 @@ export async function benchFullRun(ctx) {
     const endAt = Date.parse((finished ?? events.at(-1)).at);
     const makespanMs = endAt - enqueuedAt;
     ctx.shared.stack = {
-      startup: { allHealthyMs: round(Math.max(...Object.values(health.readyAt)), 0), perServiceMs: mapRound(health.readyAt, 0), via: health.via },
+      startup: {
+        allHealthyMs: round(Math.max(...Object.values(health.readyAt)), 0),
+        perServiceMs: mapRound(health.readyAt, 0),
+        via: health.via,
+      },
       idleMb: idle,
       loadPeakMb: mapRound(load.peakMb, 1),
       loadPeakSumMb: round(load.peakSumMb, 1),
@@ -118,7 +157,8 @@ export async function benchFullRun(ctx) {
       anthropicLatencyMs: runAnthropicMs,
       modelCalls: { ollama: ollama.records.length, anthropic: anthropic.records.length },
       makespanSec: round(makespanMs / 1000, 3),
-      directorMakespanSec: created && finished ? round((Date.parse(finished.at) - Date.parse(created.at)) / 1000, 3) : null,
+      directorMakespanSec:
+        created && finished ? round((Date.parse(finished.at) - Date.parse(created.at)) / 1000, 3) : null,
       lowerBoundSec: round(boundMs / 1000, 3),
       ratio: round(makespanMs / boundMs, 3),
       ollamaMaxConcurrent: ollama.maxConcurrent,

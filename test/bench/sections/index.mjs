@@ -3,6 +3,7 @@ import { benchBus } from './bus.mjs';
 import { benchDispatch } from './dispatch.mjs';
 import { benchFullRun } from './full-run.mjs';
 import { benchLimiter } from './limiter.mjs';
+import { benchMemory } from './memory.mjs';
 import { benchPeers } from './peers.mjs';
 
 export const SECTIONS = [
@@ -10,5 +11,6 @@ export const SECTIONS = [
   { name: 'dispatch', run: benchDispatch },
   { name: 'limiter', run: benchLimiter },
   { name: 'fullRun', run: benchFullRun },
+  { name: 'memory', run: benchMemory },
   { name: 'peers', run: benchPeers },
 ];

@@ -39,6 +39,35 @@ async function llmJobsByTag(url, prefix) {
   }
 }
 
+/** Samples how many calls wait on `llm` (waiting + prioritized) every 100 ms: is the limiter ever starved? */
+function sampleQueueDepth(url, prefix) {
+  const connection = createRedisClient(url, { maxRetriesPerRequest: null });
+  const queue = new Queue(LLM_QUEUE, { connection, prefix });
+  queue.on('error', () => undefined);
+  const depths = [];
+  let stopped = false;
+  const loop = (async () => {
+    while (!stopped) {
+      const counts = await queue.getJobCounts('waiting', 'prioritized');
+      depths.push(Object.values(counts).reduce((s, n) => s + n, 0));
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  })();
+  return async () => {
+    stopped = true;
+    await loop.catch(() => undefined);
+    await queue.close();
+    connection.disconnect();
+    const sorted = [...depths].sort((a, b) => a - b);
+    return {
+      samples: depths.length,
+      mean: round(depths.reduce((s, v) => s + v, 0) / Math.max(1, depths.length), 1),
+      p10: sorted[Math.floor(sorted.length * 0.1)] ?? null,
+      zeroShare: round(depths.filter((d) => d === 0).length / Math.max(1, depths.length), 3),
+    };
+  };
+}
+
 /** Section 3. Also reports the gateways' RSS under load (section 5 uses it). */
 export async function benchLimiter(ctx) {
   const { limiterCalls: calls, limiterLatencyMs: latencyMs } = ctx.sizes;
@@ -77,6 +106,7 @@ export async function benchLimiter(ctx) {
     await withTimeout(Promise.all(callers.map((c) => c.ready())), 60_000, 'limiter callers to start');
     const rss = sampleRss([...gateways, ...callers.map((c) => c.proc)]);
     ctx.log(`limiter: ${calls} calls of ${latencyMs} ms from ${CALLERS} callers via ${GATEWAYS} gateways`);
+    const stopDepth = sampleQueueDepth(ctx.redisUrl, prefix);
     const go = Date.now();
     for (const c of callers) c.go();
     await withTimeout(
@@ -85,6 +115,7 @@ export async function benchLimiter(ctx) {
       `${calls} limiter calls`,
     );
     const memory = rss.stop();
+    const queueDepth = await stopDepth();
 
     const reports = callers.map((_, i) => JSON.parse(readFileSync(join(dir, `caller-${i}.json`), 'utf8')));
     const callerRecords = reports.flatMap((r) => r.records);
@@ -117,6 +148,7 @@ export async function benchLimiter(ctx) {
       maxConcurrency: peakOverlap(records, 'arrival', 'end'),
       fakeMaxConcurrent: fake.maxConcurrent,
       slotUtilisation: round(util.utilisation, 4),
+      queueDepth,
       slotHandOffGapMs: handOffGaps(records, NUM_PARALLEL),
       busyWindowSec: round((lastEnd - firstStart) / 1000, 3),
       makespanSec: round((lastDone - go) / 1000, 3),
@@ -127,7 +159,10 @@ export async function benchLimiter(ctx) {
       competingPairsBeyondMargin: clear.competing,
       inversionMarginMs: INVERSION_MARGIN_MS,
       callsWithEnqueueTime: joined.length,
-      rssPeakMb: { gatewayMax: round(Math.max(...gatewayPeaks), 1), callerMax: round(Math.max(...callers.map((c) => memory.peakMb[c.proc.name] ?? 0)), 1) },
+      rssPeakMb: {
+        gatewayMax: round(Math.max(...gatewayPeaks), 1),
+        callerMax: round(Math.max(...callers.map((c) => memory.peakMb[c.proc.name] ?? 0)), 1),
+      },
     };
   } finally {
     await stopProcs([...callers.map((c) => c.proc), ...gateways]);

@@ -18,7 +18,9 @@ export function registerAlerts(program: Command, deps: CliDeps): void {
       if (options.json) return printJson(deps, alerts);
       if (alerts.length === 0) return deps.stdout('no open alerts\n');
       for (const a of alerts) {
-        deps.stdout(`L${a.level} ${a.id} ${a.raisedAt} ${a.rule} [${a.subject}] ${a.reason}${a.runId ? ` (${a.runId})` : ''}\n`);
+        deps.stdout(
+          `L${a.level} ${a.id} ${a.raisedAt} ${a.rule} [${a.subject}] ${a.reason}${a.runId ? ` (${a.runId})` : ''}\n`,
+        );
       }
     });
 
@@ -30,26 +32,36 @@ export function registerAlerts(program: Command, deps: CliDeps): void {
     .addOption(new Option('--abort', 'abort what the alert is about').conflicts('continue'))
     .option('--note <text>', 'a note (alone: resolve with the note only)')
     .option('--json', 'print the result as JSON')
-    .action(async (alertId: string, options: { continue?: boolean; abort?: boolean; note?: string; json?: boolean }) => {
-      const decision: AlertDecision | undefined = options.continue
-        ? 'continue'
-        : options.abort
-          ? 'abort'
-          : options.note !== undefined
-            ? 'note'
-            : undefined;
-      if (decision === undefined) {
-        exitWith(deps.stderr, RUN_EXIT.usage, 'missingDecision', 'error: choose --continue, --abort or --note "…"');
-      }
-      if (options.note !== undefined && options.note.trim() === '') {
-        exitWith(deps.stderr, RUN_EXIT.usage, 'emptyNote', 'error: the note is empty');
-      }
-      const result = await withControl(deps, (c) => c.resolveAlert(alertId, decision, options.note));
-      if (options.json) return printJson(deps, result);
-      deps.stdout(
-        result.changed
-          ? `${alertId} resolved (${decision}); the sentinel acts on it\n`
-          : `${alertId} was already resolved; the first resolution stands\n`,
-      );
-    });
+    .action(
+      async (
+        alertId: string,
+        options: { continue?: boolean; abort?: boolean; note?: string; json?: boolean },
+      ) => {
+        const decision: AlertDecision | undefined = options.continue
+          ? 'continue'
+          : options.abort
+            ? 'abort'
+            : options.note !== undefined
+              ? 'note'
+              : undefined;
+        if (decision === undefined) {
+          exitWith(
+            deps.stderr,
+            RUN_EXIT.usage,
+            'missingDecision',
+            'error: choose --continue, --abort or --note "…"',
+          );
+        }
+        if (options.note !== undefined && options.note.trim() === '') {
+          exitWith(deps.stderr, RUN_EXIT.usage, 'emptyNote', 'error: the note is empty');
+        }
+        const result = await withControl(deps, (c) => c.resolveAlert(alertId, decision, options.note));
+        if (options.json) return printJson(deps, result);
+        deps.stdout(
+          result.changed
+            ? `${alertId} resolved (${decision}); the sentinel acts on it\n`
+            : `${alertId} was already resolved; the first resolution stands\n`,
+        );
+      },
+    );
 }

@@ -42,7 +42,10 @@ export function registerRun(program: Command, deps: CliDeps): void {
     .addOption(new Option('--max-usd <n>', 'USD budget of the run').argParser(parsePositiveNumber))
     .addOption(new Option('--max-hours <n>', 'time budget of the run, hours').argParser(parsePositiveNumber))
     .addOption(new Option('--priority <priority>', 'priority among queued runs').choices(PRIORITIES))
-    .option('--wait', 'follow the run until it ends (exit 0 finished, 1 failed/aborted, 3 waiting for a human)')
+    .option(
+      '--wait',
+      'follow the run until it ends (exit 0 finished, 1 failed/aborted, 3 waiting for a human)',
+    )
     .option('--json', 'print JSON ({runId, jobId}; with --wait one object per change)')
     .action(async (words: string[], options: RunOptions) => {
       const input: Record<string, unknown> = { task: words.join(' ') };

@@ -13,7 +13,10 @@ import { exitWith, RUN_EXIT } from '../steer-options.js';
 const runIdArgument = () => new Argument('<runId>', 'the run (see nightshift runs)').argParser(parseId);
 
 function report(deps: CliDeps, result: RunActionResult, json: boolean | undefined): void {
-  if (json) return printJson(deps, result);
+  if (json) {
+    printJson(deps, result);
+    return;
+  }
   const what = result.action === 'decide' ? `decision "${result.decision}"` : result.action;
   deps.stdout(
     result.changed
@@ -87,7 +90,14 @@ export function registerRuns(program: Command, deps: CliDeps): void {
     .action(
       async (
         runId: string,
-        options: { continue?: boolean; revise?: string; finish?: boolean; abort?: boolean; note?: string; json?: boolean },
+        options: {
+          continue?: boolean;
+          revise?: string;
+          finish?: boolean;
+          abort?: boolean;
+          note?: string;
+          json?: boolean;
+        },
       ) => {
         const decision: HumanDecision | undefined = options.continue
           ? 'continue'
@@ -103,11 +113,16 @@ export function registerRuns(program: Command, deps: CliDeps): void {
             deps.stderr,
             RUN_EXIT.usage,
             'missingDecision',
-            "error: choose one of --continue, --revise <note>, --finish or --abort",
+            'error: choose one of --continue, --revise <note>, --finish or --abort',
           );
         }
         if (options.revise !== undefined && options.note !== undefined) {
-          exitWith(deps.stderr, RUN_EXIT.usage, 'conflictingNote', "error: --revise takes the note itself; drop --note");
+          exitWith(
+            deps.stderr,
+            RUN_EXIT.usage,
+            'conflictingNote',
+            'error: --revise takes the note itself; drop --note',
+          );
         }
         const note = options.revise ?? options.note;
         if (note !== undefined && note.trim() === '') {

@@ -1,7 +1,8 @@
 // `nightshift status [--run ID] [--watch]`: the team view in a terminal — the run's phase, the
 // seven agents, LLM slots, queue depths and open alerts. `--json` output follows StatusSchema.
-import { Option } from 'commander';
+
 import type { Command } from 'commander';
+import { Option } from 'commander';
 import { StatusSchema } from '../control/schemas.js';
 import { isTTY, withControl } from '../control-deps.js';
 import type { CliDeps } from '../deps.js';
@@ -36,7 +37,9 @@ export function registerStatus(program: Command, deps: CliDeps): void {
     .addOption(new Option('--run <id>', 'the run to show (default: the newest open run)').argParser(parseId))
     .option('-w, --watch', 'redraw until Ctrl-C (on a pipe: one frame after another)')
     .addOption(
-      new Option('--interval <seconds>', 'seconds between --watch frames').argParser(parseIntervalSeconds).default(2000, '2'),
+      new Option('--interval <seconds>', 'seconds between --watch frames')
+        .argParser(parseIntervalSeconds)
+        .default(2000, '2'),
     )
     .option('--json', 'print JSON (StatusSchema); with --watch one object per line')
     .action(async (options: StatusOptions) => {
@@ -50,7 +53,11 @@ export function registerStatus(program: Command, deps: CliDeps): void {
           if (options.json) return deps.stdout(`${JSON.stringify(status)}\n`);
           const screen = statusScreen(status, deps.now?.() ?? new Date());
           if (tty && options.watch) return deps.stdout(`\x1b[H\x1b[2J${screen}`);
-          deps.stdout(options.watch ? `${n > 1 ? '\n' : ''}${'═'.repeat(20)} frame ${n} ${'═'.repeat(20)}\n${screen}` : screen);
+          deps.stdout(
+            options.watch
+              ? `${n > 1 ? '\n' : ''}${'═'.repeat(20)} frame ${n} ${'═'.repeat(20)}\n${screen}`
+              : screen,
+          );
         };
         await frame(1);
         for (let n = 2; options.watch && !deps.signal.aborted; n++) {

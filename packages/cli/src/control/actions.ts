@@ -79,7 +79,10 @@ async function announce(
   priority: Priority,
   note: string | undefined,
 ): Promise<string> {
-  const context = [note === undefined ? undefined : `Note: ${note}`, `Sent by a human through the ${parts.actor}.`]
+  const context = [
+    note === undefined ? undefined : `Note: ${note}`,
+    `Sent by a human through the ${parts.actor}.`,
+  ]
     .filter((line): line is string => line !== undefined)
     .join('\n');
   const draft: Record<string, unknown> = {
@@ -110,11 +113,16 @@ async function act(
   const { state, version, changed } = await guardedAppend(parts, runId, plan);
   const result: RunActionResult = { runId, action, changed, status: state.status, version };
   if (decision !== undefined) result.decision = decision;
-  if (changed) result.messageId = await announce(parts, state, message.content, message.priority, message.note);
+  if (changed)
+    result.messageId = await announce(parts, state, message.content, message.priority, message.note);
   return result;
 }
 
-export function pauseRun(parts: ControlParts, runId: string, options: ActionOptions = {}): Promise<RunActionResult> {
+export function pauseRun(
+  parts: ControlParts,
+  runId: string,
+  options: ActionOptions = {},
+): Promise<RunActionResult> {
   return act(
     parts,
     runId,
@@ -122,13 +130,19 @@ export function pauseRun(parts: ControlParts, runId: string, options: ActionOpti
     ({ state }) => {
       refuseEnded(runId, state);
       if (state.status === 'paused') return [];
-      return [options.note === undefined ? { type: 'run.paused' } : { type: 'run.paused', reason: options.note }];
+      return [
+        options.note === undefined ? { type: 'run.paused' } : { type: 'run.paused', reason: options.note },
+      ];
     },
     { content: `PAUSE ${runId}`, priority: 'HIGH', note: options.note },
   );
 }
 
-export function resumeRun(parts: ControlParts, runId: string, options: ActionOptions = {}): Promise<RunActionResult> {
+export function resumeRun(
+  parts: ControlParts,
+  runId: string,
+  options: ActionOptions = {},
+): Promise<RunActionResult> {
   return act(
     parts,
     runId,
@@ -136,13 +150,19 @@ export function resumeRun(parts: ControlParts, runId: string, options: ActionOpt
     ({ state }) => {
       refuseEnded(runId, state);
       if (state.status !== 'paused') return [];
-      return [options.note === undefined ? { type: 'run.resumed' } : { type: 'run.resumed', reason: options.note }];
+      return [
+        options.note === undefined ? { type: 'run.resumed' } : { type: 'run.resumed', reason: options.note },
+      ];
     },
     { content: `RESUME ${runId}`, priority: 'HIGH', note: options.note },
   );
 }
 
-export function abortRun(parts: ControlParts, runId: string, options: ActionOptions = {}): Promise<RunActionResult> {
+export function abortRun(
+  parts: ControlParts,
+  runId: string,
+  options: ActionOptions = {},
+): Promise<RunActionResult> {
   return decideRun(parts, runId, 'abort', options);
 }
 

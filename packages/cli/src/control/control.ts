@@ -62,7 +62,10 @@ export interface Control {
   close(): Promise<void>;
 }
 
-export function createControl(parts: ControlParts, close: () => Promise<void> = async () => undefined): Control {
+export function createControl(
+  parts: ControlParts,
+  close: () => Promise<void> = async () => undefined,
+): Control {
   return {
     parts,
     async startRun(input) {
@@ -72,13 +75,20 @@ export function createControl(parts: ControlParts, close: () => Promise<void> = 
     async listRuns(limit = 50) {
       const ids = await recentRunIds(parts.redis, parts.keys, limit);
       const loaded = await Promise.all(ids.map((id) => loadRun(parts.store, id)));
-      return loaded.flatMap((run, i) => (run.state.runId === null ? [] : [summarise(run.state, ids[i] as string)]));
+      return loaded.flatMap((run, i) =>
+        run.state.runId === null ? [] : [summarise(run.state, ids[i] as string)],
+      );
     },
     async getRun(runId) {
       const run = await loadRun(parts.store, runId);
       if (run.state.runId === null) throw runNotFound(runId);
       const checkpoints = await readCheckpoints(parts.redis, parts.keys, runId);
-      return { detail: detail(run, runId, checkpoints), events: run.events, unreadable: run.unreadable, checkpoints };
+      return {
+        detail: detail(run, runId, checkpoints),
+        events: run.events,
+        unreadable: run.unreadable,
+        checkpoints,
+      };
     },
     pauseRun: (runId, options) => pauseRun(parts, runId, options),
     resumeRun: (runId, options) => resumeRun(parts, runId, options),

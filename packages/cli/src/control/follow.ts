@@ -51,7 +51,8 @@ export async function followRun(
     const status = latest?.state.runId ? latest.state.status : undefined;
     if (status !== undefined && isTerminal(status)) return { end: 'ended', run: latest };
     if (status === 'waiting-human') return { end: 'waiting-human', run: latest };
-    if (status === undefined && options.jobId !== undefined) await failIfJobFailed(parts, runId, options.jobId);
+    if (status === undefined && options.jobId !== undefined)
+      await failIfJobFailed(parts, runId, options.jobId);
     await sleep(interval, options.signal);
   }
   return { end: 'stopped', run: latest };

@@ -3,7 +3,7 @@
 import { isTerminal, type RunState } from '@nightshift/core';
 import { ROLES, type Role } from '@nightshift/protocol';
 import { listHeartbeats, QUEUE_NAMES } from '@nightshift/redis';
-import { agentQueueName, AGENT_QUEUE_ROLES } from './agents.js';
+import { AGENT_QUEUE_ROLES, agentQueueName } from './agents.js';
 import { listOpenAlerts } from './alerts.js';
 import { runNotFound } from './errors.js';
 import type { ControlParts } from './parts.js';
@@ -64,7 +64,11 @@ function agentsOf(
 ): AgentInfo[] {
   return ROLES.map((role) => {
     const beats = heartbeats.filter((h) => h.role === role);
-    const last = beats.map((h) => h.ts).sort().at(-1) ?? null;
+    const last =
+      beats
+        .map((h) => h.ts)
+        .sort()
+        .at(-1) ?? null;
     const tasks = open.flatMap((s) =>
       Object.values(s.inFlight).flatMap((f) =>
         f && f.role === role ? [{ runId: s.runId as string, step: f.step, since: f.requestedAt }] : [],
@@ -130,7 +134,10 @@ export async function statusSnapshot(parts: ControlParts, options: StatusOptions
   return {
     at: parts.now().toISOString(),
     prefix: parts.keys.prefix,
-    run: focus && focusId !== undefined && focus.state.runId !== null ? detail(focus, focusId, checkpoints) : null,
+    run:
+      focus && focusId !== undefined && focus.state.runId !== null
+        ? detail(focus, focusId, checkpoints)
+        : null,
     runs: states.map((s) => summarise(s.run.state, s.id)),
     agents: agentsOf(
       heartbeats,

@@ -15,7 +15,11 @@ export function registerMetrics(app: FastifyInstance, ctx: DashboardContext): vo
       await redis.ping();
       return reply.send({ ok: true, redis: redis.status });
     } catch (error) {
-      return reply.code(503).send({ ok: false, redis: redis.status, error: error instanceof Error ? error.message : String(error) });
+      return reply.code(503).send({
+        ok: false,
+        redis: redis.status,
+        error: error instanceof Error ? error.message : String(error),
+      });
     }
   });
 }

@@ -1,11 +1,11 @@
 // GET /api/stream?run=ID[&after=LOGID]: Server-Sent Events — `message` for each bus:log entry of
 // the run (the guide's markdown form, from `render`), `panel` for the run's live panel whenever it
 // changes. A reconnecting client passes the last log id it has and misses nothing in between.
-import { IdSchema } from '@nightshift/protocol';
+
+import { CONTROL_ERROR_CODES } from '@nightshift/cli';
+import { IdSchema, NightshiftError } from '@nightshift/protocol';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { CONTROL_ERROR_CODES } from '@nightshift/cli';
-import { NightshiftError } from '@nightshift/protocol';
 import type { DashboardContext } from '../context.js';
 import { parseInput } from '../http-errors.js';
 import { matchesRun, recentForRun, sinceForRun, toPayload } from '../stream-history.js';
@@ -32,7 +32,9 @@ export function registerSse(app: FastifyInstance, ctx: DashboardContext): void {
     const query = parseInput(StreamQuerySchema, request.query, 'query');
     const runId = query.run;
     if (runId !== undefined && !(await ctx.control.parts.store.exists(runId))) {
-      throw new NightshiftError(CONTROL_ERROR_CODES.runNotFound, `no run ${runId}`, { category: 'invalid-input' });
+      throw new NightshiftError(CONTROL_ERROR_CODES.runNotFound, `no run ${runId}`, {
+        category: 'invalid-input',
+      });
     }
     reply.hijack();
     const res = reply.raw;
@@ -48,7 +50,8 @@ export function registerSse(app: FastifyInstance, ctx: DashboardContext): void {
     open.add(controller);
     const { signal } = controller;
     const send = (event: string, data: unknown) => {
-      if (!signal.aborted && !res.writableEnded) res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+      if (!signal.aborted && !res.writableEnded)
+        res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
     };
     const timers: NodeJS.Timeout[] = [];
     const stop = () => controller.abort();
@@ -71,7 +74,10 @@ export function registerSse(app: FastifyInstance, ctx: DashboardContext): void {
           ? await recentForRun(ctx.bus, runId, ctx.historyLimit)
           : await sinceForRun(ctx.bus, runId, query.after);
       for (const entry of start.entries) send('message', toPayload(entry));
-      if (runId !== undefined) timers.push(panelLoop(ctx, runId, send, signal, (e) => request.log.warn({ err: e }, 'panel update failed')));
+      if (runId !== undefined)
+        timers.push(
+          panelLoop(ctx, runId, send, signal, (e) => request.log.warn({ err: e }, 'panel update failed')),
+        );
       timers.push(setInterval(() => !res.writableEnded && res.write(': keepalive\n\n'), KEEPALIVE_MS));
       await ctx.bus.tailLog(
         (entry) => {
@@ -106,7 +112,12 @@ function panelLoop(
       const html = runPanel(status, status.run);
       if (html === last) return;
       last = html;
-      send('panel', { html, phase: status.run.phase, status: status.run.status, version: status.run.version });
+      send('panel', {
+        html,
+        phase: status.run.phase,
+        status: status.run.status,
+        version: status.run.version,
+      });
     } catch (error) {
       warn(error);
     } finally {

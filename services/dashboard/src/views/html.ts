@@ -37,7 +37,7 @@ const CSS = `
 *{box-sizing:border-box}body{margin:0;font:14px/1.4 system-ui,sans-serif;background:var(--bg);color:var(--fg)}
 header{display:flex;gap:1rem;align-items:center;padding:.6rem 1rem;background:var(--card);border-bottom:1px solid #2a2e38}
 header a{color:var(--acc);text-decoration:none}main{padding:1rem;display:grid;gap:1rem}
-section{background:var(--card);border-radius:6px;padding:.8rem}h1{font-size:1.1rem;margin:0}h2{font-size:1rem;margin:0 0 .5rem}
+section{background:var(--card);border-radius:6px;padding:.8rem;min-width:0;overflow-x:auto}h1{font-size:1.1rem;margin:0}h2{font-size:1rem;margin:0 0 .5rem}
 table{border-collapse:collapse;width:100%}td,th{text-align:left;padding:.25rem .5rem;border-bottom:1px solid #2a2e38}
 th{color:var(--mut);font-weight:500}.mut{color:var(--mut)}.ok{color:var(--ok)}.warn{color:var(--warn)}.bad{color:var(--bad)}
 button{background:#2a2e38;color:var(--fg);border:1px solid #3a3f4b;border-radius:4px;padding:.2rem .6rem;cursor:pointer}
@@ -45,7 +45,7 @@ button:hover{border-color:var(--acc)}button.danger{border-color:var(--bad)}input
 .timeline{display:flex;gap:.3rem;flex-wrap:wrap}.timeline span{padding:.15rem .5rem;border-radius:10px;background:#2a2e38}
 .timeline span.cur{background:var(--acc);color:#000}.stream{max-height:60vh;overflow:auto;display:grid;gap:.4rem}
 .stream pre{margin:0;white-space:pre-wrap;background:#11141a;padding:.5rem;border-radius:4px;font-size:12px}
-.grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(320px,1fr));gap:1rem}.pill{padding:.1rem .4rem;border-radius:8px;background:#2a2e38}
+[data-testid="action-result"]{padding:0 1rem}.grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(100%,360px),1fr));gap:1rem}#panel{display:grid;gap:1rem}.pill{padding:.1rem .4rem;border-radius:8px;background:#2a2e38}
 `;
 
 export interface LayoutOptions {

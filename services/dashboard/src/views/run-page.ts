@@ -44,9 +44,16 @@ export function runPage(o: {
 <div id="panel" data-testid="run-panel">${runPanel(o.status, run)}</div>
 <section><h2>Messages (bus:log)</h2><div id="stream" class="stream" data-testid="message-stream">${o.messages.map(messageHtml).join('')}</div></section>`,
     script: ACTIONS_JS + STREAM_JS,
-  }).replace('<body>', `<body data-run="${esc(run.runId)}" data-phase="${run.phase ?? ''}" data-status="${esc(run.status)}">`);
+  }).replace(
+    '<body>',
+    `<body data-run="${esc(run.runId)}" data-phase="${run.phase ?? ''}" data-status="${esc(run.status)}">`,
+  );
 }
 
 export function notFoundPage(what: string, nonce: string): string {
-  return layout({ title: 'Not found', nonce, body: `<section><h2>Not found</h2><p>${esc(what)}</p></section>` });
+  return layout({
+    title: 'Not found',
+    nonce,
+    body: `<section><h2>Not found</h2><p>${esc(what)}</p></section>`,
+  });
 }

@@ -7,13 +7,19 @@ const post = (url: string, label: string, testid: string, extra = ''): string =>
   `<button type="button" data-post="${esc(url)}" data-testid="${esc(testid)}" ${extra}>${esc(label)}</button>`;
 
 function runControls(run: RunDetail): string {
-  if (run.ended) return `<span class="mut">run ${esc(run.status)}${run.outcome ? ` (${esc(run.outcome)})` : ''}</span>`;
+  if (run.ended)
+    return `<span class="mut">run ${esc(run.status)}${run.outcome ? ` (${esc(run.outcome)})` : ''}</span>`;
   const id = encodeURIComponent(run.runId);
   const pauseOrResume =
     run.status === 'paused'
       ? post(`/api/runs/${id}/resume`, 'Resume run', 'run-resume')
       : post(`/api/runs/${id}/pause`, 'Pause run', 'run-pause');
-  const abort = post(`/api/runs/${id}/abort`, 'Abort run', 'run-abort', `class="danger" data-confirm="Abort run ${esc(run.runId)}?"`);
+  const abort = post(
+    `/api/runs/${id}/abort`,
+    'Abort run',
+    'run-abort',
+    `class="danger" data-confirm="Abort run ${esc(run.runId)}?"`,
+  );
   return `${pauseOrResume} ${abort}`;
 }
 
@@ -22,7 +28,12 @@ function waitingBox(run: RunDetail): string {
   const id = encodeURIComponent(run.runId);
   const url = `/api/runs/${id}/decide`;
   const btn = (decision: string, label: string) =>
-    post(url, label, `decide-${decision}`, `data-body='{"decision":"${decision}"}' data-note-from="#decide-note"`);
+    post(
+      url,
+      label,
+      `decide-${decision}`,
+      `data-body='{"decision":"${decision}"}' data-note-from="#decide-note"`,
+    );
   return `<section data-testid="waiting-human"><h2 class="warn">Waiting for a human (${esc(run.waiting.cause)})</h2>
 <p>${esc(run.waiting.reason)}</p><p class="mut">since ${esc(run.waiting.since)}</p>
 <p><input id="decide-note" data-testid="decide-note" size="60" placeholder="note (required for revise)"></p>
@@ -38,8 +49,11 @@ function timeline(run: RunDetail): string {
 }
 
 function agentRow(a: AgentInfo): string {
-  const cls = a.state === 'offline' ? 'bad' : a.state === 'paused' ? 'warn' : a.state === 'working' ? 'ok' : '';
-  const task = a.currentTask ? `${esc(a.currentTask.step)} <span class="mut">${esc(a.currentTask.runId)}</span>` : '-';
+  const cls =
+    a.state === 'offline' ? 'bad' : a.state === 'paused' ? 'warn' : a.state === 'working' ? 'ok' : '';
+  const task = a.currentTask
+    ? `${esc(a.currentTask.step)} <span class="mut">${esc(a.currentTask.runId)}</span>`
+    : '-';
   const controls =
     a.queue === null
       ? '<span class="mut">no queue</span>'
@@ -75,10 +89,10 @@ export function runPanel(status: Status, run: RunDetail): string {
 ${timeline(run)}<p>${runControls(run)}</p>
 ${run.inFlight.length > 0 ? `<p class="mut" data-testid="in-flight">in flight: ${run.inFlight.map((f) => `${esc(f.step)} (${esc(f.role)})`).join(', ')}</p>` : ''}
 </section>${waitingBox(run)}
-<div class="grid"><section><h2>Agents</h2><table data-testid="agents-table"><thead><tr><th>Role</th><th>State</th><th>Task</th><th>Trust</th><th>Up</th><th>Heartbeat</th><th>Queue</th><th></th></tr></thead>
+<section class="wide"><h2>Agents</h2><table data-testid="agents-table"><thead><tr><th>Role</th><th>State</th><th>Task</th><th>Trust</th><th>Up</th><th>Heartbeat</th><th>Queue</th><th></th></tr></thead>
 <tbody>${status.agents.map(agentRow).join('')}</tbody></table></section>
-<section><h2>Model load</h2><p>LLM slots in use: <b data-testid="llm-slots">${status.llm.inUse}/${status.llm.limit}</b></p>
+<div class="grid"><section><h2>Model load</h2><p>LLM slots in use: <b data-testid="llm-slots">${status.llm.inUse}/${status.llm.limit}</b></p>
 <p>Waiting for a slot: <b data-testid="llm-waiting">${status.llm.waiting}</b></p>
 <h2>Latest checkpoint</h2><p data-testid="checkpoint-latest">${cp ? `CP-${cp.n} · ${esc(cp.trigger)} · ${esc(cp.decision)} · P${cp.phase ?? '-'} iteration ${cp.iteration} · <span class="mut">${esc(cp.at)}</span>` : '<span class="mut">none yet</span>'}</p>
-<h2>Alerts and emergencies</h2>${alertsBox(alerts)}</section></div>`;
+</section><section><h2>Alerts and emergencies</h2>${alertsBox(alerts)}</section></div>`;
 }

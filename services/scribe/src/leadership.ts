@@ -1,0 +1,111 @@
+// One active Scribe per deployment (ARCHITECTURE §1: "1 active (lease)"): an ownership-checked
+// lease; a spare waits and takes over within about one TTL when the leader dies. Two Scribes
+// writing the same files at once would race; the lease makes that impossible. Also the
+// heartbeat, so the team view and the Sentinel see whether a Scribe is alive.
+import {
+  acquireLease,
+  clearHeartbeat,
+  heartbeat,
+  type Keys,
+  type RedisClient,
+  releaseLease,
+  renewLease,
+} from '@nightshift/redis';
+import type { Logger } from '@nightshift/runtime';
+
+export interface LeadershipOptions {
+  redis: RedisClient;
+  keys: Keys;
+  logger: Logger;
+  /** Lease name and heartbeat role. */
+  name: string;
+  token: string;
+  ttlMs: number;
+  heartbeatMs: number;
+  heartbeatTtlMs: number;
+  /** Called when this process becomes the leader. */
+  lead(): Promise<void>;
+  /** Called when it loses (or gives up) the lead. */
+  standDown(): Promise<void>;
+}
+
+export class Leadership {
+  readonly #o: LeadershipOptions;
+  #leader = false;
+  #timers: NodeJS.Timeout[] = [];
+  #campaigning: Promise<void> | undefined;
+
+  constructor(options: LeadershipOptions) {
+    this.#o = options;
+  }
+
+  get isLeader(): boolean {
+    return this.#leader;
+  }
+
+  async start(): Promise<void> {
+    const every = (ms: number, fn: () => Promise<void>, what: string) => {
+      const timer = setInterval(
+        () => void fn().catch((err: unknown) => this.#o.logger.warn({ err }, `${what} failed`)),
+        ms,
+      );
+      this.#timers.push(timer);
+    };
+    await this.#campaign().catch((err: unknown) => this.#o.logger.warn({ err }, 'lease campaign failed'));
+    every(Math.max(200, Math.floor(this.#o.ttlMs / 3)), () => this.#campaign(), 'lease campaign');
+    every(this.#o.heartbeatMs, () => this.#beat(), 'heartbeat');
+    await this.#beat().catch((err: unknown) => this.#o.logger.warn({ err }, 'heartbeat failed'));
+  }
+
+  #campaign(): Promise<void> {
+    // One campaign at a time: a slow Redis must not let two overlap and lead twice.
+    this.#campaigning ??= this.#runCampaign().finally(() => {
+      this.#campaigning = undefined;
+    });
+    return this.#campaigning;
+  }
+
+  async #runCampaign(): Promise<void> {
+    const { redis, keys, name } = this.#o;
+    const opts = { ttlMs: this.#o.ttlMs, token: this.#o.token };
+    if (this.#leader) {
+      if (await renewLease(redis, keys, name, opts)) return;
+      this.#o.logger.error(`lost the ${name} lease; standing down`);
+      this.#leader = false;
+      await this.#o.standDown();
+      return;
+    }
+    if (await acquireLease(redis, keys, name, opts)) {
+      this.#o.logger.info({ instance: this.#o.token }, `acquired the ${name} lease; leading`);
+      this.#leader = true;
+      await this.#o.lead();
+    }
+  }
+
+  async #beat(): Promise<void> {
+    await heartbeat(this.#o.redis, this.#o.keys, {
+      role: this.#o.name,
+      instance: this.#o.token,
+      ttlMs: this.#o.heartbeatTtlMs,
+      status: this.#leader ? 'leading' : 'standby',
+    });
+  }
+
+  async stop(): Promise<void> {
+    for (const t of this.#timers) clearInterval(t);
+    this.#timers = [];
+    await this.#campaigning?.catch(() => undefined);
+    const wasLeader = this.#leader;
+    this.#leader = false;
+    await this.#o.standDown();
+    const { redis, keys, name, token, logger } = this.#o;
+    if (wasLeader) {
+      await releaseLease(redis, keys, name, { token }).catch((err: unknown) =>
+        logger.warn({ err }, `could not release the ${name} lease`),
+      );
+    }
+    await clearHeartbeat(redis, keys, name, token).catch((err: unknown) =>
+      logger.warn({ err }, 'could not clear the heartbeat'),
+    );
+  }
+}

@@ -1,0 +1,116 @@
+// CI smoke of the benchmark (issue 13): runs `node test/bench/run.mjs --smoke` as a child process
+// so the suite never rots, and checks every section measured something. No timing assertions:
+// speed is reported by the benchmark, never asserted; only the limiter's correctness is.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const RUN = join(ROOT, 'test/bench/run.mjs');
+const dir = mkdtempSync(join(tmpdir(), 'ns-bench-smoke-'));
+const out = join(dir, 'bench-smoke.json');
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Runs the smoke; SIGTERM after `timeoutMs` (the bench then kills its own children). */
+function runSmoke(timeoutMs: number): Promise<{ code: number | string; output: string }> {
+  return new Promise((done) => {
+    const child = spawn(process.execPath, [RUN, '--smoke', `--out=${out}`], {
+      cwd: ROOT,
+      env: process.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    const keep = (chunk: Buffer) => {
+      output = (output + chunk.toString('utf8')).slice(-20_000);
+    };
+    child.stdout.on('data', keep);
+    child.stderr.on('data', keep);
+    const timer = setTimeout(() => child.kill('SIGTERM'), timeoutMs);
+    child.once('close', (code, signal) => {
+      clearTimeout(timer);
+      done({ code: code ?? signal ?? 'unknown', output });
+    });
+  });
+}
+
+type Json = Record<string, unknown>;
+
+/** Asserts `obj[path...]` is a finite number and returns it. */
+function numberAt(obj: unknown, path: string): number {
+  let value: unknown = obj;
+  for (const key of path.split('.')) value = (value as Json | undefined)?.[key];
+  expect(typeof value === 'number' && Number.isFinite(value), `${path} = ${JSON.stringify(value)}`).toBe(
+    true,
+  );
+  return value as number;
+}
+
+describe('the benchmark, smoke mode', () => {
+  it('writes JSON in which every section has its measurements', async () => {
+    const { code, output } = await runSmoke(280_000);
+    expect(code, output).toBe(0);
+    const result = JSON.parse(readFileSync(out, 'utf8')) as Json;
+    expect((result.meta as Json).mode).toBe('smoke');
+    for (const section of ['bus', 'dispatch', 'limiter', 'fullRun', 'memory', 'peers']) {
+      expect(result[section], `section ${section}`).toBeDefined();
+      expect((result[section] as Json).error, `section ${section} failed`).toBeUndefined();
+    }
+
+    const section = (name: string) => result[name] as Json;
+    const [dispatch, bus, limiter, fullRun, memory, peers] = [
+      'dispatch',
+      'bus',
+      'limiter',
+      'fullRun',
+      'memory',
+      'peers',
+    ].map(section) as [Json, Json, Json, Json, Json, Json];
+    for (const side of ['nightshift', 'bullmq']) {
+      expect(numberAt(dispatch, `${side}.jobsPerSec`)).toBeGreaterThan(0);
+      for (const pass of ['underLoad', 'oneAtATime']) {
+        numberAt(dispatch, `${side}.${pass}.p50Ms`);
+        numberAt(dispatch, `${side}.${pass}.p99Ms`);
+      }
+    }
+    expect(numberAt(dispatch, 'ratio')).toBeGreaterThan(0);
+    expect(numberAt(bus, 'nightshift.msgsPerSec')).toBeGreaterThan(0);
+    expect(numberAt(bus, 'raw.msgsPerSec')).toBeGreaterThan(0);
+    numberAt(bus, 'ratio');
+
+    // The limiter's one hard rule: never more calls at Ollama than OLLAMA_NUM_PARALLEL.
+    const slots = numberAt(limiter, 'numParallel');
+    expect(slots).toBe(2);
+    expect(numberAt(limiter, 'maxConcurrency')).toBe(slots);
+    expect(numberAt(limiter, 'answered')).toBe(numberAt(limiter, 'calls'));
+    expect(numberAt(limiter, 'rejected503')).toBe(0);
+    expect(numberAt(limiter, 'slotUtilisation')).toBeGreaterThan(0);
+    numberAt(limiter, 'inversions');
+    numberAt(limiter, 'competingPairs');
+
+    expect(fullRun.status).toBe('finished');
+    numberAt(fullRun, 'makespanSec');
+    expect(numberAt(fullRun, 'lowerBoundSec')).toBeGreaterThan(0);
+    numberAt(fullRun, 'ratio');
+
+    expect(numberAt(memory, 'idleStackMb')).toBeGreaterThan(0);
+    numberAt(memory, 'fullRunPeakStackMb');
+    numberAt(memory, 'startup.allHealthyMs');
+    for (const mb of Object.values(memory.idleMb as Json)) expect(typeof mb).toBe('number');
+    numberAt(memory, 'underLoadMb.agentDispatch');
+    numberAt(memory, 'underLoadMb.gatewayLimiter');
+
+    const variants = peers.variants as Json[];
+    expect(variants).toHaveLength(4);
+    for (const v of variants) {
+      for (const key of ['makespanSec', 'slotUtilisation', 'rejected503', 'failedTasks', 'maxAtOllama'])
+        numberAt(v, key);
+    }
+    const nightshift = variants.find((v) => String(v.name).startsWith('Nightshift'));
+    expect(nightshift?.limitHeld).toBe(true);
+    expect(nightshift?.failedTasks).toBe(0);
+  });
+});
