@@ -6,10 +6,11 @@ import { join } from 'node:path';
 import { StatusSchema } from '@nightshift/cli';
 import { WORKER_ROLES } from '@nightshift/protocol';
 import { createAlertStore } from '@nightshift/redis';
-import { waitFor } from '@nightshift/testkit';
+import { freePort, waitFor } from '@nightshift/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawnService, stopAll } from './agent-harness.js';
 import { type DashboardStack, parsePrometheus, startDashboardStack, total } from './dashboard-support.js';
-import { ROOT } from './support/stack.js';
+import { ROOT, SERVICE_MAIN } from './support/stack.js';
 
 const CLI = join(ROOT, 'packages/cli/dist/bin.js');
 let stack: DashboardStack;
@@ -129,5 +130,45 @@ describe('the dashboard beside a real run', () => {
     expect(out).not.toContain('\x1b[');
     expect(out).toContain(`Run ${runId}  finished`);
     expect(out).toMatch(/builder +idle/);
+  });
+
+  it('refuses to start on a reachable address without DASHBOARD_TOKEN, and with one needs it', async () => {
+    const open = spawnService('dashboard-open', SERVICE_MAIN.dashboard, {
+      ...stack.env,
+      DASHBOARD_HOST: '0.0.0.0',
+      DASHBOARD_PORT: String(await freePort()),
+    });
+    expect(await open.exited).toBe(1);
+    expect(open.tail(50)).toMatch(/set DASHBOARD_TOKEN/);
+
+    const port = await freePort();
+    const token = 'e2e-dashboard-token-0123456789';
+    const guarded = spawnService('dashboard-guarded', SERVICE_MAIN.dashboard, {
+      ...stack.env,
+      DASHBOARD_HOST: '0.0.0.0',
+      DASHBOARD_PORT: String(port),
+      DASHBOARD_TOKEN: token,
+    });
+    try {
+      const base = `http://127.0.0.1:${port}`;
+      await waitFor(
+        async () => {
+          try {
+            return (await fetch(`${base}/healthz`)).ok;
+          } catch (error) {
+            void error;
+            return false;
+          }
+        },
+        { timeoutMs: 60_000, intervalMs: 200, what: `the guarded dashboard\n${guarded.tail()}` },
+      );
+      expect((await fetch(`${base}/api/runs`)).status).toBe(401);
+      expect((await fetch(`${base}/queues/api/queues`)).status).toBe(401);
+      const ok = await fetch(`${base}/api/runs`, { headers: { authorization: `Bearer ${token}` } });
+      expect(ok.status).toBe(200);
+      expect(guarded.tail(200)).not.toContain(token);
+    } finally {
+      await stopAll([guarded]);
+    }
   });
 });

@@ -70,6 +70,7 @@ describe('defaults are the guide numbers', () => {
       'search_files',
       'run_command',
       'git',
+      'ask_scout',
     ]);
     expect(c.roles.refactorer.tools).toEqual([
       'read_file',
@@ -77,8 +78,15 @@ describe('defaults are the guide numbers', () => {
       'edit_file',
       'list_files',
       'search_files',
+      'ask_scout',
     ]);
-    expect(c.roles.inspector.tools).toEqual(['read_file', 'list_files', 'search_files', 'run_command']);
+    expect(c.roles.inspector.tools).toEqual([
+      'read_file',
+      'list_files',
+      'search_files',
+      'run_command',
+      'ask_scout',
+    ]);
     expect(c.roles.scribe.tools).toEqual(['write_memory']);
   });
 

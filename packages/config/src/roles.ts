@@ -37,16 +37,31 @@ export const ROLE_DEFAULTS: Readonly<Record<Role, RoleDefaults>> = Object.freeze
   builder: {
     timeoutSeconds: 900,
     priority: 'normal',
-    tools: ['read_file', 'write_file', 'edit_file', 'list_files', 'search_files', 'run_command', 'git'],
+    // guide §5: Scout can be queried by anyone (ask_scout), as in the tools package's table.
+    tools: [
+      'read_file',
+      'write_file',
+      'edit_file',
+      'list_files',
+      'search_files',
+      'run_command',
+      'git',
+      'ask_scout',
+    ],
     concurrency: 1,
   },
   refactorer: {
     timeoutSeconds: 600,
     priority: 'normal',
-    tools: ['read_file', 'write_file', 'edit_file', 'list_files', 'search_files'],
+    tools: ['read_file', 'write_file', 'edit_file', 'list_files', 'search_files', 'ask_scout'],
     concurrency: 1,
   },
-  inspector: { timeoutSeconds: 600, priority: 'normal', tools: [...READ, 'run_command'], concurrency: 1 },
+  inspector: {
+    timeoutSeconds: 600,
+    priority: 'normal',
+    tools: [...READ, 'run_command', 'ask_scout'],
+    concurrency: 1,
+  },
   scribe: { timeoutSeconds: 60, priority: 'low', tools: ['write_memory'], concurrency: 1 },
 });
 

@@ -1,7 +1,17 @@
-// Dashboard entry point: load the config, open the control layer, serve until SIGTERM.
+// Dashboard entry point: load the config, open the control layer, serve until SIGTERM. Like every
+// service it also answers the Docker/k8s probe on HEALTH_PORT when that is set.
 import { openControl } from '@nightshift/cli';
 import { loadConfig } from '@nightshift/config';
-import { createLogger, createMetrics, defineService, registerSecret, runService } from '@nightshift/runtime';
+import {
+  createLogger,
+  createMetrics,
+  defineService,
+  HealthRegistry,
+  registerSecret,
+  runService,
+  serviceGroup,
+  startHealthServer,
+} from '@nightshift/runtime';
 import type { FastifyInstance } from 'fastify';
 import { buildServer } from './server.js';
 
@@ -20,33 +30,56 @@ const control = openControl({
   },
   onError: (err) => logger.warn({ err: err.message }, 'redis connection error'),
 });
+const health = new HealthRegistry();
+health.register('redis', async () => ({
+  ok: control.parts.redis.status === 'ready',
+  detail: control.parts.redis.status,
+}));
 let app: FastifyInstance | undefined;
+let probe: { close(): Promise<void> } | undefined;
 
 runService(
-  defineService({
-    name: 'dashboard',
-    start: async () => {
-      app = await buildServer({
-        control,
-        bus: control.bus,
-        host: config.dashboard.host,
-        token: config.dashboard.token,
-        logger,
-        metrics: createMetrics({
-          collectDefaultMetrics: true,
-          defaultMetricsPrefix: 'nightshift_dashboard_',
-        }),
-      });
-      const address = await app.listen({ host: config.dashboard.host, port: config.dashboard.port });
-      logger.info(
-        { address, auth: config.dashboard.token ? 'token' : 'none (loopback only)' },
-        'dashboard listening',
-      );
-    },
-    stop: async () => {
-      await app?.close();
-      await control.close();
-    },
-  }),
+  serviceGroup(
+    'dashboard',
+    [
+      defineService({ name: 'connections', stop: () => control.close() }),
+      defineService({
+        name: 'health',
+        start: async () => {
+          if (config.health.port === undefined) return;
+          probe = await startHealthServer({
+            health,
+            port: config.health.port,
+            host: config.health.host,
+            logger,
+          });
+        },
+        stop: async () => probe?.close(),
+      }),
+      defineService({
+        name: 'http',
+        start: async () => {
+          app = await buildServer({
+            control,
+            bus: control.bus,
+            host: config.dashboard.host,
+            token: config.dashboard.token,
+            logger,
+            metrics: createMetrics({
+              collectDefaultMetrics: true,
+              defaultMetricsPrefix: 'nightshift_dashboard_',
+            }),
+          });
+          const address = await app.listen({ host: config.dashboard.host, port: config.dashboard.port });
+          logger.info(
+            { address, auth: config.dashboard.token ? 'token' : 'none (loopback only)' },
+            'dashboard listening',
+          );
+        },
+        stop: async () => app?.close(),
+      }),
+    ],
+    { logger },
+  ),
   { logger },
 );

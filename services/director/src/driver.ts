@@ -348,13 +348,12 @@ export function requestId(runId: string, c: { step: string; iteration: number; a
   return `req_${runId}_${c.step}_i${c.iteration}_a${c.attempt}`;
 }
 
-/** Agents end their RESPONSE context with `model <name> · tokens in <n> / out <m>`. */
+/** Agents end their RESPONSE context with `model <name> · tokens in <n> / out <m>` (last line only). */
 export function usageFromContext(
   context: string | undefined,
 ): { inputTokens: number; outputTokens: number; model?: string } | undefined {
   if (!context) return undefined;
-  const match = /tokens in (\d+) \/ out (\d+)/.exec(context);
+  const match = /(?:^|\n)model (\S+) · tokens in (\d+) \/ out (\d+)\s*$/.exec(context);
   if (!match) return undefined;
-  const model = /model ([^\s·]+)/.exec(context)?.[1];
-  return { inputTokens: Number(match[1]), outputTokens: Number(match[2]), ...(model ? { model } : {}) };
+  return { inputTokens: Number(match[2]), outputTokens: Number(match[3]), model: match[1] as string };
 }

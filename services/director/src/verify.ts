@@ -115,7 +115,9 @@ export class Verifier {
         rationale = `${last.verdict.rationale} (the Director decides${result.note ? `: ${result.note}` : ''})`;
       } else {
         decision = result.decision as Decision;
-        rationale = result.note ? `${result.note}. Director: ${last.verdict.rationale}` : last.verdict.rationale;
+        rationale = result.note
+          ? `${result.note}. Director: ${last.verdict.rationale}`
+          : last.verdict.rationale;
       }
     }
     const fallbackNote = last.answer.fallback
