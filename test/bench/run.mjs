@@ -2,7 +2,7 @@
 // `npm run bench` / `node test/bench/run.mjs [--smoke] [--only=a,b] [--out=file] [--redis-url=URL]`:
 // every figure and its baseline measured in one run; prints a markdown table, writes JSON.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, freemem, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { startRedis } from '@nightshift/testkit';
@@ -38,20 +38,31 @@ const SMOKE = {
 const SECTION_TIMEOUT_MS = { full: 15 * 60_000, smoke: 90_000 };
 
 function parseArgs(argv) {
-  const args = { smoke: false, only: undefined, out: undefined, redisUrl: undefined };
+  const args = { smoke: false, only: undefined, out: undefined, redisUrl: undefined, limiterGateways: 3 };
   for (const arg of argv) {
     if (arg === '--smoke') args.smoke = true;
     else if (arg.startsWith('--only=')) args.only = arg.slice(7).split(',').filter(Boolean);
     else if (arg.startsWith('--out=')) args.out = arg.slice(6);
     else if (arg.startsWith('--redis-url=')) args.redisUrl = arg.slice(12);
+    else if (arg.startsWith('--limiter-gateways=')) args.limiterGateways = Number(arg.slice(19));
     else if (arg === '--help' || arg === '-h') {
       process.stdout.write(
-        'usage: node test/bench/run.mjs [--smoke] [--only=bus,dispatch,limiter,fullRun,memory,peers] [--out=file.json] [--redis-url=URL]\n',
+        'usage: node test/bench/run.mjs [--smoke] [--only=bus,dispatch,limiter,fullRun,memory,peers] [--out=file.json] [--redis-url=URL] [--limiter-gateways=1..3]\n',
       );
       process.exit(0);
     } else throw new Error(`unknown argument ${arg}`);
   }
+  if (!Number.isInteger(args.limiterGateways) || args.limiterGateways < 1)
+    throw new Error('--limiter-gateways must be a positive integer');
   return args;
+}
+
+function loadavg() {
+  try {
+    return readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+  } catch (error) {
+    return `unavailable (${error instanceof Error ? error.message : String(error)})`;
+  }
 }
 
 function machine() {
@@ -68,7 +79,7 @@ function machine() {
     memTotalGb: Math.round((totalmem() / 2 ** 30) * 10) / 10,
     memFreeGb: Math.round((freemem() / 2 ** 30) * 10) / 10,
     freeG: sh('free', ['-g']),
-    loadavg: sh('cat', ['/proc/loadavg']),
+    loadavg: loadavg(),
     node: process.version,
     redis: sh('redis-server', ['--version']),
   };
@@ -101,7 +112,9 @@ async function main() {
   if (chosen.length === 0) throw new Error(`--only matched no section (have ${SECTIONS.map((s) => s.name)})`);
 
   const redis = await openBenchRedis(args.redisUrl, log);
-  const result = { meta: { date: new Date().toISOString(), mode, machine: machine(), redis: redis.mode } };
+  const result = {
+    meta: { date: new Date().toISOString(), mode, machine: machine(), redis: redis.mode, loadAfter: {} },
+  };
   const ctx = {
     redisUrl: redis.url,
     sizes: args.smoke ? SMOKE : FULL,
@@ -110,6 +123,7 @@ async function main() {
     log,
     shared: {},
     results: result,
+    options: args,
   };
   let failed = 0;
   try {
@@ -124,6 +138,8 @@ async function main() {
         log(`${section.name}: FAILED: ${error instanceof Error ? error.stack : String(error)}`);
         killAllNow(); // a timed-out section leaves its processes behind
       }
+      // The machine's load while the section ran: numbers from a busy machine are read with it.
+      result.meta.loadAfter[section.name] = loadavg();
       log(`${section.name}: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     }
   } finally {

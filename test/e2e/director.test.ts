@@ -1,6 +1,7 @@
 // Issue 5 acceptance: a run driven end to end by the real processes (director, llm-gateway,
 // scribe, one agent per worker role), fake Ollama + fake Anthropic behind the real clients.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fold, parseRunEvent, type RunEvent, replay } from '@nightshift/core';
@@ -27,7 +28,7 @@ import {
 import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readWholeLog, type ServiceProcess, serviceEnv, spawnService, stopAll } from './agent-harness.js';
-import { SERVICE_MAIN } from './support/stack.js';
+import { ROOT, SERVICE_MAIN } from './support/stack.js';
 
 const verdict = (decision: string, rationale: string) => JSON.stringify({ decision, rationale });
 
@@ -172,6 +173,37 @@ describe('a run, end to end', () => {
     // The Scribe wrote checkpoints and the team state.
     const checkpoints = await bus.redis.lrange(keys.runCheckpoints(runId), 0, -1);
     expect(checkpoints.length).toBeGreaterThanOrEqual(2);
+
+    // The morning report of this run (issue 12): every section, self-contained, a PNG artifact.
+    const out = join(ROOT, 'test-artifacts', 'report');
+    const report = spawnSync(
+      process.execPath,
+      [join(ROOT, 'packages/cli/dist/bin.js'), 'report', runId, '--out', out, '--png'],
+      {
+        encoding: 'utf8',
+        timeout: 120_000,
+        env: { ...env, LOG_LEVEL: 'warn' },
+      },
+    );
+    expect(report.status, report.stderr).toBe(0);
+    const html = readFileSync(join(out, 'report.html'), 'utf8');
+    for (const title of [
+      'What finished',
+      'What failed',
+      'Open escalations and alerts',
+      'Trust changes',
+      "Director's decision log",
+      'Files changed',
+      'Tests run',
+      'Budget used',
+    ]) {
+      expect(html).toContain(title);
+    }
+    expect(html.match(/<svg/g)?.length).toBeGreaterThanOrEqual(5);
+    expect(html).not.toMatch(/(src|href)\s*=\s*["']?https?:/i);
+    expect(html).toContain(`${list.length} events`);
+    expect(html).toContain('gateway call log');
+    expect(existsSync(join(out, 'report.png'))).toBe(true);
   });
 
   it('finishes on the Ollama fallback when Anthropic answers 529 to everything, and says so', async () => {
@@ -223,7 +255,8 @@ describe('a run, end to end', () => {
       director = spawnService('director-2', SERVICE_MAIN.director, env);
       procs.push(director);
       const list = await waitForStatus(runId, ['finished', 'aborted', 'failed', 'waiting-human']);
-      if (process.env.DEBUG_E2E) for (const e of list) console.log(e.at, e.type, JSON.stringify(e).slice(0, 160));
+      if (process.env.DEBUG_E2E)
+        for (const e of list) console.log(e.at, e.type, JSON.stringify(e).slice(0, 160));
       expect(fold(list).status).toBe('finished');
       expect(phases(list)).toEqual([1, 2, 3, 4, 2, 3, 4]);
       const completions = list

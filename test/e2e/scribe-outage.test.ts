@@ -67,18 +67,26 @@ function compareIds(a: string, b: string): number {
 describe('Scribe down for the middle third of a run', () => {
   it('does not stop the team; after its restart its files hold every message of that third', async () => {
     const scribe = stack.procs.find((p) => p.name === 'scribe') as ServiceProcess;
-    ({ runId } = await enqueueRun(stack.redis.url, { task: 'Add a login form (outage)' }, { prefix: stack.prefix }));
-    await waitFor(async () => (await runEvents(stack, runId)).some((e) => e.type === 'phase.started' && e.phase === 2), {
-      timeoutMs: 90_000,
-      what: 'P2 to start',
-    });
+    ({ runId } = await enqueueRun(
+      stack.redis.url,
+      { task: 'Add a login form (outage)' },
+      { prefix: stack.prefix },
+    ));
+    await waitFor(
+      async () => (await runEvents(stack, runId)).some((e) => e.type === 'phase.started' && e.phase === 2),
+      {
+        timeoutMs: 90_000,
+        what: 'P2 to start',
+      },
+    );
     scribe.child.kill('SIGKILL');
     await scribe.exited;
     const killedAt = (await stack.bus.readLog({ reverse: true, count: 1 }))[0]?.id ?? '0-0';
 
     // The team goes on: Builder and Scout finish, the Director's checkpoint REQUEST waits queued.
     await waitFor(
-      async () => (await runEvents(stack, runId)).some((e) => e.type === 'step.requested' && e.step === 'checkpoint'),
+      async () =>
+        (await runEvents(stack, runId)).some((e) => e.type === 'step.requested' && e.step === 'checkpoint'),
       { timeoutMs: 90_000, what: 'the checkpoint step to be requested while the Scribe is down' },
     );
     const restartedAt = (await stack.bus.readLog({ reverse: true, count: 1 }))[0]?.id ?? '0-0';
@@ -93,7 +101,10 @@ describe('Scribe down for the middle third of a run', () => {
       .map((e) => e.message?.id);
     // P2 work while it was down: the workers' STATUSes and RESPONSEs, the checkpoint REQUEST.
     expect(third.length).toBeGreaterThanOrEqual(3);
-    await waitFor(() => journalIds(stack, runId).length >= log.length, { timeoutMs: 30_000, what: 'the journal' });
+    await waitFor(() => journalIds(stack, runId).length >= log.length, {
+      timeoutMs: 30_000,
+      what: 'the journal',
+    });
     const journal = journalIds(stack, runId);
     for (const id of third) expect(journal).toContain(id);
     expect(journal.sort()).toEqual(log.map((e) => e.message?.id).sort()); // all, each once
@@ -112,7 +123,10 @@ describe('Scribe down for the middle third of a run', () => {
       expect(Date.parse(writtenAt)).toBeGreaterThan(Date.parse(at));
     }
     for (const row of rows) expect(fileIntact(row)).toBe(true);
-    await waitFor(() => teamState(stack, runId).includes('- Status: finished'), { timeoutMs: 30_000, what: 'team-state.md' });
+    await waitFor(() => teamState(stack, runId).includes('- Status: finished'), {
+      timeoutMs: 30_000,
+      what: 'team-state.md',
+    });
     expect(teamState(stack, runId)).toContain('(CP-10)');
   });
 
@@ -127,7 +141,11 @@ describe('Scribe down for the middle third of a run', () => {
     expect(resumed.code, resumed.stderr).toBe(0);
     expect(resumed.stderr).toContain(`${listKey}[9]`);
     expect(resumed.stderr).toContain(cp9);
-    const report = JSON.parse(resumed.stdout) as { lastCheckpoint: { n: number }; status: string; checkpointProblems: unknown[] };
+    const report = JSON.parse(resumed.stdout) as {
+      lastCheckpoint: { n: number };
+      status: string;
+      checkpointProblems: unknown[];
+    };
     expect(report.lastCheckpoint.n).toBe(8);
     expect(report.status).toBe('finished');
     expect(report.checkpointProblems).toHaveLength(2);
@@ -143,7 +161,10 @@ describe('Scribe down for the middle third of a run', () => {
       timestamp: new Date().toISOString(),
       content: 'Morning review started.',
     });
-    await waitFor(() => teamState(stack, runId).includes('(CP-8)'), { timeoutMs: 30_000, what: 'team-state.md to show CP-8' });
+    await waitFor(() => teamState(stack, runId).includes('(CP-8)'), {
+      timeoutMs: 30_000,
+      what: 'team-state.md to show CP-8',
+    });
     expect(stack.procs.find((p) => p.name === 'scribe-2')?.alive).toBe(true);
   });
 });

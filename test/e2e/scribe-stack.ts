@@ -37,7 +37,11 @@ export interface Stack {
 export const TEAM = ['llm-gateway', 'scribe', ...WORKER_ROLES, 'director'] as const;
 
 /** Starts one service of the team (a fresh process each call); it joins `stack.procs`. */
-export function startService(stack: Stack, name: (typeof TEAM)[number], label: string = name): ServiceProcess {
+export function startService(
+  stack: Stack,
+  name: (typeof TEAM)[number],
+  label: string = name,
+): ServiceProcess {
   const main =
     name === 'llm-gateway'
       ? SERVICE_MAIN['llm-gateway']
@@ -52,7 +56,9 @@ export function startService(stack: Stack, name: (typeof TEAM)[number], label: s
   return proc;
 }
 
-export async function startStack(options: { aof?: boolean; services?: readonly (typeof TEAM)[number][] } = {}): Promise<Stack> {
+export async function startStack(
+  options: { aof?: boolean; services?: readonly (typeof TEAM)[number][]; env?: Record<string, string> } = {},
+): Promise<Stack> {
   const redis = await startRedis(options.aof ? { spawn: true, aof: true } : {});
   const ollama = await startFakeOllama({ numParallel: 2, latencyMs: 10 });
   const anthropic = await startFakeAnthropic({});
@@ -74,6 +80,7 @@ export async function startStack(options: { aof?: boolean; services?: readonly (
     QUEUE_STALLED_INTERVAL_MS: '2000',
     REDIS_CLAIM_IDLE_MS: '3000',
     LOG_LEVEL: 'warn',
+    ...options.env,
   });
   const bus = createBus({ url: redis.url, keys, onError: () => undefined });
   const stack: Stack = { redis, ollama, anthropic, bus, keys, prefix, env, memoryDir, procs: [] };
@@ -104,14 +111,22 @@ export function scriptTeam(stack: Stack, options: { scoutExecMs?: number; builde
     { match: { contains: 'Vote on the review' }, reply: { content: vote('finish') } },
     {
       match: { role: 'inspector' },
-      reply: { content: '{"findings":[{"severity":"major","file":"src/login.ts","description":"no CSRF token"}]}' },
+      reply: {
+        content: '{"findings":[{"severity":"major","file":"src/login.ts","description":"no CSRF token"}]}',
+      },
     },
-    { match: { role: 'builder' }, reply: { content: 'Changed src/login.ts.', latencyMs: options.builderMs ?? 100 } },
+    {
+      match: { role: 'builder' },
+      reply: { content: 'Changed src/login.ts.', latencyMs: options.builderMs ?? 100 },
+    },
     {
       match: { role: 'scout', contains: 'Support the build' },
       reply: { content: 'Checked the assumptions.', latencyMs: options.scoutExecMs ?? 1500 },
     },
-    { match: { role: 'director', contains: 'Verify the review' }, reply: { content: verdict('finish', 'fallback: done') } },
+    {
+      match: { role: 'director', contains: 'Verify the review' },
+      reply: { content: verdict('finish', 'fallback: done') },
+    },
   ];
   stack.ollama.setScenario(rules);
   stack.anthropic.setScenario([
@@ -143,7 +158,9 @@ export async function waitForEnd(stack: Stack, runId: string, timeoutMs = 180_00
   return waitFor(
     async () => {
       const list = await runEvents(stack, runId);
-      return ['finished', 'aborted', 'failed', 'waiting-human'].includes(fold(list).status) ? list : undefined;
+      return ['finished', 'aborted', 'failed', 'waiting-human'].includes(fold(list).status)
+        ? list
+        : undefined;
     },
     {
       timeoutMs,

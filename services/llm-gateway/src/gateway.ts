@@ -36,6 +36,23 @@ export interface LlmGatewayOptions {
   stalledIntervalMs?: number;
   maxStalledCount?: number;
   queueName?: string;
+  /**
+   * Called once per finished call (the run's LLM call log, read by the morning report for slot
+   * occupancy, waits and latency per role). Must not throw; failures only cost the log entry.
+   */
+  recordCall?: (call: LlmCallRecord) => Promise<void>;
+}
+
+/** One finished model call, as the morning report charts it. */
+export interface LlmCallRecord {
+  runId: string;
+  role: string;
+  enqueuedAt: number;
+  startedAt: number;
+  endedAt: number;
+  inputTokens: number;
+  outputTokens: number;
+  model: string;
 }
 
 export type ModelStatus =
@@ -128,6 +145,23 @@ export class LlmGatewayService implements Service {
         logger.error({ jobId: job.id, role: job.data?.role, reason: error.message }, 'llm call gave up');
       }
     });
+    const record = this.#opts.recordCall;
+    if (record) {
+      worker.on('completed', (job, result) => {
+        if (!job.data?.runId || !result) return;
+        const endedAt = job.finishedOn ?? Date.now();
+        void record({
+          runId: job.data.runId,
+          role: job.data.role,
+          enqueuedAt: job.timestamp,
+          startedAt: endedAt - result.serviceMs,
+          endedAt,
+          inputTokens: result.usage.inputTokens,
+          outputTokens: result.usage.outputTokens,
+          model: result.model,
+        }).catch((err: unknown) => logger.debug({ err }, 'could not record the llm call'));
+      });
+    }
     this.#worker = worker;
     await worker.waitUntilReady();
     logger.info(

@@ -56,6 +56,18 @@ function main(): void {
         lockDurationMs: config.queues.lockDurationMs,
         stalledIntervalMs: config.queues.stalledIntervalMs,
         maxStalledCount: config.queues.maxStalledCount,
+        // The run's LLM call log (for the morning report), capped like the bus streams.
+        recordCall: async (call) => {
+          await redis.xadd(
+            keys.custom('run', call.runId, 'llm'),
+            'MAXLEN',
+            '~',
+            20_000,
+            '*',
+            'call',
+            JSON.stringify(call),
+          );
+        },
       });
       const beats = heartbeatLoop({
         redis,

@@ -111,9 +111,13 @@ async function archivePhase(ctx: ArchiveContext, runId: string, n: number, start
     if (!byId.has(e.logId)) byId.set(e.logId, e);
   }
   const entries = [...byId.values()].sort((a, b) => compareLogIds(a.logId, b.logId));
-  await writeFileAtomic(file, entries.map((e) => JSON.stringify(e)).join('\n') + (entries.length ? '\n' : ''));
+  await writeFileAtomic(
+    file,
+    entries.map((e) => JSON.stringify(e)).join('\n') + (entries.length ? '\n' : ''),
+  );
   await fsyncDir(join(ctx.memoryDir, runId, 'archive'));
-  const summary = (await ctx.summarizer.phaseText(runId, n)) ?? `# Phase ${n}\n(no messages were summarised)\n`;
+  const summary =
+    (await ctx.summarizer.phaseText(runId, n)) ?? `# Phase ${n}\n(no messages were summarised)\n`;
   await writeFileAtomic(join(ctx.memoryDir, runId, 'archive', `phase-${n}.summary.md`), summary);
   await ctx.redis.sadd(archivedKey(ctx.keys, runId), String(n));
   // Only now, with the archive on disk, leave the hot stream. Every id in the union was handled
@@ -134,7 +138,9 @@ async function* streamEntries(ctx: ArchiveContext, runId: string, startId: strin
   let from = startId;
   let first = true;
   for (;;) {
-    const page = await ctx.readLog(first ? { from, to: endId, count: 1000 } : { after: from, to: endId, count: 1000 });
+    const page = await ctx.readLog(
+      first ? { from, to: endId, count: 1000 } : { after: from, to: endId, count: 1000 },
+    );
     first = false;
     for (const entry of page) {
       if (entry.message?.runId === runId) yield { logId: entry.id, message: entry.message };

@@ -36,7 +36,10 @@ function fullRun(runId: string): ScriptedRun {
   const run = new ScriptedRun(runId, { title: 'checkpoints' });
   run.advance().complete('frame').advance().complete('design').advance().complete('research').advance();
   run.complete('build').complete('research-exec').advance().complete('checkpoint').advance();
-  run.complete('refactor').advance().inspect([{ severity: 'critical', description: 'MD5 hashing' }]);
+  run
+    .complete('refactor')
+    .advance()
+    .inspect([{ severity: 'critical', description: 'MD5 hashing' }]);
   run.advance().verify('finish').advance();
   return run;
 }
@@ -67,7 +70,9 @@ describe('checkpoints', () => {
     expect(records).toHaveLength(triggers.length);
     for (const r of records) expect(await verifyCheckpointFile(r)).toBeUndefined();
     const inspector = await readFile(checkpointFile(dir, 'run-once', 8), 'utf8');
-    expect(inspector).toContain('- Trigger: Inspector found issues: 1 critical, 0 major, 0 minor (iteration 1)');
+    expect(inspector).toContain(
+      '- Trigger: Inspector found issues: 1 critical, 0 major, 0 minor (iteration 1)',
+    );
     expect(inspector).toContain('## 4. Decision\n**Revise**');
   });
 
@@ -112,7 +117,10 @@ describe('checkpoints', () => {
     const { checkpoint, problems } = await lastGoodCheckpoint(redis, keys, 'run-bad');
     expect(checkpoint?.n).toBe(count - 2);
     expect(problems).toEqual([
-      expect.objectContaining({ where: `redis ${listKey}[${count - 1}]`, reason: expect.stringMatching(/^not JSON/) }),
+      expect.objectContaining({
+        where: `redis ${listKey}[${count - 1}]`,
+        reason: expect.stringMatching(/^not JSON/),
+      }),
       expect.objectContaining({ where: previous, n: count - 1, reason: expect.stringMatching(/corrupted/) }),
     ]);
     // A record whose shape is wrong is a problem too, never a crash.

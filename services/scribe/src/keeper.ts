@@ -29,7 +29,10 @@ export interface KeeperOptions {
   logger: Logger;
   model?: ChatModel | undefined;
   summary?:
-    | Pick<SummarizerOptions, 'maxTokens' | 'batchChars' | 'batchMessages' | 'idleMs' | 'timeoutMs' | 'modelRetryMs'>
+    | Pick<
+        SummarizerOptions,
+        'maxTokens' | 'batchChars' | 'batchMessages' | 'idleMs' | 'timeoutMs' | 'modelRetryMs'
+      >
     | undefined;
   /** config.subagents.archiveAfterMinutes (guide §2/§7: 120). */
   archiveAfterMinutes?: number;
@@ -124,7 +127,10 @@ export class RunKeeper {
   }
 
   /** The Director's checkpoint step: the checkpoint for this request (written if missing). */
-  async checkpointFor(runId: string, requestId: string): Promise<{ record?: CheckpointRecord; note: string }> {
+  async checkpointFor(
+    runId: string,
+    requestId: string,
+  ): Promise<{ record?: CheckpointRecord; note: string }> {
     return this.serial(runId, async () => {
       const run = await this.load(runId);
       if (!run) return { note: `run ${runId} does not exist` };
@@ -134,11 +140,18 @@ export class RunKeeper {
       );
       const { records } = await readCheckpoints(this.#o.redis, this.#o.keys, runId);
       const record = trigger ? records.find((r) => r.key === trigger.key) : undefined;
-      if (record) return { record, note: `Checkpoint CP-${record.n} written: ${record.file} (decision: ${record.decision}).` };
+      if (record)
+        return {
+          record,
+          note: `Checkpoint CP-${record.n} written: ${record.file} (decision: ${record.decision}).`,
+        };
       const latest = (await lastGoodCheckpoint(this.#o.redis, this.#o.keys, runId)).checkpoint;
       const why = `request ${requestId} is not a checkpoint step of this run's log`;
       return latest
-        ? { record: latest, note: `No new checkpoint (${why}); the latest is CP-${latest.n}: ${latest.file}.` }
+        ? {
+            record: latest,
+            note: `No new checkpoint (${why}); the latest is CP-${latest.n}: ${latest.file}.`,
+          }
         : { note: `No checkpoint (${why}).` };
     });
   }
@@ -146,7 +159,11 @@ export class RunKeeper {
   /** Folds the run's pending journal lines into its summaries, in the background. */
   foldSummaries(runId: string): void {
     if (this.#closed) return;
-    this.#track(this.summarizer.run(runId, () => this.#view(runId)), runId, 'summary fold failed');
+    this.#track(
+      this.summarizer.run(runId, () => this.#view(runId)),
+      runId,
+      'summary fold failed',
+    );
   }
 
   /** Schedules the debounced team-state.md rewrite and a summary fold check. */
@@ -156,7 +173,11 @@ export class RunKeeper {
     if (this.#timers.has(runId)) return;
     const timer = setTimeout(() => {
       this.#timers.delete(runId);
-      this.#track(this.serial(runId, () => this.writeTeamState(runId)), runId, 'could not write team-state.md');
+      this.#track(
+        this.serial(runId, () => this.writeTeamState(runId)),
+        runId,
+        'could not write team-state.md',
+      );
     }, this.#o.debounceMs ?? 200);
     this.#timers.set(runId, timer);
   }
@@ -185,7 +206,10 @@ export class RunKeeper {
     for (const p of problems) {
       if (this.#reported.has(p.where)) continue;
       this.#reported.add(p.where);
-      logger.warn({ runId, where: p.where, reason: p.reason }, 'skipping a bad checkpoint; using the previous good one');
+      logger.warn(
+        { runId, where: p.where, reason: p.reason },
+        'skipping a bad checkpoint; using the previous good one',
+      );
     }
     const file = join(memoryDir, runId, 'team-state.md');
     const text = renderTeamState(run.state, {

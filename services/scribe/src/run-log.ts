@@ -15,7 +15,11 @@ export interface LoadedRun {
 }
 
 /** The run, or undefined when it does not exist (no run.created yet). */
-export async function loadRun(store: RunStore, runId: string, logger: Logger): Promise<LoadedRun | undefined> {
+export async function loadRun(
+  store: RunStore,
+  runId: string,
+  logger: Logger,
+): Promise<LoadedRun | undefined> {
   const stored = await store.read(runId);
   const events: RunEvent[] = [];
   const versions: number[] = [];

@@ -36,7 +36,12 @@ beforeAll(async () => {
   server = await startRedis({ url: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379' });
   redis = createRedisClient(server.url, { onError: () => undefined });
   blocking = createRedisClient(server.url, { onError: () => undefined, maxRetriesPerRequest: null });
-  bus = createBus({ url: server.url, keys: createKeys(server.prefix), onError: () => undefined, claimIdleMs: 1000 });
+  bus = createBus({
+    url: server.url,
+    keys: createKeys(server.prefix),
+    onError: () => undefined,
+    claimIdleMs: 1000,
+  });
   store = createRunStore(redis, createKeys(server.prefix));
   dir = await mkdtemp(join(tmpdir(), 'scribe-svc-'));
 });
@@ -95,7 +100,16 @@ class LiveRun {
   }
   async say(from: Message['from'], content: string, type: Message['type'] = 'RESPONSE'): Promise<void> {
     const to = from === 'director' ? 'ALL' : 'director';
-    const message = { id: newId('msg'), runId: this.runId, from, to, type, priority: 'NORMAL', content, timestamp: new Date().toISOString() };
+    const message = {
+      id: newId('msg'),
+      runId: this.runId,
+      from,
+      to,
+      type,
+      priority: 'NORMAL',
+      content,
+      timestamp: new Date().toISOString(),
+    };
     await bus.publish(message);
     this.sent.push(message.id);
   }
@@ -103,17 +117,51 @@ class LiveRun {
   async phase(steps: (r: ScriptedRun) => void, chatter: [Message['from'], string][]): Promise<void> {
     steps(this.run);
     await this.sync();
-    for (const [from, content] of chatter) await this.say(from, content, from === 'director' ? 'STATUS' : 'RESPONSE');
+    for (const [from, content] of chatter)
+      await this.say(from, content, from === 'director' ? 'STATUS' : 'RESPONSE');
   }
 }
 
 const PHASES: [(r: ScriptedRun) => void, [Message['from'], string][]][] = [
-  [(r) => r.advance().complete('frame').advance().complete('design').advance(), [['director', 'Phase 1 started'], ['architect', 'design']]],
-  [(r) => r.complete('research').advance(), [['scout', 'research'], ['director', 'Phase 2 started']]],
-  [(r) => r.complete('build').complete('research-exec').advance(), [['builder', 'built'], ['scout', 'more research']]],
-  [(r) => r.complete('checkpoint').advance().complete('refactor').advance(), [['director', 'Phase 3 started'], ['refactorer', 'refactored']]],
-  [(r) => r.inspect([{ severity: 'major', description: 'no CSRF token' }]).advance(), [['inspector', '{"findings":[…]}']]],
-  [(r) => r.verify('finish', 'good').advance(), [['director', 'Decision: FINISH'], ['director', 'Run finished']]],
+  [
+    (r) => r.advance().complete('frame').advance().complete('design').advance(),
+    [
+      ['director', 'Phase 1 started'],
+      ['architect', 'design'],
+    ],
+  ],
+  [
+    (r) => r.complete('research').advance(),
+    [
+      ['scout', 'research'],
+      ['director', 'Phase 2 started'],
+    ],
+  ],
+  [
+    (r) => r.complete('build').complete('research-exec').advance(),
+    [
+      ['builder', 'built'],
+      ['scout', 'more research'],
+    ],
+  ],
+  [
+    (r) => r.complete('checkpoint').advance().complete('refactor').advance(),
+    [
+      ['director', 'Phase 3 started'],
+      ['refactorer', 'refactored'],
+    ],
+  ],
+  [
+    (r) => r.inspect([{ severity: 'major', description: 'no CSRF token' }]).advance(),
+    [['inspector', '{"findings":[…]}']],
+  ],
+  [
+    (r) => r.verify('finish', 'good').advance(),
+    [
+      ['director', 'Decision: FINISH'],
+      ['director', 'Run finished'],
+    ],
+  ],
 ];
 
 async function journalIds(runId: string): Promise<string[]> {
@@ -193,7 +241,9 @@ describe('ScribeService', () => {
       for (const line of (await readFile(archiveFile(dir, live.runId, n), 'utf8')).split('\n')) {
         if (line) archived.push((JSON.parse(line) as { message: Message }).message.id);
       }
-      expect(await readFile(join(dir, live.runId, 'archive', `phase-${n}.summary.md`), 'utf8')).toMatch(/^# Phase /);
+      expect(await readFile(join(dir, live.runId, 'archive', `phase-${n}.summary.md`), 'utf8')).toMatch(
+        /^# Phase /,
+      );
     }
     expect(archived.sort()).toEqual([...live.sent].sort());
     const log = await bus.readLog({ count: 10_000 });

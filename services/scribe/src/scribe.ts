@@ -7,7 +7,14 @@ import { hostname } from 'node:os';
 import { isTerminal } from '@nightshift/core';
 import type { ChatModel } from '@nightshift/llm';
 import { MessageSchema, problemsFrom } from '@nightshift/protocol';
-import { type Bus, type Consumer, type Keys, QUEUE_NAMES, type RedisClient, type RunStore } from '@nightshift/redis';
+import {
+  type Bus,
+  type Consumer,
+  type Keys,
+  QUEUE_NAMES,
+  type RedisClient,
+  type RunStore,
+} from '@nightshift/redis';
 import type { Logger, Service } from '@nightshift/runtime';
 import { type ConnectionOptions, type Job, UnrecoverableError, Worker } from 'bullmq';
 import { type KeeperOptions, RunKeeper } from './keeper.js';

@@ -101,7 +101,9 @@ describe('rolling summaries', () => {
     expect(model.calls.every((c) => c.role === 'scribe')).toBe(true);
     const file = await readFile(join(dir, runId, 'summary.md'), 'utf8');
     expect(file.length).toBeLessThanOrEqual(8000);
-    expect(file.split('\n')[1]).toMatch(/^> Rolling summary of run run-2000 by the Scribe, 2000 messages folded/);
+    expect(file.split('\n')[1]).toMatch(
+      /^> Rolling summary of run run-2000 by the Scribe, 2000 messages folded/,
+    );
     const phase = (await redis.get(summaryKeys(keys, runId).phase(1))) ?? '';
     expect(phase.length).toBeLessThanOrEqual(8000);
     expect(await summarizer.fullyFolded(runId, 1)).toBe(true);
@@ -118,7 +120,9 @@ describe('rolling summaries', () => {
     await journalMany(journal, runId, 30);
     await summarizer.run(runId, view);
     const text = (await redis.get(summaryKeys(keys, runId).text)) ?? '';
-    expect(text).toMatch(/^> EXTRACTIVE FALLBACK: the model was unavailable \(Error: gateway unavailable: connection refused/m);
+    expect(text).toMatch(
+      /^> EXTRACTIVE FALLBACK: the model was unavailable \(Error: gateway unavailable: connection refused/m,
+    );
     expect(text).toContain('## Latest key lines per agent');
     expect(text).toContain('Message 29 from');
     const callsWhileDown = model.calls.length;
@@ -151,7 +155,15 @@ describe('rolling summaries', () => {
     const model = new ScriptedChatModel({ replies: ['summary'] });
     const keys = createKeys(server.prefix);
     const journal = new Journal(dir, logger);
-    const summarizer = new Summarizer({ redis, keys, memoryDir: dir, journal, logger, model, idleMs: 3_600_000 });
+    const summarizer = new Summarizer({
+      redis,
+      keys,
+      memoryDir: dir,
+      journal,
+      logger,
+      model,
+      idleMs: 3_600_000,
+    });
     summarizer.noteArrival(runId);
     await journalMany(journal, runId, 5);
     const open = async (): Promise<RunView> => ({ runId, phases: PHASES, ended: false });

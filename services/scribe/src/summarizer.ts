@@ -187,9 +187,19 @@ export class Summarizer {
     const name = v.title ?? v.runId;
     const phaseScope = `phase entry ${n} (${phaseName}) of run ${v.runId}`;
     const runScope = `run ${v.runId}`;
-    const nextPhase = await this.#foldOne(parseState(batch.states[`phase:${n}`]), messages, phaseScope, v.runId);
+    const nextPhase = await this.#foldOne(
+      parseState(batch.states[`phase:${n}`]),
+      messages,
+      phaseScope,
+      v.runId,
+    );
     const nextRun = await this.#foldOne(parseState(batch.states.run), messages, runScope, v.runId);
-    const phaseText = renderSummary(`Phase ${n} summary — ${phaseName} — ${name}`, phaseScope, nextPhase, this.maxChars);
+    const phaseText = renderSummary(
+      `Phase ${n} summary — ${phaseName} — ${name}`,
+      phaseScope,
+      nextPhase,
+      this.maxChars,
+    );
     const runText = renderSummary(`Run summary — ${name}`, runScope, nextRun, this.maxChars);
     // Files first: if the commit below never happens, the next fold redoes and rewrites them.
     await writeFileAtomic(join(memoryDir, v.runId, 'summaries', `phase-${n}.md`), phaseText);
@@ -197,7 +207,15 @@ export class Summarizer {
     const k = summaryKeys(keys, v.runId);
     const replies = await redis
       .multi()
-      .hset(k.state, 'run', JSON.stringify(nextRun), `phase:${n}`, JSON.stringify(nextPhase), `cursor:${n}`, String(batch.cursor))
+      .hset(
+        k.state,
+        'run',
+        JSON.stringify(nextRun),
+        `phase:${n}`,
+        JSON.stringify(nextPhase),
+        `cursor:${n}`,
+        String(batch.cursor),
+      )
       .set(k.text, runText)
       .set(k.phase(n), phaseText)
       .exec();
@@ -205,7 +223,12 @@ export class Summarizer {
     if (!replies || failed) throw failed ?? new Error('summary commit: MULTI was discarded');
   }
 
-  async #foldOne(prev: SummaryState, messages: readonly Message[], scope: string, runId: string): Promise<SummaryState> {
+  async #foldOne(
+    prev: SummaryState,
+    messages: readonly Message[],
+    scope: string,
+    runId: string,
+  ): Promise<SummaryState> {
     const recent = foldRecent(prev.recent, messages);
     const lastAt = messages.at(-1)?.timestamp ?? prev.lastAt;
     const base = {

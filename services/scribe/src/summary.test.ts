@@ -46,7 +46,12 @@ describe('summary bound', () => {
   it('renders a stored summary within maxChars even from a huge body, header included', () => {
     fc.assert(
       fc.property(fc.string({ maxLength: 20_000 }), fc.integer({ min: 700, max: 9000 }), (body, max) => {
-        const text = renderSummary('Run summary — r', 'run r', { ...EMPTY_SUMMARY, body, mode: 'model', messages: 3 }, max);
+        const text = renderSummary(
+          'Run summary — r',
+          'run r',
+          { ...EMPTY_SUMMARY, body, mode: 'model', messages: 3 },
+          max,
+        );
         expect(text.length).toBeLessThanOrEqual(max);
       }),
     );
@@ -58,10 +63,18 @@ describe('extractive fallback', () => {
     const text = renderSummary(
       'Run summary — r',
       'run r',
-      { ...EMPTY_SUMMARY, body: 'x', mode: 'extractive', reason: 'TimeoutError: LLM call timed out', messages: 9 },
+      {
+        ...EMPTY_SUMMARY,
+        body: 'x',
+        mode: 'extractive',
+        reason: 'TimeoutError: LLM call timed out',
+        messages: 9,
+      },
       8000,
     );
-    expect(text.split('\n')[1]).toMatch(/^> EXTRACTIVE FALLBACK: the model was unavailable \(TimeoutError: LLM call timed out\)/);
+    expect(text.split('\n')[1]).toMatch(
+      /^> EXTRACTIVE FALLBACK: the model was unavailable \(TimeoutError: LLM call timed out\)/,
+    );
     expect(text).toContain('not a model summary');
   });
 
@@ -108,7 +121,9 @@ describe('the fold prompt', () => {
     expect(system?.content).toContain('Summarise, never append');
     expect(system?.content).toContain('at most 7400 characters');
     expect(user?.content).toContain('## Current summary\nOld summary.');
-    expect(user?.content).toContain('Builder → Director RESPONSE: Completed the auth module. Ready for review.');
+    expect(user?.content).toContain(
+      'Builder → Director RESPONSE: Completed the auth module. Ready for review.',
+    );
   });
 
   it('drops thinking blocks from a model answer and bounds it', () => {

@@ -30,7 +30,12 @@ export interface SummaryState {
   recent: Record<string, string[]>;
 }
 
-export const EMPTY_SUMMARY: SummaryState = Object.freeze({ body: '', mode: 'empty', messages: 0, recent: {} });
+export const EMPTY_SUMMARY: SummaryState = Object.freeze({
+  body: '',
+  mode: 'empty',
+  messages: 0,
+  recent: {},
+});
 
 export function oneLine(text: string, max: number): string {
   const flat = text.replace(/\s+/g, ' ').trim();
@@ -58,7 +63,12 @@ export function bound(text: string, max: number): string {
   return `${nl > room / 2 ? head.slice(0, nl) : head}${marker}`.slice(0, max);
 }
 
-export function summaryPrompt(scope: string, previous: string, lines: readonly string[], maxChars: number): ChatMessage[] {
+export function summaryPrompt(
+  scope: string,
+  previous: string,
+  lines: readonly string[],
+  maxChars: number,
+): ChatMessage[] {
   const system = [
     'ROLE: scribe',
     'You are the Scribe of a team of seven agents (Director, Architect, Scout, Builder, Refactorer, Inspector, Scribe) working overnight on one codebase. You keep the team memory.',
@@ -87,8 +97,13 @@ export function cleanModelText(text: string, max: number): string {
 }
 
 /** The new `recent` after folding these messages: the last few key lines per sender. */
-export function foldRecent(recent: Record<string, string[]>, messages: readonly Message[]): Record<string, string[]> {
-  const out: Record<string, string[]> = Object.fromEntries(Object.entries(recent).map(([k, v]) => [k, [...v]]));
+export function foldRecent(
+  recent: Record<string, string[]>,
+  messages: readonly Message[],
+): Record<string, string[]> {
+  const out: Record<string, string[]> = Object.fromEntries(
+    Object.entries(recent).map(([k, v]) => [k, [...v]]),
+  );
   for (const m of messages) {
     if (!isKeyMessage(m)) continue;
     const list = out[m.from] ?? [];

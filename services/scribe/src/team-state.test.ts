@@ -61,18 +61,34 @@ function golden(name: string, text: string): void {
 /** P1 done: P2 started, Builder and Scout working. */
 function afterP1(): ScriptedRun {
   const run = new ScriptedRun('run-golden', { title: 'Login form' });
-  return run.advance().complete('frame').advance().complete('design').advance().complete('research').advance();
+  return run
+    .advance()
+    .complete('frame')
+    .advance()
+    .complete('design')
+    .advance()
+    .complete('research')
+    .advance();
 }
 
 function afterP2(): ScriptedRun {
-  return afterP1().complete('build').complete('research-exec').trust('scout', 7, 8, 'useful research').advance().complete('checkpoint').advance();
+  return afterP1()
+    .complete('build')
+    .complete('research-exec')
+    .trust('scout', 7, 8, 'useful research')
+    .advance()
+    .complete('checkpoint')
+    .advance();
 }
 
 /** P3 done: a major finding, the Director's verdict (revise), trust adjusted, P4 entered. */
 function afterP3(): ScriptedRun {
   const run = afterP2().complete('refactor').advance();
   run.inspect([{ severity: 'major', file: 'src/login.ts', description: 'no CSRF token' }]).advance();
-  run.verify('revise', 'add the CSRF token').trust('builder', 7, 5, 'major finding').trust('inspector', 7, 9, 'caught it');
+  run
+    .verify('revise', 'add the CSRF token')
+    .trust('builder', 7, 5, 'major finding')
+    .trust('inspector', 7, 9, 'caught it');
   return run.add({ type: 'phase.started', phase: 4, iteration: 1 });
 }
 
@@ -115,7 +131,10 @@ describe('team-state.md golden renderings', () => {
     for (let i = 0; i < 3; i++) run.fail('build', 'tests keep failing').advance();
     const state: RunState = run.state;
     expect(state.status).toBe('waiting-human');
-    golden('waiting-human', render(run, { alive: new Set(['architect', 'scout', 'refactorer', 'inspector']) }));
+    golden(
+      'waiting-human',
+      render(run, { alive: new Set(['architect', 'scout', 'refactorer', 'inspector']) }),
+    );
   });
 
   it('before any phase and without a checkpoint', () => {

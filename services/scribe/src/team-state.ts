@@ -37,8 +37,7 @@ export function guideTime(iso: string): string {
 }
 
 export function renderTeamState(state: RunState, extras: TeamStateExtras = {}): string {
-  const phase =
-    state.phase === null ? '- (not started)' : `${state.phase} - ${PHASE_NAMES[state.phase]}`;
+  const phase = state.phase === null ? '- (not started)' : `${state.phase} - ${PHASE_NAMES[state.phase]}`;
   const cp = extras.lastCheckpoint;
   const lines: string[] = [
     `# ${extras.heading ?? `${state.runId ?? 'run'}/team-state.md`}`,
@@ -127,7 +126,8 @@ function pendingDecisions(state: RunState): string[] {
 function blockersOf(state: RunState, alive?: ReadonlySet<string>): string[] {
   const out: string[] = [];
   for (const [step, p] of Object.entries(state.progress)) {
-    if (p && !p.done && p.failures > 0) out.push(`${step} failed ${p.failures}× (${p.lastError ?? 'no reason'})`);
+    if (p && !p.done && p.failures > 0)
+      out.push(`${step} failed ${p.failures}× (${p.lastError ?? 'no reason'})`);
   }
   if (alive && !isTerminal(state.status)) {
     for (const f of Object.values(state.inFlight)) {

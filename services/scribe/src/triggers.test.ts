@@ -7,10 +7,16 @@ function twoIterations(): ScriptedRun {
   const run = new ScriptedRun('run-t', { title: 'login form' });
   run.advance().complete('frame').advance().complete('design').advance().complete('research').advance();
   run.complete('build').complete('research-exec').advance().complete('checkpoint').advance();
-  run.complete('refactor').advance().inspect([{ severity: 'major', description: 'no CSRF token' }]);
+  run
+    .complete('refactor')
+    .advance()
+    .inspect([{ severity: 'major', description: 'no CSRF token' }]);
   run.advance().verify('revise').advance();
   run.complete('research-exec').complete('build').advance().complete('checkpoint').advance();
-  run.complete('refactor').advance().inspect([{ severity: 'minor', description: 'rename a variable' }]);
+  run
+    .complete('refactor')
+    .advance()
+    .inspect([{ severity: 'minor', description: 'rename a variable' }]);
   run.advance().verify('finish').advance();
   return run;
 }
@@ -103,10 +109,13 @@ describe('checkpointTriggers', () => {
     const run = new ScriptedRun('run-c');
     run.advance().complete('frame').advance().complete('design').advance().complete('research').advance();
     run.complete('build').complete('research-exec').advance().complete('checkpoint').advance();
-    run.complete('refactor').advance().inspect([
-      { severity: 'critical', description: 'MD5 password hashing', file: 'src/auth.ts' },
-      { severity: 'minor', description: 'typo' },
-    ]);
+    run
+      .complete('refactor')
+      .advance()
+      .inspect([
+        { severity: 'critical', description: 'MD5 password hashing', file: 'src/auth.ts' },
+        { severity: 'minor', description: 'typo' },
+      ]);
     const inspect = checkpointTriggers(run.events).find((t) => t.kind === 'inspector');
     expect(inspect?.trigger).toBe('Inspector found issues: 1 critical, 0 major, 1 minor (iteration 1)');
   });

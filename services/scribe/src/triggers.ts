@@ -143,7 +143,12 @@ export function checkpointTriggers(
         break;
       case 'run.finished':
         // Leaving the last phase is a phase transition too; it gives the morning a final checkpoint.
-        out.push({ ...base, kind: 'end', key: 'end', trigger: `Phase transition: run ended (${event.outcome})` });
+        out.push({
+          ...base,
+          kind: 'end',
+          key: 'end',
+          trigger: `Phase transition: run ended (${event.outcome})`,
+        });
         break;
       default:
         break;

@@ -184,5 +184,7 @@ export function renderTable(result) {
     if (section === undefined) continue;
     parts.push(section.error ? failed(title, section) : render(section));
   }
+  const load = Object.entries(m.loadAfter ?? {}).map(([name, l]) => `${name} ${l}`);
+  if (load.length > 0) parts.push(`Load average (1/5/15 min) after each section: ${load.join('; ')}.`);
   return parts.join('\n\n');
 }

@@ -15,7 +15,6 @@ import { withTimeout } from './bus.mjs';
 
 export const NUM_PARALLEL = 2;
 const CALLERS = 6;
-const GATEWAYS = 3;
 /** Per caller; 6 × 10 = 60 waiting at most, under OLLAMA_MAX_QUEUE (100), so nobody is refused. */
 const OUTSTANDING = 10;
 const INVERSION_MARGIN_MS = 5;
@@ -30,7 +29,8 @@ async function llmJobsByTag(url, prefix) {
     const byTag = new Map();
     for (const job of jobs) {
       const tag = job.data?.messages?.at(-1)?.content;
-      if (typeof tag === 'string') byTag.set(tag, { enqueued: job.timestamp, priority: job.opts.priority });
+      if (typeof tag === 'string')
+        byTag.set(tag, { enqueued: job.timestamp, dispatched: job.processedOn, priority: job.opts.priority });
     }
     return byTag;
   } finally {
@@ -71,6 +71,7 @@ function sampleQueueDepth(url, prefix) {
 /** Section 3. Also reports the gateways' RSS under load (section 5 uses it). */
 export async function benchLimiter(ctx) {
   const { limiterCalls: calls, limiterLatencyMs: latencyMs } = ctx.sizes;
+  const gatewayCount = ctx.options.limiterGateways;
   const prefix = uniquePrefix();
   ctx.prefixes.push(prefix);
   const keys = createKeys(prefix);
@@ -79,7 +80,7 @@ export async function benchLimiter(ctx) {
   const fake = await startFakeOllama({ numParallel: NUM_PARALLEL + 2, maxQueue: 1_000_000, latencyMs });
   const dir = mkdtempSync(join(tmpdir(), 'ns-bench-limiter-'));
   const redis = openRedis(ctx.redisUrl, 'bench-limiter');
-  const gateways = spawnGateways(ctx, prefix, GATEWAYS, {
+  const gateways = spawnGateways(ctx, prefix, gatewayCount, {
     OLLAMA_HOST: fake.url,
     OLLAMA_NUM_PARALLEL: String(NUM_PARALLEL),
   });
@@ -105,7 +106,9 @@ export async function benchLimiter(ctx) {
     }
     await withTimeout(Promise.all(callers.map((c) => c.ready())), 60_000, 'limiter callers to start');
     const rss = sampleRss([...gateways, ...callers.map((c) => c.proc)]);
-    ctx.log(`limiter: ${calls} calls of ${latencyMs} ms from ${CALLERS} callers via ${GATEWAYS} gateways`);
+    ctx.log(
+      `limiter: ${calls} calls of ${latencyMs} ms from ${CALLERS} callers via ${gatewayCount} gateways`,
+    );
     const stopDepth = sampleQueueDepth(ctx.redisUrl, prefix);
     const go = Date.now();
     for (const c of callers) c.go();
@@ -130,15 +133,27 @@ export async function benchLimiter(ctx) {
     const joined = [];
     for (const r of served) {
       const job = jobs.get(r.messages.at(-1)?.content);
-      if (job) joined.push({ priority: job.priority, enqueued: job.enqueued, start: r.start });
+      if (job)
+        joined.push({
+          priority: job.priority,
+          enqueued: job.enqueued,
+          start: r.start,
+          dispatched: job.dispatched,
+        });
     }
     const strict = priorityInversions(joined, 0);
     const clear = priorityInversions(joined, INVERSION_MARGIN_MS);
+    // The same pairs judged by when a gateway took the job off the queue (BullMQ processedOn),
+    // which leaves out the gateway → Ollama hand-off: tells queue order from hand-off jitter.
+    const atDispatch = priorityInversions(
+      joined.map((c) => ({ ...c, start: c.dispatched })),
+      0,
+    );
     const gatewayPeaks = gateways.map((g) => memory.peakMb[g.name] ?? Number.NaN);
     return {
       calls,
       callers: CALLERS,
-      gateways: GATEWAYS,
+      gateways: gatewayCount,
       numParallel: NUM_PARALLEL,
       latencyMs,
       answered: callerRecords.filter((r) => r.ok).length,
@@ -158,6 +173,8 @@ export async function benchLimiter(ctx) {
       inversionsBeyondMargin: clear.inversions,
       competingPairsBeyondMargin: clear.competing,
       inversionMarginMs: INVERSION_MARGIN_MS,
+      inversionsAtDispatch: atDispatch.inversions,
+      competingPairsAtDispatch: atDispatch.competing,
       callsWithEnqueueTime: joined.length,
       rssPeakMb: {
         gatewayMax: round(Math.max(...gatewayPeaks), 1),

@@ -21,7 +21,7 @@ import { addServices, createWorld, waitForStack } from '../lib/stack.mjs';
 export async function killScenario({ smoke, log }) {
   const started = Date.now();
   const size = smoke
-    ? { requests: 100, runs: 1, killEveryMs: 2500, timeoutMs: 240_000 }
+    ? { requests: 100, runs: 1, killEveryMs: 1500, timeoutMs: 240_000 }
     : { requests: 1000, runs: 3, killEveryMs: 3000, timeoutMs: 20 * 60_000 };
   const result = newResult('kill-9', `kill -9 a random service every ${size.killEveryMs / 1000} s during ${size.requests} requests + ${size.runs} run(s)`);
   const world = await createWorld({ stackOptions: { restart: true, restartDelayMs: 500 } });
@@ -95,6 +95,7 @@ export async function killScenario({ smoke, log }) {
     const integrity = await streamIntegrity(world.bus);
     check(result, 'every stream entry parses', integrity.bad.length === 0, `${integrity.entries} entries, ${integrity.bad.length} bad`);
     result.details.queues = await queueCounts(world.redis.url, world.prefix);
+    result.summary = `${world.stack.kills.length} kills over ${Object.keys(kills).length} services, ${world.stack.restarts} restarts; runs ${finished}/${runIds.length} finished`;
     if (!result.checks.every((c) => c.ok)) result.details.tails = world.stack.tails(15);
   } finally {
     killing = false;

@@ -12,6 +12,7 @@ import { createKeys, createRedisClient, createRunStore, enqueueRun } from '@nigh
 import type { Command } from 'commander';
 import type { CliDeps } from '../deps.js';
 import { SIM_BANNER, startStack } from '../up/stack.js';
+import { writeReport } from './report.js';
 
 const TASK =
   'The sum() function in src/sum.js gives wrong totals and `npm test` fails. Find the bug, fix it without changing the API, and make the tests pass.';
@@ -73,6 +74,10 @@ export function registerDemo(program: Command, deps: CliDeps): void {
         });
         const passed = test.status === 0;
         const runDir = join(config.memoryDir, runId);
+        const report = await writeReport(
+          { ...config, redis: { ...config.redis, url: stack.redis.url } },
+          runId,
+        ).catch((error: unknown) => ({ html: `(report failed: ${(error as Error).message})`, markdown: '' }));
         out('');
         out('──────────────────────────── morning summary ────────────────────────────');
         out(`run        ${runId}: ${state.status}${state.outcome ? ` (${state.outcome})` : ''}`);
@@ -89,6 +94,7 @@ export function registerDemo(program: Command, deps: CliDeps): void {
           `team state ${join(runDir, 'team-state.md')}${existsSync(join(runDir, 'team-state.md')) ? '' : ' (not written)'}`,
         );
         out(`checkpoints ${join(runDir, 'checkpoints')}`);
+        out(`report     ${report.html}  (nightshift report ${runId} --png for an image)`);
         out(`logs       ${logFile}`);
         out(
           `queues     Bull Board at http://${config.dashboard.host}:${config.dashboard.port}/queues while \`nightshift up --sim\` runs`,

@@ -2,8 +2,8 @@
 // page with charts and its markdown twin, from the run's events, bus messages and LLM call log.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { loadConfig } from '@nightshift/config';
+import { dirname, join, resolve } from 'node:path';
+import { type Config, loadConfig } from '@nightshift/config';
 import { parseRunEvent } from '@nightshift/core';
 import type { Message } from '@nightshift/protocol';
 import { createBus, createKeys, createRunStore } from '@nightshift/redis';
@@ -12,6 +12,56 @@ import type { CliDeps } from '../deps.js';
 import { charts } from '../report/charts.js';
 import { buildReportData, type LlmCall } from '../report/data.js';
 import { toHtml, toMarkdown } from '../report/render.js';
+
+/** Writes report.html and report.md for a run; returns their paths (and the HTML's directory). */
+export async function writeReport(
+  config: Config,
+  runId: string,
+  outDir?: string,
+): Promise<{ html: string; markdown: string }> {
+  const keys = createKeys(config.redis.prefix);
+  const bus = createBus({ url: config.redis.url, keys, connection: { maxRetriesPerRequest: 2 } });
+  try {
+    const stored = await createRunStore(bus.redis, keys).read(runId);
+    if (stored.length === 0) throw new Error(`no run ${runId} under prefix ${config.redis.prefix}`);
+    const events = stored.map((s) => parseRunEvent(s.event));
+    const messages: Message[] = [];
+    let after: string | undefined;
+    for (;;) {
+      const page = await bus.readLog({ count: 1000, ...(after ? { after } : {}) });
+      for (const e of page) if (e.message?.runId === runId) messages.push(e.message);
+      if (page.length < 1000) break;
+      after = page.at(-1)?.id;
+    }
+    const raw = await bus.redis.xrange(keys.custom('run', runId, 'llm'), '-', '+');
+    const llmCalls = raw
+      .map(([, fields]) => {
+        try {
+          return JSON.parse(fields[1] ?? '') as LlmCall;
+        } catch {
+          return undefined;
+        }
+      })
+      .filter((c): c is LlmCall => c !== undefined);
+    const data = buildReportData({ runId, events, messages, llmCalls, memoryDir: config.memoryDir });
+    const rendered = await charts(data);
+    const out = resolve(outDir ?? join(config.memoryDir, runId, 'report'));
+    mkdirSync(out, { recursive: true });
+    const html = join(out, 'report.html');
+    const markdown = join(out, 'report.md');
+    writeFileSync(html, toHtml(data, rendered));
+    writeFileSync(
+      markdown,
+      toMarkdown(
+        data,
+        rendered.map((c) => c.title),
+      ),
+    );
+    return { html, markdown };
+  } finally {
+    await bus.close();
+  }
+}
 
 export function registerReport(program: Command, deps: CliDeps): void {
   program
@@ -22,69 +72,32 @@ export function registerReport(program: Command, deps: CliDeps): void {
     .option('--png', 'also render a PNG of the page with headless Chromium (/usr/bin/chromium)', false)
     .action(async (runId: string, opts: { out?: string; png: boolean }) => {
       const config = loadConfig(deps.env ?? {});
-      const keys = createKeys(config.redis.prefix);
-      const bus = createBus({ url: config.redis.url, keys, connection: { maxRetriesPerRequest: 2 } });
-      try {
-        const stored = await createRunStore(bus.redis, keys).read(runId);
-        if (stored.length === 0) throw new Error(`no run ${runId} under prefix ${config.redis.prefix}`);
-        const events = stored.map((s) => parseRunEvent(s.event));
-        const messages: Message[] = [];
-        let after: string | undefined;
-        for (;;) {
-          const page = await bus.readLog({ count: 1000, ...(after ? { after } : {}) });
-          for (const e of page) if (e.message?.runId === runId) messages.push(e.message);
-          if (page.length < 1000) break;
-          after = page.at(-1)?.id;
-        }
-        const raw = await bus.redis.xrange(keys.custom('run', runId, 'llm'), '-', '+');
-        const llmCalls = raw
-          .map(([, fields]) => {
-            try {
-              return JSON.parse(fields[1] ?? '') as LlmCall;
-            } catch {
-              return undefined;
-            }
-          })
-          .filter((c): c is LlmCall => c !== undefined);
-        const data = buildReportData({ runId, events, messages, llmCalls, memoryDir: config.memoryDir });
-        const rendered = await charts(data);
-        const out = resolve(opts.out ?? join(config.memoryDir, runId, 'report'));
-        mkdirSync(out, { recursive: true });
-        const html = join(out, 'report.html');
-        writeFileSync(html, toHtml(data, rendered));
-        writeFileSync(
-          join(out, 'report.md'),
-          toMarkdown(
-            data,
-            rendered.map((c) => c.title),
-          ),
+      const { html, markdown } = await writeReport(config, runId, opts.out);
+      const out = dirname(html);
+      deps.stdout(`report: ${html}\nmarkdown: ${markdown}\n`);
+
+      if (opts.png) {
+        const png = join(out, 'report.png');
+        const browser = '/usr/bin/chromium';
+        if (!existsSync(browser))
+          throw new Error('--png needs Chromium at /usr/bin/chromium (apt-get install chromium)');
+        const shot = spawnSync(
+          browser,
+          [
+            '--headless',
+            '--no-sandbox',
+            '--disable-gpu',
+            '--disable-background-networking',
+            '--no-first-run',
+            `--screenshot=${png}`,
+            '--window-size=1200,2400',
+            `file://${html}`,
+          ],
+          { encoding: 'utf8', timeout: 60_000 },
         );
-        deps.stdout(`report: ${html}\nmarkdown: ${join(out, 'report.md')}\n`);
-        if (opts.png) {
-          const png = join(out, 'report.png');
-          const browser = '/usr/bin/chromium';
-          if (!existsSync(browser))
-            throw new Error('--png needs Chromium at /usr/bin/chromium (apt-get install chromium)');
-          const shot = spawnSync(
-            browser,
-            [
-              '--headless',
-              '--no-sandbox',
-              '--disable-gpu',
-              '--disable-background-networking',
-              '--no-first-run',
-              `--screenshot=${png}`,
-              '--window-size=1200,2400',
-              `file://${html}`,
-            ],
-            { encoding: 'utf8', timeout: 60_000 },
-          );
-          if (shot.status !== 0 || !existsSync(png))
-            throw new Error(`chromium could not render the PNG: ${shot.stderr.slice(0, 300)}`);
-          deps.stdout(`png: ${png}\n`);
-        }
-      } finally {
-        await bus.close();
+        if (shot.status !== 0 || !existsSync(png))
+          throw new Error(`chromium could not render the PNG: ${shot.stderr.slice(0, 300)}`);
+        deps.stdout(`png: ${png}\n`);
       }
     });
 }

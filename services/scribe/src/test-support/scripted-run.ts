@@ -63,7 +63,11 @@ export class ScriptedRun {
         continue;
       }
       if (first.kind === 'finish') {
-        this.add({ type: 'run.finished', outcome: first.outcome, summary: `${first.outcome}: ${first.reason}` });
+        this.add({
+          type: 'run.finished',
+          outcome: first.outcome,
+          summary: `${first.outcome}: ${first.reason}`,
+        });
         return this;
       }
       const work = commands.filter((c) => c.kind === 'request' || c.kind === 'decide');
@@ -97,7 +101,9 @@ export class ScriptedRun {
   /** The Inspector's answer and its findings, in one append like the Director's. */
   inspect(findings: { severity: Severity; description: string; file?: string }[]): this {
     this.complete('inspect', JSON.stringify({ findings }));
-    return this.add(...findings.map((f) => ({ type: 'review.finding' as const, ...f, from: 'inspector' as const })));
+    return this.add(
+      ...findings.map((f) => ({ type: 'review.finding' as const, ...f, from: 'inspector' as const })),
+    );
   }
 
   verify(decision: 'revise' | 'finish' | 'escalate', rationale = 'because'): this {
