@@ -112,7 +112,7 @@ export function simulate(input: CapacityInput): CapacityResult {
   };
   const requestSlot = (agent: Agent) => {
     waiting.push({ agent, since: now, seq: seq++ });
-    maxQueue = Math.max(maxQueue, waiting.length - freeSlots > 0 ? waiting.length - freeSlots : 0);
+    maxQueue = Math.max(maxQueue, waiting.length - freeSlots, 0);
     grant();
   };
   const afterCall = (agent: Agent) => {

@@ -199,7 +199,6 @@ export class RunDriver {
 
   async #decide(state: RunState, version: number, c: DecideCommand): Promise<boolean> {
     const runId = state.runId as string;
-    const log = this.#o.logger.child({ runId, step: c.step });
     const messageId = requestId(runId, c);
     if (c.step === 'frame') {
       const answer = await this.#o.brain.ask(DIRECTOR_SYSTEM, framePrompt(c.context), runId);

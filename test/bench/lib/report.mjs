@@ -83,6 +83,16 @@ function limiter(l) {
         '0',
       ],
       [
+        '… the same pairs judged at dispatch from the queue (strict)',
+        `${num(l.inversionsAtDispatch)} / ${num(l.competingPairsAtDispatch)}`,
+        '0',
+      ],
+      [
+        'calls waiting at the limiter: mean (share of samples with none)',
+        `${num(l.queueDepth.mean, 1)} (${pct(l.queueDepth.zeroShare)})`,
+        '> 0',
+      ],
+      [
         'slot hand-off gap p50 / p99, ms',
         `${ms(l.slotHandOffGapMs.p50Ms)} / ${ms(l.slotHandOffGapMs.p99Ms)}`,
         '',

@@ -8,6 +8,7 @@ import { createKeys, createRedisClient } from '@nightshift/redis';
 import { startFakeOllama, uniquePrefix } from '@nightshift/testkit';
 import { Queue } from 'bullmq';
 import { BENCH_DIR, childEnv, sampleRss, stopProcs } from '../lib/procs.mjs';
+import { sampleQueueDepth } from '../lib/queue-depth.mjs';
 import { openRedis, waitHealthy } from '../lib/redis.mjs';
 import { spawnGateways, spawnScript } from '../lib/stack.mjs';
 import { handOffGaps, peakOverlap, priorityInversions, round, slotUtilisation } from '../lib/stats.mjs';
@@ -37,35 +38,6 @@ async function llmJobsByTag(url, prefix) {
     await queue.close();
     connection.disconnect();
   }
-}
-
-/** Samples how many calls wait on `llm` (waiting + prioritized) every 100 ms: is the limiter ever starved? */
-function sampleQueueDepth(url, prefix) {
-  const connection = createRedisClient(url, { maxRetriesPerRequest: null });
-  const queue = new Queue(LLM_QUEUE, { connection, prefix });
-  queue.on('error', () => undefined);
-  const depths = [];
-  let stopped = false;
-  const loop = (async () => {
-    while (!stopped) {
-      const counts = await queue.getJobCounts('waiting', 'prioritized');
-      depths.push(Object.values(counts).reduce((s, n) => s + n, 0));
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  })();
-  return async () => {
-    stopped = true;
-    await loop.catch(() => undefined);
-    await queue.close();
-    connection.disconnect();
-    const sorted = [...depths].sort((a, b) => a - b);
-    return {
-      samples: depths.length,
-      mean: round(depths.reduce((s, v) => s + v, 0) / Math.max(1, depths.length), 1),
-      p10: sorted[Math.floor(sorted.length * 0.1)] ?? null,
-      zeroShare: round(depths.filter((d) => d === 0).length / Math.max(1, depths.length), 3),
-    };
-  };
 }
 
 /** Section 3. Also reports the gateways' RSS under load (section 5 uses it). */

@@ -9,6 +9,7 @@ import { newId, WORKER_ROLES } from '@nightshift/protocol';
 import { createBus, createKeys } from '@nightshift/redis';
 import { startFakeOllama, uniquePrefix } from '@nightshift/testkit';
 import { BENCH_DIR, childEnv, stopProcs } from '../lib/procs.mjs';
+import { sampleQueueDepth } from '../lib/queue-depth.mjs';
 import { field, newestId, tailStream, waitHealthy } from '../lib/redis.mjs';
 import { spawnAgent, spawnGateways, spawnScript } from '../lib/stack.mjs';
 import { peakOverlap, round, slotUtilisation } from '../lib/stats.mjs';

@@ -74,15 +74,17 @@ export function buildReportData(input: {
         ok: e.type === 'step.completed',
       });
       if (e.type === 'step.completed' && e.usage) {
-        const t = (tokensByRole[e.role] ??= { tokens: 0, usd: 0 });
+        const t = tokensByRole[e.role] ?? { tokens: 0, usd: 0 };
         t.tokens += e.usage.inputTokens + e.usage.outputTokens;
         t.usd += e.usage.usd ?? 0;
+        tokensByRole[e.role] = t;
       }
     }
     if (e.type === 'budget.used') {
-      const t = (tokensByRole.director ??= { tokens: 0, usd: 0 });
+      const t = tokensByRole.director ?? { tokens: 0, usd: 0 };
       t.tokens += e.tokens;
       t.usd += e.usd;
+      tokensByRole.director = t;
     }
     if (e.type === 'trust.changed') trust.push({ role: e.role, at, score: e.to, reason: e.reason });
   }

@@ -39,8 +39,8 @@ function scriptedRun(): RunEvent[] {
     },
     { type: 'trust.changed', role: 'builder', from: 7, to: 5, delta: -2, reason: 'critical bug: MD5' },
   ];
-  let t = Date.parse('2026-01-28T01:00:00Z');
-  return drafts.map((d) => stamp(d, new Date((t += 1500)).toISOString()));
+  const t0 = Date.parse('2026-01-28T01:00:00Z');
+  return drafts.map((d, i) => stamp(d, new Date(t0 + (i + 1) * 1500).toISOString()));
 }
 
 describe('morning report', () => {
