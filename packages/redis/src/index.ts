@@ -3,6 +3,7 @@
 export * from './alerts.js';
 export * from './bus/index.js';
 export * from './connection.js';
+export * from './heartbeat-loop.js';
 export * from './heartbeats.js';
 export * from './keys.js';
 export * from './leases.js';

@@ -37,3 +37,4 @@ export {
   type ServiceParts,
   serviceGroup,
 } from './service.js';
+export { throttledErrorLog } from './throttle.js';

@@ -3,9 +3,8 @@
 import { type ChatModel, type RetryOptions, UsageRecorder, withUsage } from '@nightshift/llm';
 import { isWorkerRole, NightshiftError, WORKER_ROLES, type WorkerRole } from '@nightshift/protocol';
 import { type Bus, QUEUE_NAMES } from '@nightshift/redis';
-import { Lifecycle, type Logger, type Service } from '@nightshift/runtime';
+import { Lifecycle, type Logger, type Service, throttledErrorLog } from '@nightshift/runtime';
 import { type ConnectionOptions, Worker } from 'bullmq';
-import { throttledErrorLog } from './error-throttle.js';
 import { type AgentJobResult, createRequestProcessor } from './handle-request.js';
 import type { AgentToolOptions } from './tool-session.js';
 

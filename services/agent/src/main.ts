@@ -4,7 +4,7 @@ import { hostname } from 'node:os';
 import { type Config, loadConfig } from '@nightshift/config';
 import { type ChatModel, GatewayChatModel, InstantChatModel, type LlmCaller } from '@nightshift/llm';
 import { ROLES } from '@nightshift/protocol';
-import { createBus, createKeys, createRedisClient, redactRedisUrl } from '@nightshift/redis';
+import { createBus, createKeys, createRedisClient, heartbeatLoop, redactRedisUrl } from '@nightshift/redis';
 import {
   createLogger,
   defineService,
@@ -13,10 +13,9 @@ import {
   runService,
   serviceGroup,
   startHealthServer,
+  throttledErrorLog,
 } from '@nightshift/runtime';
 import { AgentService, assertWorkerRole } from './agent.js';
-import { throttledErrorLog } from './error-throttle.js';
-import { heartbeatLoop } from './heartbeat.js';
 import type { AgentToolOptions } from './tool-session.js';
 
 function llmPriorities(config: Config): Partial<Record<LlmCaller, number>> {

@@ -13,9 +13,8 @@ import {
 } from '@nightshift/llm';
 import { NightshiftError } from '@nightshift/protocol';
 import type { Logger, Service } from '@nightshift/runtime';
-import { Lifecycle } from '@nightshift/runtime';
+import { Lifecycle, throttledErrorLog } from '@nightshift/runtime';
 import { type ConnectionOptions, Queue, Worker } from 'bullmq';
-import { throttledErrorLog } from './error-throttle.js';
 
 /** The provider the gateway calls; `checkModel` (Ollama's /api/tags) is asked once at start. */
 export interface GatewayModel extends ChatModel {

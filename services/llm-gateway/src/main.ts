@@ -2,7 +2,7 @@
 import { hostname } from 'node:os';
 import { loadConfig } from '@nightshift/config';
 import { OllamaChatModel } from '@nightshift/llm';
-import { createKeys, createRedisClient, redactRedisUrl } from '@nightshift/redis';
+import { createKeys, createRedisClient, heartbeatLoop, redactRedisUrl } from '@nightshift/redis';
 import {
   createLogger,
   defineService,
@@ -11,10 +11,9 @@ import {
   runService,
   serviceGroup,
   startHealthServer,
+  throttledErrorLog,
 } from '@nightshift/runtime';
-import { throttledErrorLog } from './error-throttle.js';
 import { LlmGatewayService } from './gateway.js';
-import { heartbeatLoop } from './heartbeat.js';
 
 function main(): void {
   let config: ReturnType<typeof loadConfig>;

@@ -1,8 +1,13 @@
-// A heartbeat loop (`<prefix>:heartbeat:<role>:<instance>` with TTL) as a Service, so main.ts
-// starts it after the worker and stops it first; a failed beat is logged, never fatal. (Same file in
-// services/agent: services may not import each other; a shared home would be @nightshift/runtime.)
-import { clearHeartbeat, heartbeat, type Keys, type RedisClient } from '@nightshift/redis';
-import type { Logger, Service } from '@nightshift/runtime';
+// A heartbeat loop (`<prefix>:heartbeat:<role>:<instance>` with TTL) as a start/stop service, so a
+// main.ts starts it after its worker and stops it first; a failed beat is logged, never fatal.
+import type { RedisClient } from './connection.js';
+import { clearHeartbeat, heartbeat } from './heartbeats.js';
+import type { Keys } from './keys.js';
+
+/** The logging this loop needs (a pino logger fits); redis does not depend on the runtime package. */
+interface WarnLogger {
+  warn(details: Record<string, unknown>, message: string): void;
+}
 
 export interface HeartbeatLoopOptions {
   redis: RedisClient;
@@ -11,12 +16,16 @@ export interface HeartbeatLoopOptions {
   instance: string;
   intervalMs: number;
   ttlMs: number;
-  logger: Logger;
+  logger: WarnLogger;
   /** Status and details at each beat. */
   describe: () => { status: string; info: Record<string, unknown> };
 }
 
-export function heartbeatLoop(options: HeartbeatLoopOptions): Service {
+export function heartbeatLoop(options: HeartbeatLoopOptions): {
+  name: string;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+} {
   let timer: NodeJS.Timeout | undefined;
   let beating: Promise<unknown> = Promise.resolve();
   const beat = () => {

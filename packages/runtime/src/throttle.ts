@@ -1,6 +1,6 @@
 // Connection errors repeat on every reconnect attempt while Redis is down: log the first of a
 // kind at once, then at most one summary per interval, so an outage does not flood the logs.
-import type { Logger } from '@nightshift/runtime';
+import type { Logger } from './logger.js';
 
 export function throttledErrorLog(logger: Logger, what: string, intervalMs = 5000): (error: Error) => void {
   const last = new Map<string, { at: number; suppressed: number }>();
