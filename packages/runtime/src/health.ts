@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { NightshiftError } from '@nightshift/protocol';
 import type { Logger } from './logger.js';
 import { scrubText } from './logger.js';
+import { defineService, type Service } from './service.js';
 
 export interface CheckResult {
   ok: boolean;
@@ -155,4 +156,29 @@ export async function startHealthServer(options: HealthServerOptions): Promise<H
       return closing;
     },
   };
+}
+
+/**
+ * The health endpoint as a service part: serves `/healthz` when a port is configured
+ * (HEALTH_PORT), and does nothing otherwise. One definition for every service's main.ts.
+ */
+export function healthEndpoint(
+  health: HealthRegistry,
+  where: { port?: number | undefined; host: string },
+  logger?: Logger,
+): Service {
+  let server: HealthServer | undefined;
+  return defineService({
+    name: 'health',
+    start: async () => {
+      if (where.port === undefined) return;
+      server = await startHealthServer({
+        health,
+        port: where.port,
+        host: where.host,
+        ...(logger ? { logger } : {}),
+      });
+    },
+    stop: async () => server?.close(),
+  });
 }

@@ -7,6 +7,7 @@ export {
   type HealthReport,
   type HealthServer,
   type HealthServerOptions,
+  healthEndpoint,
   startHealthServer,
 } from './health.js';
 export {

@@ -9,10 +9,10 @@ import {
   createLogger,
   defineService,
   HealthRegistry,
+  healthEndpoint,
   registerSecret,
   runService,
   serviceGroup,
-  startHealthServer,
 } from '@nightshift/runtime';
 import { DirectorBrain } from './brain.js';
 import { InboxAwaiter, ReviewDebate } from './debate.js';
@@ -127,27 +127,13 @@ const director = new DirectorService({
 const health = new HealthRegistry();
 health.register('redis', async () => ({ ok: redis.status === 'ready', detail: redis.status }));
 health.register('lease', async () => ({ ok: true, detail: director.isLeader ? 'leading' : 'standby' }));
-let healthServer: { close(): Promise<void> } | undefined;
 
 runService(
   serviceGroup(
     'director',
     [
       director,
-      defineService({
-        name: 'health',
-        start: async () => {
-          if (config.health.port !== undefined) {
-            healthServer = await startHealthServer({
-              health,
-              port: config.health.port,
-              host: config.health.host,
-              logger,
-            });
-          }
-        },
-        stop: async () => healthServer?.close(),
-      }),
+      healthEndpoint(health, config.health, logger),
       defineService({
         name: 'connections',
         stop: async () => {

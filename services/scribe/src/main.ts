@@ -8,9 +8,9 @@ import {
   createLogger,
   defineService,
   HealthRegistry,
+  healthEndpoint,
   runService,
   serviceGroup,
-  startHealthServer,
 } from '@nightshift/runtime';
 import { ScribeService } from './scribe.js';
 
@@ -64,7 +64,6 @@ const scribe = new ScribeService({
 const health = new HealthRegistry();
 health.register('redis', async () => ({ ok: redis.status === 'ready', detail: redis.status }));
 health.register('lease', async () => ({ ok: true, detail: scribe.isLeader ? 'leading' : 'standby' }));
-let server: { close(): Promise<void> } | undefined;
 
 runService(
   serviceGroup(
@@ -79,20 +78,7 @@ runService(
           blocking.disconnect();
         },
       }),
-      defineService({
-        name: 'health',
-        start: async () => {
-          if (config.health.port !== undefined) {
-            server = await startHealthServer({
-              health,
-              port: config.health.port,
-              host: config.health.host,
-              logger,
-            });
-          }
-        },
-        stop: async () => server?.close(),
-      }),
+      healthEndpoint(health, config.health, logger),
       scribe,
     ],
     { logger },

@@ -7,10 +7,10 @@ import {
   createLogger,
   defineService,
   HealthRegistry,
+  healthEndpoint,
   registerSecret,
   runService,
   serviceGroup,
-  startHealthServer,
 } from '@nightshift/runtime';
 import { SentinelService } from './sentinel.js';
 
@@ -86,27 +86,13 @@ if (!webhookUrl) logger.warn('ALERT_WEBHOOK_URL is not set: Level 3+ alerts go t
 const health = new HealthRegistry();
 health.register('redis', async () => ({ ok: redis.status === 'ready', detail: redis.status }));
 health.register('lease', async () => ({ ok: true, detail: sentinel.isLeader ? 'watching' : 'standby' }));
-let healthServer: { close(): Promise<void> } | undefined;
 
 runService(
   serviceGroup(
     'sentinel',
     [
       sentinel,
-      defineService({
-        name: 'health',
-        start: async () => {
-          if (config.health.port !== undefined) {
-            healthServer = await startHealthServer({
-              health,
-              port: config.health.port,
-              host: config.health.host,
-              logger,
-            });
-          }
-        },
-        stop: async () => healthServer?.close(),
-      }),
+      healthEndpoint(health, config.health, logger),
       defineService({
         name: 'connections',
         stop: async () => {
