@@ -106,7 +106,10 @@ const verdict = (decision: string, rationale: string) => JSON.stringify({ decisi
  * guide §3), every voter and the Director say finish. The Scout's research during the build is
  * slower than the Builder, so the order of the two P2 checkpoints is fixed.
  */
-export function scriptTeam(stack: Stack, options: { scoutExecMs?: number; builderMs?: number } = {}): void {
+export function scriptTeam(
+  stack: Stack,
+  options: { scoutExecMs?: number; scoutPlanMs?: number; builderMs?: number } = {},
+): void {
   const rules: OllamaRule[] = [
     { match: { contains: 'Vote on the review' }, reply: { content: vote('finish') } },
     {
@@ -122,6 +125,10 @@ export function scriptTeam(stack: Stack, options: { scoutExecMs?: number; builde
     {
       match: { role: 'scout', contains: 'Support the build' },
       reply: { content: 'Checked the assumptions.', latencyMs: options.scoutExecMs ?? 1500 },
+    },
+    {
+      match: { role: 'scout' },
+      reply: { content: 'Found the login page.', latencyMs: options.scoutPlanMs ?? 10 },
     },
     {
       match: { role: 'director', contains: 'Verify the review' },

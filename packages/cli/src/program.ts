@@ -25,7 +25,6 @@ export const COMMANDS: readonly CommandRegistrar[] = [
   registerRun,
   registerStatus,
   registerRuns,
-  // After registerRuns: takes over its plain `resume` (see commands/resume.ts).
   registerResume,
   registerAlerts,
   registerAgents,

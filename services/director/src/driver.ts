@@ -12,6 +12,7 @@ import {
   type RunEvent,
   type RunEventDraft,
   type RunState,
+  STEPS,
   stamp,
   stepContext,
   type WorkflowConfig,
@@ -33,6 +34,8 @@ export interface DriverOptions {
   workflow: WorkflowConfig;
   roleTimeoutsMs: Parameters<typeof overdueSteps>[2];
   now?: () => Date;
+  /** The Scribe's rolling summary of the run (markdown, bounded), or null when there is none yet. */
+  summaryOf?: (runId: string) => Promise<string | null>;
   /** Cost of a Director call, USD (from the price table), when known. */
   costOf?: (model: string, usage: { inputTokens: number; outputTokens: number }) => number;
 }
@@ -147,6 +150,10 @@ export class RunDriver {
 
   async #publishRequest(runId: string, c: RequestCommand, id: string): Promise<void> {
     this.#republished.add(id);
+    const summary = await this.#o.summaryOf?.(runId).catch((err: unknown) => {
+      this.#o.logger.warn({ err, runId }, 'no Scribe summary; passing the raw outputs');
+      return null;
+    });
     await this.#o.bus.publish({
       id,
       runId,
@@ -156,7 +163,7 @@ export class RunDriver {
       priority: 'NORMAL',
       timestamp: this.#now().toISOString(),
       content: requestContent(c.step, c.context),
-      context: requestContext(c.context),
+      context: requestContext(c.context, 6000, summary ?? null, STEPS[c.step].after),
       expectedResponse: `A RESPONSE to the Director with in-reply-to ${id}.`,
       phase: c.phase,
       attempt: c.attempt,

@@ -100,6 +100,8 @@ const driver = new RunDriver({
   bus,
   brain,
   verifier,
+  // The Scribe's rolling summary (services/scribe) replaces the raw history in REQUEST contexts.
+  summaryOf: (runId) => redis.get(keys.custom('run', runId, 'summary')),
   logger,
   workflow: {
     maxIterations: config.workflow.maxIterations,

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { InboxAwaiter, parseVote } from './debate.js';
 import { requestId, usageFromContext } from './driver.js';
 import { parseFindings } from './outputs.js';
+import { requestContext } from './prompts.js';
 import { parseVerdict, safeDefault } from './verdict.js';
 
 const reply = (content: string, inReplyTo = 'vote_x') =>
@@ -75,5 +76,41 @@ describe('debate votes', () => {
     awaiter.deliver(reply('late', 'vote_2'));
     expect((await late)?.content).toBe('late');
     expect(await awaiter.wait('vote_3', 10)).toBeUndefined();
+  });
+});
+
+describe('request context', () => {
+  const ctx = (outputs: Record<string, string>) =>
+    ({
+      runId: 'run_1',
+      task: 'fix sum',
+      phase: 2,
+      iteration: 9,
+      attempt: 1,
+      outputs,
+      findings: [],
+      humanNotes: [],
+      trust: {},
+    }) as unknown as Parameters<typeof requestContext>[0];
+
+  it('passes the Scribe summary instead of the raw history, so it does not grow with the run', () => {
+    const small = ctx({ frame: 'goal', design: 'plan', build: 'b'.repeat(1000) });
+    const big = ctx({
+      frame: 'goal',
+      design: 'plan',
+      build: 'b'.repeat(1000),
+      refactor: 'r'.repeat(1000),
+      inspect: 'i'.repeat(1000),
+    });
+    const summary = '# Summary of run_1\n> model summary\nThe team fixed sum().';
+    const a = requestContext(small, 6000, summary, []);
+    const b = requestContext(big, 6000, summary, []);
+    expect(a).toContain('## Team summary (Scribe)');
+    expect(a).toContain('The team fixed sum().');
+    expect(a).not.toContain('# Summary of run_1');
+    expect(b.length).toBe(a.length);
+    expect(b).not.toContain('## refactor');
+    // Without a summary, every output travels (truncated).
+    expect(requestContext(big, 20_000, null)).toContain('## refactor');
   });
 });

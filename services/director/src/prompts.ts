@@ -20,13 +20,32 @@ export function requestContent(step: StepId, ctx: StepContext): string {
   return `${ASK[step]}\n\nTask: ${ctx.task}`;
 }
 
-/** The REQUEST context: the state a worker needs, bounded (outputs are truncated). */
-export function requestContext(ctx: StepContext, maxChars = 6000): string {
+/** The plan every step may need; with a Scribe summary these are the only raw outputs passed on. */
+const PLAN_STEPS: readonly StepId[] = ['frame', 'design'];
+
+/**
+ * The REQUEST context: the state a worker needs, bounded. When the Scribe's rolling summary is
+ * there (guide §10 "summarise rather than pass full transcripts"), it replaces the raw history:
+ * only the plan and the step's own dependencies travel as outputs, so the context stays the same
+ * size however long the run gets. Without one (early in a run, Scribe down), every output goes,
+ * truncated.
+ */
+export function requestContext(
+  ctx: StepContext,
+  maxChars = 6000,
+  summary?: string | null,
+  deps: readonly StepId[] = [],
+): string {
   const parts: string[] = [
     `Run ${ctx.runId}, phase ${ctx.phase}, iteration ${ctx.iteration}, attempt ${ctx.attempt}.`,
   ];
   if (ctx.workspace) parts.push(`Workspace: ${ctx.workspace}`);
+  if (summary) {
+    const body = summary.replace(/^# .*\n/, '').trim();
+    parts.push(`## Team summary (Scribe)\n${truncate(body, 3000)}`);
+  }
   for (const [step, output] of Object.entries(ctx.outputs)) {
+    if (summary && !PLAN_STEPS.includes(step as StepId) && !deps.includes(step as StepId)) continue;
     parts.push(`## ${step}\n${truncate(typeof output === 'string' ? output : JSON.stringify(output), 1500)}`);
   }
   if (ctx.findings.length > 0) {

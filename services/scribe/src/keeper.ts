@@ -249,6 +249,12 @@ export class RunKeeper {
     });
   }
 
+  /** Drops what this process remembers of a run that ended and is fully archived. */
+  forget(runId: string): void {
+    this.journal.forget(runId);
+    this.#rendered.delete(runId);
+  }
+
   /** Waits for the work in flight (debounced writes are cancelled); no new work is started. */
   async close(): Promise<void> {
     this.#closed = true;

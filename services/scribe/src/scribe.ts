@@ -167,6 +167,7 @@ export class ScribeService implements Service {
             this.#runs.delete(runId);
             this.#ended.delete(runId);
             this.#settled.delete(runId);
+            this.keeper.forget(runId);
           }
         }
       } catch (error) {

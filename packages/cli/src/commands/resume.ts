@@ -4,8 +4,7 @@
 // the Director with a human DECISION so it re-checks the run at once; `--wait` follows it to the
 // end. Nothing here re-runs work: the Director continues from the event log, re-publishes the
 // requests in flight (same ids, so finished work is never redone) and the Scribe's consumer group
-// resumes where it stopped. This supersedes the plain "resume a paused run" of runs.ts, which it
-// takes over (commander refuses two commands of one name).
+// resumes where it stopped. It also resumes a paused run (`nightshift pause` is in runs.ts).
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { isTerminal } from '@nightshift/core';

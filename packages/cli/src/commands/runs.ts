@@ -1,4 +1,4 @@
-// The run commands: `runs` (list), `pause|resume|abort <runId>` and `decide <runId>` (a human's
+// The run commands: `runs` (list), `pause|abort <runId>` (resume: commands/resume.ts) and `decide <runId>` (a human's
 // answer to a run waiting for one, guide §4 level 3 / issue 5 §6). All go through the control layer.
 import type { HumanDecision } from '@nightshift/core';
 import { Argument, type Command, Option } from 'commander';
@@ -46,22 +46,6 @@ export function registerRuns(program: Command, deps: CliDeps): void {
     .action(async (runId: string, options: { note?: string; json?: boolean }) => {
       const result = await withControl(deps, (c) => c.pauseRun(runId, noteOf(options)));
       report(deps, result, options.json);
-    });
-
-  program
-    .command('resume')
-    .description('resume a paused run (--wait follows it with a live progress line)')
-    .addArgument(runIdArgument())
-    .option('--note <text>', 'why (recorded with the event)')
-    .option('--wait', 'follow the run until it ends or needs a human')
-    .option('--json', 'print the result as JSON')
-    .action(async (runId: string, options: { note?: string; wait?: boolean; json?: boolean }) => {
-      await withControl(deps, async (control) => {
-        report(deps, await control.resumeRun(runId, noteOf(options)), options.json);
-        if (options.wait) {
-          await followWithProgress(deps, control, runId, options.json ? { json: true } : {});
-        }
-      });
     });
 
   program
