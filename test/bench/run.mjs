@@ -6,7 +6,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, freemem, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { startRedis } from '@nightshift/testkit';
-import { killAllNow, liveCount, ROOT } from './lib/procs.mjs';
+import { killAllNow, liveCount, ROOT, stopProcs } from './lib/procs.mjs';
 import { deletePrefix, openRedis } from './lib/redis.mjs';
 import { renderTable } from './lib/report.mjs';
 import { withTimeout } from './sections/bus.mjs';
@@ -113,7 +113,14 @@ async function main() {
 
   const redis = await openBenchRedis(args.redisUrl, log);
   const result = {
-    meta: { date: new Date().toISOString(), mode, machine: machine(), redis: redis.mode, loadAfter: {} },
+    meta: {
+      date: new Date().toISOString(),
+      mode,
+      machine: machine(),
+      redis: redis.mode,
+      loadAfter: {},
+      sigkilled: [],
+    },
   };
   const ctx = {
     redisUrl: redis.url,
@@ -124,6 +131,12 @@ async function main() {
     shared: {},
     results: result,
     options: args,
+    /** Stops processes; who needed SIGKILL after the grace time is recorded in meta.sigkilled. */
+    async stop(procs) {
+      const killed = await stopProcs(procs, args.smoke ? 3000 : 10_000);
+      result.meta.sigkilled.push(...killed);
+      return killed;
+    },
   };
   let failed = 0;
   try {

@@ -208,6 +208,7 @@ export class ScribeService implements Service {
   stop(): Promise<void> {
     this.#stopped ??= (async () => {
       await this.#started?.catch(() => undefined);
+      this.keeper.summarizer.abort();
       await this.#leadership.stop();
       await this.keeper.close();
     })();

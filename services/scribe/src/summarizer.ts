@@ -96,6 +96,13 @@ export class Summarizer {
   readonly #lastArrival = new Map<string, number>();
   #modelDownUntil = 0;
   #modelDownReason = '';
+  /** Aborted on shutdown, so a summary call in flight never holds up a SIGTERM. */
+  readonly #shutdown = new AbortController();
+
+  /** Cancels model calls in flight (they fall back to an extractive summary at once). */
+  abort(): void {
+    this.#shutdown.abort(new Error('the Scribe is stopping'));
+  }
 
   constructor(options: SummarizerOptions) {
     this.#o = options;
@@ -253,7 +260,7 @@ export class Summarizer {
           role: 'scribe',
           runId,
           deadline: Date.now() + timeoutMs,
-          signal: AbortSignal.timeout(timeoutMs),
+          signal: AbortSignal.any([AbortSignal.timeout(timeoutMs), this.#shutdown.signal]),
         });
         const body = cleanModelText(result.text, bodyMax);
         if (body === '') throw new Error('the model answered with an empty summary');

@@ -52,8 +52,8 @@ export function stepWindows(events) {
 
 /**
  * `calls`: every model call `{ role, from, to }` (service interval, ms). A request step's weight
- * is the union of its role's calls inside its window; a Director decide step (frame, verify)
- * also owns every other call in its window (the review debate's votes run inside verify).
+ * is the union of its role's calls wholly inside its window; a Director decide step (frame,
+ * verify) also owns every other call in its window (the review debate's votes run inside verify).
  */
 export function criticalPath(events, calls) {
   const phases = stepWindows(events);
@@ -65,11 +65,15 @@ export function criticalPath(events, calls) {
     const weight = new Map();
     for (const s of done) {
       const decide = STEPS[s.step]?.kind === 'decide';
+      // Only calls wholly inside the window: one still running when the step completed (e.g. the
+      // Scribe summarising after it wrote a checkpoint) was not needed for the step to finish.
       const mine = calls.filter(
-        (c) => c.from >= s.from - 1 && c.from <= s.to && (decide || c.role === s.role),
+        (c) => c.from >= s.from - 1 && c.to <= s.to + 1 && (decide || c.role === s.role),
       );
       const modelMs = unionLength(mine);
       weight.set(s.step, Math.max(weight.get(s.step) ?? 0, modelMs));
+      // firstCallAfterMs: from the step's start to its first call reaching the model (dispatch + queue).
+      const first = Math.min(...mine.map((c) => c.from));
       steps.push({
         phase: p.phase,
         iteration: p.iteration,
@@ -78,6 +82,7 @@ export function criticalPath(events, calls) {
         calls: mine.length,
         modelMs,
         windowMs: s.to - s.from,
+        firstCallAfterMs: mine.length > 0 ? first - s.from : null,
       });
     }
     // Longest path through `after` (steps of one phase are few; memoised recursion).

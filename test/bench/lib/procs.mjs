@@ -82,17 +82,25 @@ export function spawnNode(name, script, { env, args = [], onLine } = {}) {
   return proc;
 }
 
-/** SIGTERM, then SIGKILL after `graceMs`; resolves when all are gone. */
+/**
+ * SIGTERM, then SIGKILL after `graceMs`; resolves when all are gone, with the names of those that
+ * had to be killed (a service that ignores SIGTERM that long is worth knowing about).
+ */
 export async function stopProcs(procs, graceMs = 10_000) {
+  const killed = [];
   await Promise.all(
     procs.map(async (p) => {
       if (!p.alive) return;
       p.child.kill('SIGTERM');
-      const timer = setTimeout(() => p.child.kill('SIGKILL'), graceMs);
+      const timer = setTimeout(() => {
+        killed.push(p.name);
+        p.child.kill('SIGKILL');
+      }, graceMs);
       await p.exited;
       clearTimeout(timer);
     }),
   );
+  return killed;
 }
 
 /** Last resort (process 'exit'): synchronous SIGKILL of whatever is left. */

@@ -63,7 +63,7 @@ function bus(b) {
 }
 
 function limiter(l) {
-  return `### 3. Limiter — ${num(l.calls)} calls of ${l.latencyMs} ms, ${l.callers} caller processes, ${l.gateways} gateways, OLLAMA_NUM_PARALLEL=${l.numParallel}\n\n${table(
+  return `### 3. Limiter — ${num(l.calls)} calls of ${l.latencyMs} ms, ${l.callers} caller processes, ${l.gateways} gateway process(es), OLLAMA_NUM_PARALLEL=${l.numParallel}\n\n${table(
     ['figure', 'measured', 'target'],
     [
       ['slot utilisation', pct(l.slotUtilisation), '≥ 97%'],
@@ -161,6 +161,7 @@ function peers(p) {
     num(v.failedTasks),
     `${v.maxAtOllama} / ${v.servedAtOnce}`,
     v.limitHeld ? 'yes' : '**no**',
+    `${ms(v.slotHandOffGapMs?.p50Ms)} / ${ms(v.slotHandOffGapMs?.p99Ms)}`,
   ]);
   return `### 6. Peer side by side — ${p.calls} calls of ${p.latencyMs} ms, 5 workers; fake Ollama ${p.ollama.numParallel} slots, queue ${p.ollama.maxQueue}; lower bound ${num(p.lowerBoundSec, 2)} s\n\n${table(
     [
@@ -171,9 +172,17 @@ function peers(p) {
       'failed tasks',
       'max calls at Ollama / served at once',
       '2-call limit held',
+      'slot hand-off gap p50 / p99, ms',
     ],
     rows,
-  )}`;
+  )}${waitedAtLimiter(p.variants)}`;
+}
+
+function waitedAtLimiter(variants) {
+  const ns = variants.find((v) => v.maxWaitingAtLimiter !== undefined);
+  return ns
+    ? `\n\nNightshift: up to ${num(ns.maxWaitingAtLimiter)} calls waited on queue \`llm\` at once, in priority order, instead of at Ollama.`
+    : '';
 }
 
 const RENDER = [
@@ -196,5 +205,7 @@ export function renderTable(result) {
   }
   const load = Object.entries(m.loadAfter ?? {}).map(([name, l]) => `${name} ${l}`);
   if (load.length > 0) parts.push(`Load average (1/5/15 min) after each section: ${load.join('; ')}.`);
+  if ((m.sigkilled ?? []).length > 0)
+    parts.push(`Did not exit within the grace time after SIGTERM (killed): ${m.sigkilled.join(', ')}.`);
   return parts.join('\n\n');
 }

@@ -6,7 +6,7 @@ import { newId } from '@nightshift/protocol';
 import { createBus, createKeys, createRedisClient } from '@nightshift/redis';
 import { uniquePrefix } from '@nightshift/testkit';
 import { Queue } from 'bullmq';
-import { BENCH_DIR, childEnv, SERVICE_MAIN, sampleRss, spawnNode, stopProcs } from '../lib/procs.mjs';
+import { BENCH_DIR, childEnv, SERVICE_MAIN, sampleRss, spawnNode } from '../lib/procs.mjs';
 import { field, newestId, tailStream, waitHealthy } from '../lib/redis.mjs';
 import { latencySummary, round } from '../lib/stats.mjs';
 import { pump, withTimeout } from './bus.mjs';
@@ -186,6 +186,6 @@ export async function benchDispatch(ctx) {
   } finally {
     await ns?.close();
     await raw?.close();
-    await stopProcs(procs);
+    await ctx.stop(procs);
   }
 }

@@ -17,7 +17,7 @@ import {
   waitFor,
 } from '@nightshift/testkit';
 import { criticalPath } from '../lib/critical-path.mjs';
-import { rssMb, SERVICE_MAIN, sampleRss, spawnNode, stopProcs } from '../lib/procs.mjs';
+import { rssMb, SERVICE_MAIN, sampleRss, spawnNode } from '../lib/procs.mjs';
 import { openRedis, waitHealthy } from '../lib/redis.mjs';
 import { serviceEnv } from '../lib/stack.mjs';
 import { round } from '../lib/stats.mjs';
@@ -101,7 +101,7 @@ export async function benchFullRun(ctx) {
     const stack = await spawnStack(ctx, prefix, env);
     procs = stack.procs;
     const health = await waitHealthy(redis, keys, procs, { t0: stack.t0, timeoutMs: 90_000 });
-    await sleep(2000); // let start-up allocations settle before calling it idle
+    await sleep(ctx.smoke ? 500 : 2000); // let start-up allocations settle before calling it idle
     const idle = Object.fromEntries(procs.map((p) => [p.name, round(rssMb(p.pid) ?? Number.NaN, 1)]));
 
     const rss = sampleRss(procs);
@@ -113,6 +113,7 @@ export async function benchFullRun(ctx) {
       { task: 'Fix the failing sum test', title: 'sum fix' },
       { prefix },
     );
+    ctx.log(`fullRun: stack healthy, run ${runId} enqueued`);
     const events = await waitFor(
       async () => {
         const list = await readEvents(runId);
@@ -156,6 +157,7 @@ export async function benchFullRun(ctx) {
       builderLatencyMs: runOllamaMs * 2,
       anthropicLatencyMs: runAnthropicMs,
       modelCalls: { ollama: ollama.records.length, anthropic: anthropic.records.length },
+      ollamaCallsByRole: countBy(ollama.records.map((r) => r.role ?? 'unknown')),
       makespanSec: round(makespanMs / 1000, 3),
       directorMakespanSec:
         created && finished ? round((Date.parse(finished.at) - Date.parse(created.at)) / 1000, 3) : null,
@@ -165,12 +167,22 @@ export async function benchFullRun(ctx) {
       steps: steps.map((s) => ({ ...s, modelMs: round(s.modelMs, 0) })),
     };
   } finally {
-    await stopProcs(procs);
+    const stopping = Date.now();
+    const killed = await ctx.stop(procs);
+    ctx.log(
+      `fullRun: stack stopped in ${Date.now() - stopping} ms${killed.length ? `; SIGKILL needed: ${killed.join(', ')}` : ''}`,
+    );
     redis.disconnect();
     await ollama.stop();
     await anthropic.stop();
     rmSync(memoryDir, { recursive: true, force: true });
   }
+}
+
+function countBy(values) {
+  const counts = {};
+  for (const v of values) counts[v] = (counts[v] ?? 0) + 1;
+  return counts;
 }
 
 function mapRound(obj, digits) {

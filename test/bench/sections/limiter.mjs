@@ -7,7 +7,7 @@ import { LLM_QUEUE } from '@nightshift/llm';
 import { createKeys, createRedisClient } from '@nightshift/redis';
 import { startFakeOllama, uniquePrefix } from '@nightshift/testkit';
 import { Queue } from 'bullmq';
-import { BENCH_DIR, childEnv, sampleRss, stopProcs } from '../lib/procs.mjs';
+import { BENCH_DIR, childEnv, sampleRss } from '../lib/procs.mjs';
 import { sampleQueueDepth } from '../lib/queue-depth.mjs';
 import { openRedis, waitHealthy } from '../lib/redis.mjs';
 import { spawnGateways, spawnScript } from '../lib/stack.mjs';
@@ -154,7 +154,7 @@ export async function benchLimiter(ctx) {
       },
     };
   } finally {
-    await stopProcs([...callers.map((c) => c.proc), ...gateways]);
+    await ctx.stop([...callers.map((c) => c.proc), ...gateways]);
     redis.disconnect();
     await fake.stop();
     rmSync(dir, { recursive: true, force: true });

@@ -8,11 +8,11 @@ import { performance } from 'node:perf_hooks';
 import { newId, WORKER_ROLES } from '@nightshift/protocol';
 import { createBus, createKeys } from '@nightshift/redis';
 import { startFakeOllama, uniquePrefix } from '@nightshift/testkit';
-import { BENCH_DIR, childEnv, stopProcs } from '../lib/procs.mjs';
+import { BENCH_DIR, childEnv } from '../lib/procs.mjs';
 import { sampleQueueDepth } from '../lib/queue-depth.mjs';
 import { field, newestId, tailStream, waitHealthy } from '../lib/redis.mjs';
 import { spawnAgent, spawnGateways, spawnScript } from '../lib/stack.mjs';
-import { peakOverlap, round, slotUtilisation } from '../lib/stats.mjs';
+import { handOffGaps, peakOverlap, round, slotUtilisation } from '../lib/stats.mjs';
 import { withTimeout } from './bus.mjs';
 
 const SLOTS = 2;
@@ -32,6 +32,7 @@ function measure(name, processes, fake, { makespanMs, failedTasks, calls }) {
     maxAtOllama,
     servedAtOnce: fake.maxConcurrent,
     limitHeld: maxAtOllama <= SLOTS,
+    slotHandOffGapMs: handOffGaps(records, SLOTS),
   };
 }
 
@@ -64,7 +65,7 @@ async function langGraphVariant(ctx, name, processes, maxConcurrency) {
       errors: [...new Set(outs.flatMap((o) => o.errors))],
     };
   } finally {
-    await stopProcs(children.map((c) => c.proc));
+    await ctx.stop(children.map((c) => c.proc));
     await fake.stop();
     rmSync(dir, { recursive: true, force: true });
   }
@@ -113,18 +114,20 @@ async function nightshiftVariant(ctx) {
       timestamp: new Date().toISOString(),
       content: `task-${i}`,
     }));
+    const stopDepth = sampleQueueDepth(ctx.redisUrl, prefix);
     const t0 = performance.now();
     await Promise.all(requests.map((m) => bus.publish(m)));
     await withTimeout(allSettled, 120_000 + calls * latencyMs * 4, 'Nightshift peer job');
+    const depth = await stopDepth();
     const failedTasks = [...outcome.values()].filter((t) => t !== 'RESPONSE').length;
-    return measure('Nightshift (3 gateways, 5 agents)', 8, fake, {
-      makespanMs: last - t0,
-      failedTasks,
-      calls,
-    });
+    return {
+      ...measure('Nightshift (3 gateways, 5 agents)', 8, fake, { makespanMs: last - t0, failedTasks, calls }),
+      // Where the surplus waited instead of at Ollama: on queue `llm`, in priority order.
+      maxWaitingAtLimiter: depth.max,
+    };
   } finally {
     await tail?.stop();
-    await stopProcs([...agents, ...gateways]);
+    await ctx.stop([...agents, ...gateways]);
     await bus.close();
     await fake.stop();
   }
