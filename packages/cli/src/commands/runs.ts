@@ -5,7 +5,6 @@ import { Argument, type Command, Option } from 'commander';
 import type { RunActionResult } from '../control/actions.js';
 import { printJson, withControl } from '../control-deps.js';
 import type { CliDeps } from '../deps.js';
-import { followWithProgress } from '../follow-progress.js';
 import { runsTable } from '../format.js';
 import { parseId, parsePositiveInt } from '../options.js';
 import { exitWith, RUN_EXIT } from '../steer-options.js';
