@@ -55,7 +55,12 @@ beforeAll(async () => {
   anthropic = await startFakeAnthropic({});
   const split = (round: number, flip: boolean) =>
     WORKER_ROLES.filter((r) => r !== 'scout').map((role, i) =>
-      voteRule('DEADLOCK', role, round, vote((i % 2 === 0) !== flip ? 'finish' : 'revise', 0.6, `round ${round} view of ${role}`)),
+      voteRule(
+        'DEADLOCK',
+        role,
+        round,
+        vote((i % 2 === 0) !== flip ? 'finish' : 'revise', 0.6, `round ${round} view of ${role}`),
+      ),
     );
   ollama.setScenario([
     // The MD5 run: the Inspector finds the guide's critical bug in iteration 1 only.
@@ -66,7 +71,10 @@ beforeAll(async () => {
       voteRule('MD5', role, 2, vote('revise', 0.9, 'still revise')),
     ),
     {
-      match: { role: 'inspector', predicate: (req) => req.text.includes('MD5') && req.text.includes('iteration 1') },
+      match: {
+        role: 'inspector',
+        predicate: (req) => req.text.includes('MD5') && req.text.includes('iteration 1'),
+      },
       reply: {
         content:
           '{"findings":[{"severity":"critical","file":"src/auth.ts","description":"Password hashing uses MD5 instead of bcrypt"}]}',
@@ -83,7 +91,9 @@ beforeAll(async () => {
   anthropic.setScenario([
     { match: { contains: 'Frame the goal' }, reply: { content: 'Goal.' } },
     {
-      match: { predicate: (req) => req.text.includes('MD5') && req.text.includes('Verify the review of iteration 1') },
+      match: {
+        predicate: (req) => req.text.includes('MD5') && req.text.includes('Verify the review of iteration 1'),
+      },
       reply: { content: verdict('revise', 'critical security bug') },
     },
     { match: { contains: 'Verify the review' }, reply: { content: verdict('finish', 'done') } },
@@ -123,9 +133,15 @@ async function runToEnd(task: string): Promise<{ runId: string; events: RunEvent
   const events = await waitFor(
     async () => {
       const list = (await store.read(runId)).map((e) => parseRunEvent(e.event));
-      return ['finished', 'aborted', 'failed', 'waiting-human'].includes(fold(list).status) ? list : undefined;
+      return ['finished', 'aborted', 'failed', 'waiting-human'].includes(fold(list).status)
+        ? list
+        : undefined;
     },
-    { timeoutMs: 180_000, intervalMs: 300, what: `run ${runId} to end\n${procs.map((p) => p.tail(10)).join('\n')}` },
+    {
+      timeoutMs: 180_000,
+      intervalMs: 300,
+      what: `run ${runId} to end\n${procs.map((p) => p.tail(10)).join('\n')}`,
+    },
   );
   return { runId, events };
 }
@@ -135,26 +151,39 @@ describe('review debate', () => {
     const { runId, events } = await runToEnd('MD5 task: store user passwords safely');
     const state = fold(events);
     expect(state.status, JSON.stringify(state.waiting)).toBe('finished');
-    const decisions = events.filter((e) => e.type === 'decision.made') as Extract<RunEvent, { type: 'decision.made' }>[];
+    const decisions = events.filter((e) => e.type === 'decision.made') as Extract<
+      RunEvent,
+      { type: 'decision.made' }
+    >[];
     expect(decisions[0]?.decision).toBe('revise');
     expect(decisions[0]?.rule).toBe('unanimous');
     expect(decisions[0]?.votes?.length).toBe(5);
-    const trust = events.filter((e) => e.type === 'trust.changed') as Extract<RunEvent, { type: 'trust.changed' }>[];
+    const trust = events.filter((e) => e.type === 'trust.changed') as Extract<
+      RunEvent,
+      { type: 'trust.changed' }
+    >[];
     expect(trust[0]).toMatchObject({ role: 'builder', from: 7, to: 5, delta: -2 });
     expect(trust[0]?.reason).toMatch(/MD5/);
     const log = readFileSync(join(memoryDir, runId, 'decisions.md'), 'utf8');
     expect(log).toMatch(/REVISE/);
     expect(log).toMatch(/builder 7→5 \(-2/);
     // P2 of iteration 2: the Builder's request carried the finding.
-    const builderCalls = ollama.records.filter((r) => r.role === 'builder' && JSON.stringify(r.messages).includes('MD5 task'));
-    expect(builderCalls.some((r) => JSON.stringify(r.messages).includes('Password hashing uses MD5'))).toBe(true);
+    const builderCalls = ollama.records.filter(
+      (r) => r.role === 'builder' && JSON.stringify(r.messages).includes('MD5 task'),
+    );
+    expect(builderCalls.some((r) => JSON.stringify(r.messages).includes('Password hashing uses MD5'))).toBe(
+      true,
+    );
     // Deployment-wide trust remembers it (and survives restarts: it lives in Redis).
     expect(Number(await bus.redis.hget(keys.trust, 'builder'))).toBeGreaterThanOrEqual(5);
   });
 
   it('ends a debate split for three rounds with the Director deciding, never a fourth round', async () => {
     const { runId, events } = await runToEnd('DEADLOCK task: pick a cache strategy');
-    const decision = events.find((e) => e.type === 'decision.made') as Extract<RunEvent, { type: 'decision.made' }>;
+    const decision = events.find((e) => e.type === 'decision.made') as Extract<
+      RunEvent,
+      { type: 'decision.made' }
+    >;
     expect(decision.rule).toBe('max-rounds');
     expect(decision.decision).toBe('finish');
     const voteIds = (await readWholeLog(bus))

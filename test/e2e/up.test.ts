@@ -19,24 +19,28 @@ const keys = createKeys(prefix);
 
 beforeAll(async () => {
   redis = await startRedis();
-  up = spawn(process.execPath, [join(ROOT, 'packages/cli/dist/bin.js'), 'up', '--sim', '--no-colour', '--data', dir], {
-    env: {
-      PATH: process.env.PATH ?? '',
-      HOME: process.env.HOME ?? dir,
-      REDIS_URL: redis.url,
-      NIGHTSHIFT_PREFIX: prefix,
-      MEMORY_DIR: join(dir, 'memory'),
-      WORKSPACE_DIR: join(dir, 'workspaces'),
-      DASHBOARD_PORT: String(await freePort()),
-      HEARTBEAT_INTERVAL_MS: '500',
-      HEARTBEAT_TTL_MS: '3000',
-      DIRECTOR_TICK_MS: '200',
-      QUEUE_LOCK_DURATION_MS: '5000',
-      QUEUE_STALLED_INTERVAL_MS: '2000',
-      LOG_LEVEL: 'warn',
+  up = spawn(
+    process.execPath,
+    [join(ROOT, 'packages/cli/dist/bin.js'), 'up', '--sim', '--no-colour', '--data', dir],
+    {
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOME: process.env.HOME ?? dir,
+        REDIS_URL: redis.url,
+        NIGHTSHIFT_PREFIX: prefix,
+        MEMORY_DIR: join(dir, 'memory'),
+        WORKSPACE_DIR: join(dir, 'workspaces'),
+        DASHBOARD_PORT: String(await freePort()),
+        HEARTBEAT_INTERVAL_MS: '500',
+        HEARTBEAT_TTL_MS: '3000',
+        DIRECTOR_TICK_MS: '200',
+        QUEUE_LOCK_DURATION_MS: '5000',
+        QUEUE_STALLED_INTERVAL_MS: '2000',
+        LOG_LEVEL: 'warn',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  );
   up.stdout?.on('data', (c: Buffer) => {
     output += c.toString();
   });
@@ -53,7 +57,9 @@ afterAll(async () => {
 
 describe('nightshift up --sim', () => {
   it('says the model is simulated, restarts a killed builder, completes the run, stops on Ctrl-C', async () => {
-    expect(await waitFor(() => output.includes('SIMULATED MODEL'), { timeoutMs: 30_000, what: 'the banner' })).toBe(true);
+    expect(
+      await waitFor(() => output.includes('SIMULATED MODEL'), { timeoutMs: 30_000, what: 'the banner' }),
+    ).toBe(true);
     const client = createRedisClient(redis.url);
     try {
       const builder = await waitFor(async () => (await listHeartbeats(client, keys, 'builder'))[0], {
@@ -65,18 +71,27 @@ describe('nightshift up --sim', () => {
         timeoutMs: 30_000,
         what: 'the supervisor to notice the kill',
       });
-      await waitFor(async () => (await listHeartbeats(client, keys, 'builder')).some((b) => b.pid !== builder.pid), {
-        timeoutMs: 60_000,
-        what: 'the restarted builder',
-      });
+      await waitFor(
+        async () => (await listHeartbeats(client, keys, 'builder')).some((b) => b.pid !== builder.pid),
+        {
+          timeoutMs: 60_000,
+          what: 'the restarted builder',
+        },
+      );
       const workspace = join(dir, 'ws-copy');
       cpSync(join(ROOT, 'examples/sample-workspace'), workspace, { recursive: true });
-      const { runId } = await enqueueRun(redis.url, { task: 'Fix sum() so npm test passes', workspace }, { prefix });
+      const { runId } = await enqueueRun(
+        redis.url,
+        { task: 'Fix sum() so npm test passes', workspace },
+        { prefix },
+      );
       const store = createRunStore(client, keys);
       const status = await waitFor(
         async () => {
           const state = fold((await store.read(runId)).map((e) => parseRunEvent(e.event)));
-          return ['finished', 'waiting-human', 'aborted', 'failed'].includes(state.status) ? state.status : undefined;
+          return ['finished', 'waiting-human', 'aborted', 'failed'].includes(state.status)
+            ? state.status
+            : undefined;
         },
         { timeoutMs: 180_000, intervalMs: 500, what: `run ${runId} to end\n${output.slice(-3000)}` },
       );
