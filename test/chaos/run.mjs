@@ -3,6 +3,8 @@
 // scenarios of issue 13 against the real built services, each bounded in time and asserting its
 // counts (lost = 0, duplicated = 0, limiter max = 2). Prints a markdown table, writes JSON to
 // bench-results/chaos-<date>.json, and exits 1 if any scenario failed.
+// UNFINISHED: --smoke takes ~5 min on the loaded 2-core dev box, not the < 90 s first aimed for;
+// most of it is six stacks starting and the disk-full run waiting out the Scribe's checkpoint step.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
@@ -54,7 +56,10 @@ async function runOne(scenario, smoke) {
   log(`▶ ${scenario.name}`);
   let timer;
   const timeout = new Promise((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`scenario ${scenario.name} exceeded its ${limitMs / 1000} s limit`)), limitMs);
+    timer = setTimeout(
+      () => reject(new Error(`scenario ${scenario.name} exceeded its ${limitMs / 1000} s limit`)),
+      limitMs,
+    );
   });
   const started = Date.now();
   const running = scenario.run({ smoke, log });
@@ -98,12 +103,18 @@ async function main() {
     scenarios: results,
   };
   const out =
-    args.out ?? join(ROOT, 'bench-results', `chaos-${startedAt.toISOString().replace(/[:.]/g, '-')}${args.smoke ? '-smoke' : ''}.json`);
+    args.out ??
+    join(
+      ROOT,
+      'bench-results',
+      `chaos-${startedAt.toISOString().replace(/[:.]/g, '-')}${args.smoke ? '-smoke' : ''}.json`,
+    );
   mkdirSync(dirname(out), { recursive: true });
   writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);
   process.stdout.write(`\n${renderTable(report)}\n\nJSON: ${out}\n`);
   const left = liveChildren();
-  if (left > 0) process.stdout.write(`warning: ${left} child process(es) still alive at the end; killing them\n`);
+  if (left > 0)
+    process.stdout.write(`warning: ${left} child process(es) still alive at the end; killing them\n`);
   process.exitCode = report.ok ? 0 : 1;
 }
 
@@ -117,7 +128,9 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
 
 main()
   .catch((error) => {
-    process.stderr.write(`chaos: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.stderr.write(
+      `chaos: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
     process.exitCode = 1;
   })
   .finally(() => {

@@ -50,6 +50,9 @@ export interface ScribeOptions {
   maxStalledCount?: number;
 }
 
+/** Errors of the memory directory's filesystem (full, read-only, no permission, broken). */
+const FILESYSTEM_ERRORS = new Set(['ENOSPC', 'EDQUOT', 'EROFS', 'EACCES', 'EPERM', 'EIO']);
+
 export class ScribeService implements Service {
   readonly name = 'scribe';
   readonly #o: ScribeOptions;
@@ -188,7 +191,33 @@ export class ScribeService implements Service {
     }
     const request = parsed.data;
     this.#runs.add(request.runId);
-    const { record, note } = await this.keeper.checkpointFor(request.runId, request.id);
+    let outcome: { record?: { n: number } | undefined; note: string };
+    try {
+      outcome = await this.keeper.checkpointFor(request.runId, request.id);
+    } catch (error) {
+      // A full or read-only memory disk must not stop the team (issue 13 chaos "disk full"): say
+      // so loudly (an ALERT, not tied to the request, so the step is not retried), and answer the
+      // step so the run goes on; the checkpoint is written at the next trigger once there is room.
+      const code = (error as NodeJS.ErrnoException).code ?? '';
+      if (!FILESYSTEM_ERRORS.has(code)) throw error;
+      const reason = `the Scribe cannot write to MEMORY_DIR (${code}): ${(error as Error).message}`;
+      this.#o.logger.error({ runId: request.runId, code }, reason);
+      await this.#o.bus
+        .publish({
+          id: `alert_${request.id}`.slice(0, 128),
+          runId: request.runId,
+          from: 'scribe',
+          to: 'director',
+          type: 'ALERT',
+          priority: 'HIGH',
+          timestamp: new Date().toISOString(),
+          content: `${reason}. The team goes on without this checkpoint; free space in the memory directory.`,
+          ...(request.phase ? { phase: request.phase } : {}),
+        })
+        .catch((err: unknown) => this.#o.logger.warn({ err }, 'could not publish the disk ALERT'));
+      outcome = { note: `Checkpoint NOT written: ${reason}.` };
+    }
+    const { record, note } = outcome;
     await this.#o.bus.publish({
       id: `rsp_${request.id}`.slice(0, 128),
       runId: request.runId,

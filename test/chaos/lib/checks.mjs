@@ -3,7 +3,7 @@
 // run folds, queue counts.
 import { fold, parseRunEvent } from '@nightshift/core';
 import { MessageSchema, newId, WORKER_ROLES } from '@nightshift/protocol';
-import { createRedisClient, createRunStore, QUEUE_NAMES } from '@nightshift/redis';
+import { createAlertStore, createRedisClient, createRunStore, QUEUE_NAMES } from '@nightshift/redis';
 import { Queue } from 'bullmq';
 
 /** Every entry of bus:log, paged. */
@@ -29,14 +29,18 @@ export async function responsesByRequest(bus) {
   return byRequest;
 }
 
-/** lost = sent but never answered; duplicated = answered more than once. */
-export async function answerCounts(bus, sentIds) {
+/**
+ * lost = sent but never answered; duplicated = answered more than once. `retries` maps a request
+ * id to the ids of the new attempts published for it (as the Director retries a failed step): the
+ * request counts as answered once if exactly one of its attempts was.
+ */
+export async function answerCounts(bus, sentIds, retries = new Map()) {
   const byRequest = await responsesByRequest(bus);
   let answered = 0;
   const lost = [];
   const duplicated = [];
   for (const id of sentIds) {
-    const n = byRequest.get(id) ?? 0;
+    const n = [id, ...(retries.get(id) ?? [])].reduce((sum, x) => sum + (byRequest.get(x) ?? 0), 0);
     if (n >= 1) answered++;
     if (n === 0) lost.push(id);
     if (n > 1) duplicated.push(id);
@@ -107,17 +111,38 @@ export function answerTracker(bus) {
  * never floods the queues past the Sentinel's queue-depth rule (50 waiting = Level 3, pause all).
  * Resolves when all are published; `stopWhen()` true ends early.
  */
-export async function publishPaced(bus, tracker, messages, { maxOutstanding = 40, stopWhen = () => false } = {}) {
+export async function publishPaced(
+  bus,
+  tracker,
+  messages,
+  { maxOutstanding = 40, stopWhen = () => false, stats = {} } = {},
+) {
   let published = 0;
   for (const m of messages) {
     while (published - countAnswered(tracker, messages, published) >= maxOutstanding) {
       if (stopWhen()) return published;
       await new Promise((r) => setTimeout(r, 100));
     }
-    await bus.publish(m);
+    await publishWithRetry(bus, m, stats);
     published++;
   }
   return published;
+}
+
+/**
+ * publish() as a careful client does it: a failure (Redis restarting, a command past its retry
+ * limit) is retried with backoff — safe because a REQUEST is idempotent by its id.
+ */
+export async function publishWithRetry(bus, message, stats = {}, attempts = 30) {
+  for (let i = 1; ; i++) {
+    try {
+      return await bus.publish(message);
+    } catch (error) {
+      if (i >= attempts) throw error;
+      stats.publishRetries = (stats.publishRetries ?? 0) + 1;
+      await new Promise((r) => setTimeout(r, Math.min(2000, 100 * 2 ** i)));
+    }
+  }
 }
 
 function countAnswered(tracker, messages, upTo) {
@@ -128,7 +153,11 @@ function countAnswered(tracker, messages, upTo) {
 
 /** Every entry of every bus stream parses as a Message (no corruption after a crash or a restart). */
 export async function streamIntegrity(bus) {
-  const keys = [bus.keys.busLog, bus.keys.busTo('ALL'), ...['director', 'scribe', ...WORKER_ROLES].map((r) => bus.keys.busTo(r))];
+  const keys = [
+    bus.keys.busLog,
+    bus.keys.busTo('ALL'),
+    ...['director', 'scribe', ...WORKER_ROLES].map((r) => bus.keys.busTo(r)),
+  ];
   let entries = 0;
   const bad = [];
   for (const key of keys) {
@@ -165,7 +194,11 @@ export async function foldRuns(bus, runIds) {
       const events = (await store.read(runId)).map((e) => parseRunEvent(e.event));
       runs.push({ runId, status: fold(events).status, events });
     } catch (error) {
-      runs.push({ runId, status: 'unfoldable', error: error instanceof Error ? error.message : String(error) });
+      runs.push({
+        runId,
+        status: 'unfoldable',
+        error: error instanceof Error ? error.message : String(error),
+      });
     }
   }
   return runs;
@@ -204,9 +237,35 @@ export function pendingWork(counts) {
   let n = 0;
   for (const [name, c] of Object.entries(counts)) {
     if (name === QUEUE_NAMES.deadLetter) continue;
-    n += (c.waiting ?? 0) + (c.active ?? 0) + (c.prioritized ?? 0) + (c.delayed ?? 0) + (c['waiting-children'] ?? 0);
+    n +=
+      (c.waiting ?? 0) +
+      (c.active ?? 0) +
+      (c.prioritized ?? 0) +
+      (c.delayed ?? 0) +
+      (c['waiting-children'] ?? 0);
   }
   return n;
 }
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** What a failed scenario shows: queues (paused?), open alerts, each run's status and last events. */
+export async function diagnose(world) {
+  const out = {};
+  try {
+    out.queues = await queueCounts(world.redis.url, world.prefix);
+    out.alerts = (await createAlertStore(world.bus.redis, world.keys).list({ limit: 50 })).map(
+      (a) => `${a.status} L${a.level} ${a.rule} ${a.subject}: ${a.reason}`,
+    );
+    out.runs = (await foldRuns(world.bus)).map((r) => ({
+      runId: r.runId,
+      status: r.status,
+      last: (r.events ?? [])
+        .slice(-6)
+        .map((e) => `${e.type}${e.step ? `:${e.step}` : ''}${e.reason ? ` (${e.reason})` : ''}`),
+    }));
+  } catch (error) {
+    out.error = error instanceof Error ? error.message : String(error);
+  }
+  return out;
+}

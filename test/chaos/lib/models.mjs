@@ -31,7 +31,11 @@ export function ollamaRunRules() {
 export async function startRuns(world, n, label) {
   const ids = [];
   for (let i = 0; i < n; i++) {
-    const { runId } = await enqueueRun(world.redis.url, { task: `${label} run ${i}` }, { prefix: world.prefix });
+    const { runId } = await enqueueRun(
+      world.redis.url,
+      { task: `${label} run ${i}` },
+      { prefix: world.prefix },
+    );
     ids.push(runId);
   }
   return ids;

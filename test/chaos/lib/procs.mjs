@@ -20,7 +20,8 @@ export const SENTINEL_BUILT = existsSync(MAIN.sentinel);
 /** Every child ever started, so an exit of the harness (even a crash) takes them all down. */
 const everyChild = new Set();
 process.on('exit', () => {
-  for (const child of everyChild) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  for (const child of everyChild)
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
 });
 
 export function liveChildren() {
@@ -80,7 +81,8 @@ export function spawnService(name, main, env, { watch = [] } = {}) {
     },
     lines,
     count: (re) => seen.get(re) ?? 0,
-    tail: (n = 25) => `--- ${name} (pid ${child.pid}${alive ? '' : `, exited ${exitInfo}`}) ---\n${lines.slice(-n).join('\n')}`,
+    tail: (n = 25) =>
+      `--- ${name} (pid ${child.pid}${alive ? '' : `, exited ${exitInfo}`}) ---\n${lines.slice(-n).join('\n')}`,
   };
 }
 

@@ -13,9 +13,12 @@ export function renderTable(report) {
     const failed = r.checks.filter((c) => !c.ok).map((c) => `✗ ${c.name}${c.detail ? `: ${c.detail}` : ''}`);
     const notes = [...failed, ...(r.summary ? [r.summary] : [])].join('; ').replace(/\|/g, '/');
     lines.push(
-      `| ${r.scenario} | ${r.ok ? 'PASS' : 'FAIL'} | ${cell(r.requests)} | ${cell(r.answered)} | ${cell(r.lost)} | ${cell(r.duplicated)} | ${cell(r.limiterMax)} (${r.limit}) | ${(r.durationMs / 1000).toFixed(0)} s | ${notes} |`,
+      `| ${r.scenario} | ${r.ok ? 'PASS' : 'FAIL'} | ${cell(r.requests)}${r.unit ? ` ${r.unit}` : ''} | ${cell(r.answered)} | ${cell(r.lost)} | ${cell(r.duplicated)} | ${cell(r.limiterMax)} (${r.limit}) | ${(r.durationMs / 1000).toFixed(0)} s | ${notes} |`,
     );
   }
-  lines.push('', `${report.scenarios.filter((r) => r.ok).length} passed, ${report.scenarios.filter((r) => !r.ok).length} failed`);
+  lines.push(
+    '',
+    `${report.scenarios.filter((r) => r.ok).length} passed, ${report.scenarios.filter((r) => !r.ok).length} failed`,
+  );
   return lines.join('\n');
 }

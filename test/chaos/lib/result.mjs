@@ -30,14 +30,24 @@ export function checkCounts(result, { lost, duplicated, limiterMax }) {
   result.lost = lost.length;
   result.duplicated = duplicated.length;
   result.limiterMax = limiterMax;
-  check(result, 'lost = 0', lost.length === 0, lost.length ? `unanswered: ${lost.slice(0, 5).join(', ')}` : undefined);
+  check(
+    result,
+    'lost = 0',
+    lost.length === 0,
+    lost.length ? `unanswered: ${lost.slice(0, 5).join(', ')}` : undefined,
+  );
   check(
     result,
     'duplicated = 0',
     duplicated.length === 0,
     duplicated.length ? `answered twice: ${duplicated.slice(0, 5).join(', ')}` : undefined,
   );
-  check(result, `limiter max ≤ ${NUM_PARALLEL}`, limiterMax <= NUM_PARALLEL, `fake Ollama saw ${limiterMax} at once`);
+  check(
+    result,
+    `limiter max ≤ ${NUM_PARALLEL}`,
+    limiterMax <= NUM_PARALLEL,
+    `fake Ollama saw ${limiterMax} at once`,
+  );
 }
 
 export function finish(result, startedAt) {

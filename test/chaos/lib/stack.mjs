@@ -30,7 +30,9 @@ export async function createWorld(options = {}) {
         try {
           await fn();
         } catch (error) {
-          process.stderr.write(`chaos: cleanup step failed: ${error instanceof Error ? error.message : error}\n`);
+          process.stderr.write(
+            `chaos: cleanup step failed: ${error instanceof Error ? error.message : error}\n`,
+          );
         }
       }
     },
@@ -103,7 +105,8 @@ export function addServices(world, opts = {}) {
   const { gateways = 1, agentConcurrency = 2, director = true, scribe = true, sentinel = true } = opts;
   const envFor = opts.envFor ?? (() => ({}));
   const env = (slot, extra = {}) => ({ ...world.env, ...extra, ...envFor(slot) });
-  for (let i = 1; i <= gateways; i++) world.stack.add(`llm-gateway-${i}`, MAIN['llm-gateway'], env(`llm-gateway-${i}`));
+  for (let i = 1; i <= gateways; i++)
+    world.stack.add(`llm-gateway-${i}`, MAIN['llm-gateway'], env(`llm-gateway-${i}`));
   for (const role of WORKER_ROLES) {
     world.stack.add(
       role,
@@ -122,7 +125,8 @@ export async function waitForStack(world, timeoutMs = 120_000) {
     async () => {
       const pids = new Set((await listHeartbeats(world.bus.redis, world.keys)).map((h) => h.pid));
       const dead = world.stack.current.filter((p) => !p.alive);
-      if (dead.length > 0) throw new Error(`exited before it was ready: ${dead.map((p) => p.tail(10)).join('\n')}`);
+      if (dead.length > 0)
+        throw new Error(`exited before it was ready: ${dead.map((p) => p.tail(10)).join('\n')}`);
       return world.stack.current.every((p) => pids.has(p.pid));
     },
     { timeoutMs, intervalMs: 500, what: `heartbeats of ${world.stack.slots.join(', ')}` },

@@ -6,6 +6,7 @@ import { waitFor } from '@nightshift/testkit';
 import {
   answerCounts,
   answerTracker,
+  diagnose,
   foldRuns,
   pendingWork,
   publishPaced,
@@ -23,7 +24,10 @@ export async function killScenario({ smoke, log }) {
   const size = smoke
     ? { requests: 100, runs: 1, killEveryMs: 1500, timeoutMs: 240_000 }
     : { requests: 1000, runs: 3, killEveryMs: 3000, timeoutMs: 20 * 60_000 };
-  const result = newResult('kill-9', `kill -9 a random service every ${size.killEveryMs / 1000} s during ${size.requests} requests + ${size.runs} run(s)`);
+  const result = newResult(
+    'kill-9',
+    `kill -9 a random service every ${size.killEveryMs / 1000} s during ${size.requests} requests + ${size.runs} run(s)`,
+  );
   const world = await createWorld({ stackOptions: { restart: true, restartDelayMs: 500 } });
   let killing = false;
   let killer = Promise.resolve();
@@ -72,7 +76,10 @@ export async function killScenario({ smoke, log }) {
       what: 'the queues to drain',
     }).catch((error) => result.notes.push(String(error.message)));
 
-    const counts = await answerCounts(world.bus, messages.map((m) => m.id));
+    const counts = await answerCounts(
+      world.bus,
+      messages.map((m) => m.id),
+    );
     result.requests = messages.length;
     result.answered = counts.answered;
     checkCounts(result, { ...counts, limiterMax: world.ollama.maxConcurrent });
@@ -80,7 +87,12 @@ export async function killScenario({ smoke, log }) {
     for (const k of world.stack.kills) kills[k.slot] = (kills[k.slot] ?? 0) + 1;
     result.details.kills = kills;
     result.details.restarts = world.stack.restarts;
-    check(result, 'services killed', world.stack.kills.length > 0, `${world.stack.kills.length} kills: ${JSON.stringify(kills)}`);
+    check(
+      result,
+      'services killed',
+      world.stack.kills.length > 0,
+      `${world.stack.kills.length} kills: ${JSON.stringify(kills)}`,
+    );
     check(
       result,
       'no unexpected exit',
@@ -91,12 +103,25 @@ export async function killScenario({ smoke, log }) {
     result.details.runs = { started: runIds.length, finished, statuses: runs.map((r) => r.status) };
     check(result, 'every run finished', finished === runIds.length, `${finished}/${runIds.length}`);
     const folds = await foldRuns(world.bus);
-    check(result, 'every run folds', folds.every((r) => r.status !== 'unfoldable'), `${folds.length} runs`);
+    check(
+      result,
+      'every run folds',
+      folds.every((r) => r.status !== 'unfoldable'),
+      `${folds.length} runs`,
+    );
     const integrity = await streamIntegrity(world.bus);
-    check(result, 'every stream entry parses', integrity.bad.length === 0, `${integrity.entries} entries, ${integrity.bad.length} bad`);
+    check(
+      result,
+      'every stream entry parses',
+      integrity.bad.length === 0,
+      `${integrity.entries} entries, ${integrity.bad.length} bad`,
+    );
     result.details.queues = await queueCounts(world.redis.url, world.prefix);
     result.summary = `${world.stack.kills.length} kills over ${Object.keys(kills).length} services, ${world.stack.restarts} restarts; runs ${finished}/${runIds.length} finished`;
-    if (!result.checks.every((c) => c.ok)) result.details.tails = world.stack.tails(15);
+    if (!result.checks.every((c) => c.ok)) {
+      result.details.diagnosis = await diagnose(world);
+      result.details.tails = world.stack.tails(15);
+    }
   } finally {
     killing = false;
     await killer.catch(() => undefined);

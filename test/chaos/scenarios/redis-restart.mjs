@@ -8,12 +8,14 @@
 // client that never saw an answer would; the Director re-requests overdue steps of a run.
 import { readdirSync, statSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
+import { newId } from '@nightshift/protocol';
 import { QUEUE_NAMES } from '@nightshift/redis';
 import { waitFor } from '@nightshift/testkit';
 import { Queue } from 'bullmq';
 import {
   answerCounts,
   answerTracker,
+  diagnose,
   foldRuns,
   pendingWork,
   publishPaced,
@@ -58,7 +60,9 @@ async function jobState(world, role, id) {
   const queue = new Queue(QUEUE_NAMES.agent(role), { connection: world.bus.redis, prefix: world.prefix });
   queue.on('error', () => undefined);
   try {
-    return await queue.getJobState(id);
+    const state = await queue.getJobState(id);
+    const reason = state === 'failed' ? (await queue.getJob(id))?.failedReason : undefined;
+    return { state, reason };
   } finally {
     await queue.close();
   }
@@ -66,9 +70,24 @@ async function jobState(world, role, id) {
 
 export async function redisRestartScenario({ smoke, log }) {
   const started = Date.now();
-  const size = smoke ? { batch: 40, timeoutMs: 150_000 } : { batch: 300, timeoutMs: 10 * 60_000 };
-  const result = newResult('redis-restart', 'Redis (AOF everysec) restarted cleanly, then crashed losing ~1 s of writes');
-  const world = await createWorld({ aof: true, ollamaLatencyMs: 60 });
+  const size = smoke
+    ? { batch: 40, timeoutMs: 150_000, totalMs: 230_000 }
+    : { batch: 300, timeoutMs: 10 * 60_000, totalMs: 25 * 60_000 };
+  // One budget for the whole scenario, so it ends (with its diagnosis) inside the runner's limit.
+  const remaining = (cap) => Math.max(5_000, Math.min(cap, started + size.totalMs - Date.now()));
+  const result = newResult(
+    'redis-restart',
+    'Redis (AOF everysec) restarted cleanly, then crashed losing ~1 s of writes',
+  );
+  // Role timeouts of 30 s: an attempt whose LLM job vanished with the lost second gives up (and
+  // is retried) after that, and the Director re-requests an overdue step of a run after that.
+  const world = await createWorld({
+    aof: true,
+    ollamaLatencyMs: 60,
+    env: Object.fromEntries(
+      ['ARCHITECT', 'SCOUT', 'BUILDER', 'REFACTORER', 'INSPECTOR'].map((r) => [`ROLE_TIMEOUT_${r}`, '30']),
+    ),
+  });
   try {
     addServices(world, { gateways: 1, agentConcurrency: 2 });
     scriptRun(world);
@@ -76,20 +95,39 @@ export async function redisRestartScenario({ smoke, log }) {
     const tracker = answerTracker(world.bus);
     world.onCleanup(() => tracker.stop());
     const sent = [];
+    const stats = {};
 
     // (1) Clean restart in the middle of batch A and a run.
     const runA = await startRuns(world, 1, 'redis-restart-clean');
     const batchA = requestBatch('run_chaos_redis_a', size.batch, 'redis-clean');
     sent.push(...batchA);
-    const publishingA = publishPaced(world.bus, tracker, batchA, { maxOutstanding: 30 }).catch((error) =>
-      result.notes.push(`publishing batch A stopped: ${error.message}`),
+    const publishingA = publishPaced(world.bus, tracker, batchA, { maxOutstanding: 30, stats }).catch(
+      (error) => result.notes.push(`publishing batch A stopped: ${error.message}`),
     );
-    await waitFor(() => tracker.answered >= Math.floor(size.batch / 3), { timeoutMs: size.timeoutMs, intervalMs: 200, what: 'a third of batch A' });
+    await waitFor(() => tracker.answered >= Math.floor(size.batch / 3), {
+      timeoutMs: size.timeoutMs,
+      intervalMs: 200,
+      what: 'a third of batch A',
+    });
     const t0 = Date.now();
     await world.redis.restart({ downtimeMs: 1000 });
     log(`  clean restart done in ${Date.now() - t0} ms`);
     await publishingA;
-    await waitFor(() => batchA.every((m) => tracker.has(m.id)), { timeoutMs: size.timeoutMs, intervalMs: 500, what: 'batch A answered after the clean restart' });
+    const cleanOk = await waitFor(() => batchA.every((m) => tracker.has(m.id)), {
+      timeoutMs: remaining(120_000) - 60_000,
+      intervalMs: 500,
+      what: 'batch A answered after the clean restart',
+    }).catch(async (error) => {
+      result.notes.push(error.message);
+      const states = {};
+      for (const m of batchA.filter((x) => !tracker.has(x.id))) {
+        const { state } = await jobState(world, m.to, m.id);
+        states[state] = (states[state] ?? 0) + 1;
+      }
+      result.details.cleanRestartUnanswered = states;
+      return false;
+    });
+    check(result, 'clean restart: batch A answered without any help', cleanOk);
     log('  batch A answered');
 
     // (2) Crash with the last second of writes gone.
@@ -99,10 +137,14 @@ export async function redisRestartScenario({ smoke, log }) {
     const batchB = requestBatch('run_chaos_redis_b', size.batch, 'redis-crash');
     sent.push(...batchB);
     const answeredBefore = tracker.answered;
-    const publishingB = publishPaced(world.bus, tracker, batchB, { maxOutstanding: 30 }).catch((error) =>
-      result.notes.push(`publishing batch B stopped: ${error.message}`),
+    const publishingB = publishPaced(world.bus, tracker, batchB, { maxOutstanding: 30, stats }).catch(
+      (error) => result.notes.push(`publishing batch B stopped: ${error.message}`),
     );
-    await waitFor(() => tracker.answered - answeredBefore >= Math.floor(size.batch / 3), { timeoutMs: size.timeoutMs, intervalMs: 200, what: 'a third of batch B' });
+    await waitFor(() => tracker.answered - answeredBefore >= Math.floor(size.batch / 3), {
+      timeoutMs: size.timeoutMs,
+      intervalMs: 200,
+      what: 'a third of batch B',
+    });
     await sleep(1200); // at least one full second of writes in the sampler's history
     const logBefore = await readWholeLog(world.bus);
     const killAt = Date.now();
@@ -134,49 +176,100 @@ export async function redisRestartScenario({ smoke, log }) {
     // Recovery: BullMQ re-runs what was in flight; a request with no RESPONSE whose job no longer
     // exists was lost with the cut second and is published again (same id: idempotent).
     const republished = new Set();
-    const deadline = Date.now() + size.timeoutMs;
+    const retries = new Map(); // request id → ids of new attempts
+    const failedReasons = [];
+    const deadline = Date.now() + remaining(size.timeoutMs) - 40_000;
+    let lastReport = 0;
     while (Date.now() < deadline) {
-      const counts = await answerCounts(world.bus, sent.map((m) => m.id));
+      const counts = await answerCounts(
+        world.bus,
+        sent.map((m) => m.id),
+        retries,
+      );
       if (counts.lost.length === 0) break;
       const idle = pendingWork(await queueCounts(world.redis.url, world.prefix)) === 0;
+      const states = {};
       for (const id of counts.lost) {
-        const m = sent.find((x) => x.id === id);
-        const state = await jobState(world, m.to, id);
-        // 'unknown' = the job is gone; 'completed'/'failed' with no RESPONSE while idle = its answer
-        // was cut off after the job finished (cannot happen: completion is written after the answer).
-        if (state === 'unknown' || (idle && (state === 'completed' || state === 'failed'))) {
-          await world.bus.publish(m);
-          republished.add(id);
+        const original = sent.find((x) => x.id === id);
+        const latest = retries.get(id)?.at(-1) ?? id;
+        const { state, reason } = await jobState(world, original.to, latest);
+        states[state] = (states[state] ?? 0) + 1;
+        if (state === 'unknown') {
+          // The job went with the cut second (and so did the publish guard, written after it):
+          // publishing the same message again queues it again.
+          await world.bus.publish(latest === id ? original : { ...original, id: latest });
+          republished.add(latest);
+        } else if (state === 'failed') {
+          // The attempt gave up (e.g. its LLM job was lost, so it waited out the role timeout and
+          // raised an ALERT): a new attempt with a new id, as the Director retries a failed step.
+          failedReasons.push(reason);
+          const retry = { ...original, id: newId('msg'), attempt: (retries.get(id)?.length ?? 0) + 2 };
+          retries.set(id, [...(retries.get(id) ?? []), retry.id]);
+          await world.bus.publish(retry);
         }
+      }
+      if (Date.now() - lastReport > 10_000) {
+        lastReport = Date.now();
+        log(
+          `  recovering: ${counts.lost.length} unanswered, job states ${JSON.stringify(states)}, idle=${idle}`,
+        );
       }
       await sleep(2000);
     }
-    result.details.recovery = { republishedByHarness: republished.size };
-    const runs = await waitForRuns(world, [...runA, ...runB], size.timeoutMs).catch((error) => {
-      result.notes.push(error.message);
-      return [];
-    });
+    result.details.recovery = {
+      republishedByHarness: republished.size,
+      retriedAsNewAttempt: [...retries.values()].reduce((n, ids) => n + ids.length, 0),
+      failedReasons,
+      publishRetries: stats.publishRetries ?? 0,
+    };
+    const runs = await waitForRuns(world, [...runA, ...runB], remaining(size.timeoutMs) - 30_000).catch(
+      (error) => {
+        result.notes.push(error.message);
+        return [];
+      },
+    );
     await waitFor(async () => pendingWork(await queueCounts(world.redis.url, world.prefix)) === 0, {
-      timeoutMs: 90_000,
+      timeoutMs: remaining(90_000) - 20_000,
       intervalMs: 1000,
       what: 'the queues to drain',
     }).catch((error) => result.notes.push(error.message));
 
-    const counts = await answerCounts(world.bus, sent.map((m) => m.id));
+    const counts = await answerCounts(
+      world.bus,
+      sent.map((m) => m.id),
+      retries,
+    );
     result.requests = sent.length;
     result.answered = counts.answered;
     checkCounts(result, { ...counts, limiterMax: world.ollama.maxConcurrent });
-    check(result, 'services stayed up (reconnected)', world.stack.unexpectedExits.length === 0 && world.stack.allAlive(),
-      world.stack.unexpectedExits.map((e) => `${e.name} exited ${e.code}`).join('; ') || 'all alive');
+    check(
+      result,
+      'services stayed up (reconnected)',
+      world.stack.unexpectedExits.length === 0 && world.stack.allAlive(),
+      world.stack.unexpectedExits.map((e) => `${e.name} exited ${e.code}`).join('; ') || 'all alive',
+    );
     const finished = runs.filter((r) => r.status === 'finished').length;
     result.details.runs = { statuses: runs.map((r) => r.status) };
     check(result, 'both runs finished', finished === 2, `${finished}/2`);
     const folds = await foldRuns(world.bus);
-    check(result, 'every run folds', folds.length > 0 && folds.every((r) => r.status !== 'unfoldable'), `${folds.length} runs`);
+    check(
+      result,
+      'every run folds',
+      folds.length > 0 && folds.every((r) => r.status !== 'unfoldable'),
+      `${folds.length} runs`,
+    );
     const integrity = await streamIntegrity(world.bus);
-    check(result, 'every stream entry parses (no corruption)', integrity.bad.length === 0, `${integrity.entries} entries, ${integrity.bad.length} bad`);
-    result.summary = `crash cut ${result.details.aofLoss.bytesCut} B of AOF = ${lostEntries.length} bus:log entries; ${republished.size} request(s) re-published by the harness; runs ${finished}/2`;
-    if (!result.checks.every((c) => c.ok)) result.details.tails = world.stack.tails(15);
+    check(
+      result,
+      'every stream entry parses (no corruption)',
+      integrity.bad.length === 0,
+      `${integrity.entries} entries, ${integrity.bad.length} bad`,
+    );
+    result.summary = `crash cut ${result.details.aofLoss.bytesCut} B of AOF = ${lostEntries.length} bus:log entries; ${republished.size} lost job(s) re-published, ${result.details.recovery.retriedAsNewAttempt} failed attempt(s) retried by the harness; runs ${finished}/2`;
+    if (!result.checks.every((c) => c.ok)) {
+      result.details.diagnosis = await diagnose(world);
+      result.details.tails = world.stack.tails(15);
+    }
   } finally {
     await world.cleanup();
   }

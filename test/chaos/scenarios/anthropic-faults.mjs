@@ -1,0 +1,125 @@
+// Scenario "Anthropic faults": the fake Anthropic answers 429, 529 and 500 and once never answers
+// at all (hang), in that order, then keeps answering 529. The Director retries (the SDK, with
+// ANTHROPIC_MAX_RETRIES=1 and a 4 s timeout), falls back to the Ollama model, and says so in its
+// DECISIONs; the runs finish and nothing is left stuck in any queue.
+import { waitFor } from '@nightshift/testkit';
+import {
+  diagnose,
+  foldRuns,
+  pendingWork,
+  queueCounts,
+  readWholeLog,
+  streamIntegrity,
+} from '../lib/checks.mjs';
+import { ollamaRunRules, startRuns, waitForRuns } from '../lib/models.mjs';
+import { check, finish, newResult } from '../lib/result.mjs';
+import { addServices, createWorld, waitForStack } from '../lib/stack.mjs';
+
+export async function anthropicFaultsScenario({ smoke, log }) {
+  const started = Date.now();
+  const size = smoke ? { runs: 1, timeoutMs: 180_000 } : { runs: 3, timeoutMs: 10 * 60_000 };
+  const result = newResult(
+    'anthropic-faults',
+    `fake Anthropic 429 → 529 → 500 → hang → 529…; ${size.runs} run(s) must finish on the fallback`,
+  );
+  const world = await createWorld();
+  try {
+    world.anthropic.setScenario([
+      { reply: { error: { status: 429, retryAfter: 1 } }, times: 1 },
+      { reply: { error: { status: 529 } }, times: 1 },
+      { reply: { error: { status: 500 } }, times: 1 },
+      { reply: { hang: true }, times: 1 },
+      { reply: { error: { status: 529 } } },
+    ]);
+    world.ollama.setScenario(ollamaRunRules());
+    addServices(world, { gateways: 1, agentConcurrency: 1 });
+    await waitForStack(world);
+    const runIds = await startRuns(world, size.runs, 'anthropic-faults');
+    log(`  ${runIds.length} run(s) started`);
+    const runs = await waitForRuns(world, runIds, size.timeoutMs).catch((error) => {
+      result.notes.push(error.message);
+      return [];
+    });
+    await waitFor(async () => pendingWork(await queueCounts(world.redis.url, world.prefix)) === 0, {
+      timeoutMs: 60_000,
+      intervalMs: 1000,
+      what: 'the queues to drain',
+    }).catch((error) => result.notes.push(error.message));
+
+    // Counted in runs here: a run that does not finish is a lost one.
+    const finished = runs.filter((r) => r.status === 'finished').length;
+    result.unit = 'runs';
+    result.requests = runIds.length;
+    result.answered = finished;
+    result.lost = runIds.length - finished;
+    result.duplicated = 0;
+    result.limiterMax = world.ollama.maxConcurrent;
+    check(
+      result,
+      'every run finished',
+      finished === runIds.length,
+      `${finished}/${runIds.length}: ${runs.map((r) => r.status).join(', ')}`,
+    );
+    // Duplicated / lost at the level of a run: no step completed twice, none requested twice.
+    for (const r of runs) {
+      const completed = r.events.filter((e) => e.type === 'step.completed').map((e) => e.messageId);
+      const dup = completed.length - new Set(completed).size;
+      result.duplicated += dup;
+      check(result, `run ${r.runId}: no step completed twice`, dup === 0, `${completed.length} completions`);
+    }
+    check(
+      result,
+      `limiter max ≤ ${result.limit}`,
+      result.limiterMax <= result.limit,
+      `fake Ollama saw ${result.limiterMax} at once`,
+    );
+    const statuses = world.anthropic.records.map((r) => r.status ?? (r.aborted ? 'hung' : 'pending'));
+    result.details.anthropic = statuses;
+    for (const want of [429, 529, 500])
+      check(result, `Anthropic answered ${want} at least once`, statuses.includes(want));
+    check(
+      result,
+      'a hung Anthropic call was given up',
+      world.anthropic.records.some((r) => r.aborted || r.status === null),
+      statuses.join(','),
+    );
+    const decisions = (await readWholeLog(world.bus))
+      .map((e) => e.message)
+      .filter((m) => m?.type === 'DECISION' && m.from === 'director' && runIds.includes(m.runId));
+    check(
+      result,
+      'every DECISION says FALLBACK',
+      decisions.length > 0 && decisions.every((m) => /FALLBACK/.test(`${m.content} ${m.context ?? ''}`)),
+      `${decisions.length} decisions`,
+    );
+    check(
+      result,
+      'the Director asked the Ollama model instead',
+      world.ollama.records.some((r) => r.role === 'director'),
+    );
+    const pending = pendingWork(await queueCounts(world.redis.url, world.prefix));
+    check(result, 'nothing stuck (no job waiting or active)', pending === 0, `${pending} pending`);
+    check(
+      result,
+      'no Anthropic call left open',
+      world.anthropic.records.every((r) => r.end !== null || r.aborted),
+    );
+    const folds = await foldRuns(world.bus);
+    check(
+      result,
+      'every run folds',
+      folds.every((r) => r.status !== 'unfoldable'),
+    );
+    const integrity = await streamIntegrity(world.bus);
+    check(result, 'every stream entry parses', integrity.bad.length === 0, `${integrity.entries} entries`);
+    check(result, 'services stayed up', world.stack.unexpectedExits.length === 0 && world.stack.allAlive());
+    result.summary = `Anthropic answered ${statuses.join(',')}; ${decisions.length} DECISION(s), all FALLBACK; runs ${finished}/${runIds.length}`;
+    if (!result.checks.every((c) => c.ok)) {
+      result.details.diagnosis = await diagnose(world);
+      result.details.tails = world.stack.tails(15);
+    }
+  } finally {
+    await world.cleanup();
+  }
+  return finish(result, started);
+}
