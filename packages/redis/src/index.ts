@@ -6,6 +6,7 @@ export * from './connection.js';
 export * from './heartbeat-loop.js';
 export * from './heartbeats.js';
 export * from './keys.js';
+export * from './leadership.js';
 export * from './leases.js';
 export * from './runs/enqueue.js';
 export * from './runs/store.js';

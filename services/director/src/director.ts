@@ -4,16 +4,13 @@
 import { hostname } from 'node:os';
 import type { Message } from '@nightshift/protocol';
 import {
-  acquireLease,
   type Bus,
   type Consumer,
-  heartbeat,
   type Keys,
+  Leadership,
   QUEUE_NAMES,
   type RedisClient,
   type RunStore,
-  releaseLease,
-  renewLease,
 } from '@nightshift/redis';
 import type { Logger, Service } from '@nightshift/runtime';
 import { type ConnectionOptions, Worker } from 'bullmq';
@@ -42,9 +39,8 @@ export interface DirectorServiceOptions {
 export class DirectorService implements Service {
   readonly name = 'director';
   readonly #o: DirectorServiceOptions;
-  readonly #token: string;
   readonly #leaseTtl: number;
-  #leader = false;
+  readonly #leadership: Leadership;
   #worker: Worker | undefined;
   #consumer: Consumer | undefined;
   #timers: NodeJS.Timeout[] = [];
@@ -55,13 +51,23 @@ export class DirectorService implements Service {
 
   constructor(options: DirectorServiceOptions) {
     this.#o = options;
-    this.#token =
-      options.instance ?? `${hostname()}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
     this.#leaseTtl = options.leaseTtlMs ?? 10_000;
+    this.#leadership = new Leadership({
+      redis: options.redis,
+      keys: options.keys,
+      logger: options.logger,
+      name: 'director',
+      token: options.instance ?? `${hostname()}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`,
+      ttlMs: this.#leaseTtl,
+      heartbeatMs: options.heartbeatMs ?? 5000,
+      heartbeatTtlMs: options.heartbeatTtlMs ?? 15_000,
+      lead: () => this.#lead(),
+      standDown: () => this.#standDown(),
+    });
   }
 
   get isLeader(): boolean {
-    return this.#leader;
+    return this.#leadership.isLeader;
   }
 
   start(): Promise<void> {
@@ -77,28 +83,8 @@ export class DirectorService implements Service {
       );
       this.#timers.push(timer);
     };
-    await this.#campaign();
-    every(Math.max(200, Math.floor(this.#leaseTtl / 3)), () => this.#campaign());
+    await this.#leadership.start();
     every(this.#o.tickMs ?? 1000, () => this.#tickAll());
-    every(this.#o.heartbeatMs ?? 5000, () => this.#beat());
-    await this.#beat();
-  }
-
-  /** Win, keep or lose the lease; leadership starts and stops the parts that act. */
-  async #campaign(): Promise<void> {
-    const { redis, keys } = this.#o;
-    const opts = { ttlMs: this.#leaseTtl, token: this.#token };
-    if (this.#leader) {
-      if (await renewLease(redis, keys, 'director', opts)) return;
-      this.#o.logger.error('lost the director lease; standing down');
-      await this.#standDown();
-      return;
-    }
-    if (await acquireLease(redis, keys, 'director', opts)) {
-      this.#o.logger.info({ instance: this.#token }, 'acquired the director lease; leading');
-      this.#leader = true;
-      await this.#lead();
-    }
   }
 
   async #lead(): Promise<void> {
@@ -148,7 +134,7 @@ export class DirectorService implements Service {
 
   /** Ticks every run that is not over; finished runs are remembered and skipped. */
   async #tickAll(): Promise<void> {
-    if (!this.#leader || this.#ticking) return;
+    if (!this.#leadership.isLeader || this.#ticking) return;
     this.#ticking = true;
     try {
       const open = (await this.#o.store.list(10_000)).filter((runId) => !this.#closed.has(runId));
@@ -165,17 +151,7 @@ export class DirectorService implements Service {
     }
   }
 
-  async #beat(): Promise<void> {
-    await heartbeat(this.#o.redis, this.#o.keys, {
-      role: 'director',
-      instance: this.#token,
-      ttlMs: this.#o.heartbeatTtlMs ?? 15_000,
-      status: this.#leader ? 'leading' : 'standby',
-    });
-  }
-
   async #standDown(): Promise<void> {
-    this.#leader = false;
     const worker = this.#worker;
     const consumer = this.#consumer;
     this.#worker = undefined;
@@ -187,13 +163,7 @@ export class DirectorService implements Service {
     this.#stopped ??= (async () => {
       await this.#started?.catch(() => undefined);
       for (const t of this.#timers) clearInterval(t);
-      const wasLeader = this.#leader;
-      await this.#standDown();
-      if (wasLeader) {
-        await releaseLease(this.#o.redis, this.#o.keys, 'director', { token: this.#token }).catch(
-          (err: unknown) => this.#o.logger.warn({ err }, 'could not release the director lease'),
-        );
-      }
+      await this.#leadership.stop();
     })();
     return this.#stopped;
   }

@@ -11,6 +11,7 @@ import {
   type Bus,
   type Consumer,
   type Keys,
+  Leadership,
   QUEUE_NAMES,
   type RedisClient,
   type RunStore,
@@ -18,7 +19,6 @@ import {
 import type { Logger, Service } from '@nightshift/runtime';
 import { type ConnectionOptions, type Job, UnrecoverableError, Worker } from 'bullmq';
 import { type KeeperOptions, RunKeeper } from './keeper.js';
-import { Leadership } from './leadership.js';
 
 export const SCRIBE_GROUP = 'scribe';
 

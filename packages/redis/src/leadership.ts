@@ -1,22 +1,23 @@
-// One active Scribe per deployment (ARCHITECTURE §1: "1 active (lease)"): an ownership-checked
-// lease; a spare waits and takes over within about one TTL when the leader dies. Two Scribes
-// writing the same files at once would race; the lease makes that impossible. Also the
-// heartbeat, so the team view and the Sentinel see whether a Scribe is alive.
-import {
-  acquireLease,
-  clearHeartbeat,
-  heartbeat,
-  type Keys,
-  type RedisClient,
-  releaseLease,
-  renewLease,
-} from '@nightshift/redis';
-import type { Logger } from '@nightshift/runtime';
+// One active process per deployment for the leased services (ARCHITECTURE §1: Director, Scribe
+// "1 active (lease)"): an ownership-checked lease; a spare waits and takes over within about one
+// TTL when the leader dies. Also the heartbeat (status leading/standby), so the team view and the
+// Sentinel see who is alive.
+import type { RedisClient } from './connection.js';
+import { clearHeartbeat, heartbeat } from './heartbeats.js';
+import type { Keys } from './keys.js';
+import { acquireLease, releaseLease, renewLease } from './leases.js';
+
+/** The logging leadership needs (a pino logger fits); redis does not depend on the runtime package. */
+interface LeadershipLogger {
+  info(details: Record<string, unknown>, message: string): void;
+  warn(details: Record<string, unknown>, message: string): void;
+  error(message: string): void;
+}
 
 export interface LeadershipOptions {
   redis: RedisClient;
   keys: Keys;
-  logger: Logger;
+  logger: LeadershipLogger;
   /** Lease name and heartbeat role. */
   name: string;
   token: string;
