@@ -6,7 +6,7 @@ import { type Control, openControl } from './control/control.js';
 import type { CliDeps } from './deps.js';
 
 export function controlFromConfig(deps: CliDeps): Control {
-  const config = loadConfig(deps.env ?? process.env);
+  const config = loadConfig(deps.env ?? {});
   let lastWarning = '';
   return openControl({
     url: config.redis.url,
