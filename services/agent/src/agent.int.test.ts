@@ -225,16 +225,25 @@ describe('AgentService', () => {
     const model = new ScriptedChatModel({ replies: ['again'] });
     const h = await startAgent('builder', model);
     const req = request('builder', 'Repeat after a crash.');
-    // As left behind by an attempt that published and died before completing its job.
-    await h.bus.redis.set(h.bus.keys.custom('answered', req.id), 'done:1-0');
+    // As left behind by an attempt that published its answer and died before completing its job.
+    const earlier = await h.bus.publish({
+      ...request('builder', 'answered before the crash'),
+      id: `rsp_${req.id}`,
+      from: 'builder',
+      to: 'director',
+      type: 'RESPONSE',
+      inReplyTo: req.id,
+    });
     await h.bus.publish(req);
     const work = h.queue(QUEUE_NAMES.agent('builder'));
     await waitFor(async () => (await work.getJobState(req.id)) === 'completed', { what: 'job completed' });
     expect(model.calls).toHaveLength(0);
-    expect((await h.log()).filter((m) => m.type === 'RESPONSE')).toHaveLength(0);
+    const responses = (await h.log()).filter((m) => m.type === 'RESPONSE');
+    expect(responses.map((m) => m.content)).toEqual(['answered before the crash']);
     expect((await work.getJob(req.id))?.returnvalue).toMatchObject({
       responseId: `rsp_${req.id}`,
       published: false,
+      logId: earlier.logId,
     });
   });
 

@@ -31,14 +31,13 @@ import {
   statusMessage,
   toolStatusMessage,
 } from './messages.js';
-import { answeredState, publishOnce } from './publish-once.js';
 import { type AgentToolOptions, commitChanges, openToolSession } from './tool-session.js';
 import { describeToolCall, toolReporter } from './tool-status.js';
 import { responseContext } from './usage-line.js';
 
 export interface RequestHandlerOptions {
   role: WorkerRole;
-  bus: Pick<Bus, 'publish' | 'deadLetter' | 'redis' | 'keys' | 'readLog' | 'tailLog'>;
+  bus: Pick<Bus, 'publish' | 'publishedAs' | 'deadLetter' | 'redis' | 'keys' | 'readLog' | 'tailLog'>;
   model: ChatModel;
   /** guide §7 role timeout, ms: the whole job, queueing at the gateway included. */
   timeoutMs: number;
@@ -119,10 +118,13 @@ export function createRequestProcessor(options: RequestHandlerOptions): RequestP
     const attempt = Math.max(job.attemptsStarted, job.attemptsMade + 1);
     const request = await admit(job);
     const log = logger.child({ jobId: job.id, runId: request.runId, requestId: request.id, attempt });
-    const guard = bus.keys.custom('answered', request.id);
-    if ((await answeredState(bus.redis, guard)) === 'done') {
-      log.info('already answered by an earlier attempt; not asking the model again');
-      return { responseId: responseIdFor(request.id), published: false };
+    // The RESPONSE id is derived from the request id and the bus publishes an id once, in the
+    // same script as its log entry: an attempt after a crash (or a stall) that finds the answer
+    // already published does not ask the model again, and one that races it cannot answer twice.
+    const earlier = await bus.publishedAs(responseIdFor(request.id));
+    if (earlier !== null) {
+      log.info({ logId: earlier }, 'already answered by an earlier attempt; not asking the model again');
+      return { responseId: responseIdFor(request.id), published: false, logId: earlier };
     }
     await publishQuietly(statusMessage({ role, request, attempt }), log);
 
@@ -213,7 +215,8 @@ export function createRequestProcessor(options: RequestHandlerOptions): RequestP
         attempt,
         reply: { ...reply, context: responseContext(reply.context, loop, commit) },
       });
-      const outcome = await publishOnce(bus.redis, guard, () => bus.publish(response), { signal });
+      const sent = await bus.publish(response);
+      const outcome = { published: sent.duplicate !== true, logId: sent.logId };
       if (outcome.published)
         log.info(
           { responseId: response.id, to: response.to, ...summary, latencyMs: Math.round(loop.latencyMs) },

@@ -1,7 +1,7 @@
 // Service processes for the chaos harness: spawn the real built entry files, keep their output,
 // kill -9 them, and a small supervisor that starts again whatever the harness killed.
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { appendFileSync, existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -34,7 +34,7 @@ export function serviceEnv(vars) {
   for (const key of ['PATH', 'HOME', 'TMPDIR', 'NODE_OPTIONS', 'SYSTEMROOT']) {
     if (process.env[key] !== undefined) env[key] = process.env[key];
   }
-  return { LOG_LEVEL: 'warn', HEARTBEAT_INTERVAL_MS: '500', HEARTBEAT_TTL_MS: '3000', ...env, ...vars };
+  return { LOG_LEVEL: process.env.CHAOS_LOG_LEVEL ?? 'warn', HEARTBEAT_INTERVAL_MS: '500', HEARTBEAT_TTL_MS: '3000', ...env, ...vars };
 }
 
 /**
@@ -46,7 +46,10 @@ export function spawnService(name, main, env, { watch = [] } = {}) {
   everyChild.add(child);
   const lines = [];
   const seen = new Map(watch.map((re) => [re, 0]));
+  // CHAOS_LOG_DIR=/some/dir keeps every line of every process (for diagnosing a failed scenario).
+  const logFile = process.env.CHAOS_LOG_DIR ? join(process.env.CHAOS_LOG_DIR, `${name}-${child.pid}.log`) : null;
   const keep = (chunk) => {
+    if (logFile) appendFileSync(logFile, chunk);
     for (const line of chunk.toString('utf8').split('\n')) {
       if (line === '') continue;
       lines.push(line);

@@ -120,11 +120,14 @@ export async function redisRestartScenario({ smoke, log }) {
     }).catch(async (error) => {
       result.notes.push(error.message);
       const states = {};
+      const reasons = new Set();
       for (const m of batchA.filter((x) => !tracker.has(x.id))) {
-        const { state } = await jobState(world, m.to, m.id);
+        const { state, reason } = await jobState(world, m.to, m.id);
         states[state] = (states[state] ?? 0) + 1;
+        if (reason) reasons.add(reason);
       }
-      result.details.cleanRestartUnanswered = states;
+      result.details.cleanRestartUnanswered = { states, reasons: [...reasons] };
+      result.notes.push(`unanswered after the clean restart: ${JSON.stringify(states)} ${[...reasons].join(' | ')}`);
       return false;
     });
     check(result, 'clean restart: batch A answered without any help', cleanOk);
@@ -265,7 +268,7 @@ export async function redisRestartScenario({ smoke, log }) {
       integrity.bad.length === 0,
       `${integrity.entries} entries, ${integrity.bad.length} bad`,
     );
-    result.summary = `crash cut ${result.details.aofLoss.bytesCut} B of AOF = ${lostEntries.length} bus:log entries; ${republished.size} lost job(s) re-published, ${result.details.recovery.retriedAsNewAttempt} failed attempt(s) retried by the harness; runs ${finished}/2`;
+    result.summary = `crash cut ${result.details.aofLoss.bytesCut} B of AOF = ${lostEntries.length} bus:log entries; ${republished.size} lost job(s) re-published, ${result.details.recovery.retriedAsNewAttempt} failed attempt(s) retried by the harness${failedReasons.length ? ` (${failedReasons.join(' | ')})` : ''}; runs ${finished}/2`;
     if (!result.checks.every((c) => c.ok)) {
       result.details.diagnosis = await diagnose(world);
       result.details.tails = world.stack.tails(15);

@@ -35,6 +35,13 @@ export interface GatewayChatModelOptions {
   queueEvents?: QueueEvents;
   /** Every Queue/QueueEvents error (connection drops during a Redis restart); must not throw. */
   onError?: (error: Error) => void;
+  /**
+   * How often a waiting call also reads its job's state (default 2000 ms). Events are the fast
+   * path; this is the safety net for an event that never arrives (a Redis restart in the wrong
+   * millisecond) and for a job that vanished (an AOF that lost its last second): a finished job is
+   * picked up from its state, a vanished one is added again under the same id.
+   */
+  watchMs?: number;
 }
 
 export class GatewayChatModel implements ChatModel {
@@ -193,7 +200,11 @@ export class GatewayChatModel implements ChatModel {
     timeoutMs: number,
     signal: AbortSignal | undefined,
   ): Promise<LlmJobResult> {
-    const finished = job.waitUntilFinished(events, timeoutMs).then(
+    const stopWatching = new AbortController();
+    const finished = Promise.race([
+      job.waitUntilFinished(events, timeoutMs),
+      this.#watch(job, stopWatching.signal),
+    ]).then(
       (value: LlmJobResult) => value,
       (error: unknown) => {
         const reason = error instanceof Error ? error.message : String(error);
@@ -204,6 +215,10 @@ export class GatewayChatModel implements ChatModel {
         }
         throw decodeFailure(reason, { jobId: job.id, queue: this.#queue.name });
       },
+    );
+    finished.then(
+      () => stopWatching.abort(),
+      () => stopWatching.abort(),
     );
     if (!signal) return finished;
     let onAbort: () => void = () => undefined;
@@ -223,5 +238,38 @@ export class GatewayChatModel implements ChatModel {
     } finally {
       signal.removeEventListener('abort', onAbort);
     }
+  }
+
+  /**
+   * Reads the job's state every `watchMs` until `stop`: resolves with a completed job's value,
+   * rejects with a failed job's reason, and adds a vanished job again (same id and data, so a
+   * job that is in fact still there is not duplicated). Redis errors are skipped: the next round
+   * tries again, and the caller's timeout bounds the whole wait.
+   */
+  #watch(job: Job<LlmJobData, LlmJobResult>, stop: AbortSignal): Promise<LlmJobResult> {
+    const everyMs = this.#opts.watchMs ?? 2000;
+    const id = job.id as string;
+    return new Promise<LlmJobResult>((resolve, reject) => {
+      let timer: NodeJS.Timeout | undefined;
+      const round = async (): Promise<void> => {
+        if (stop.aborted || this.#closed) return;
+        try {
+          const state = await this.#queue.getJobState(id);
+          if (state === 'completed' || state === 'failed') {
+            const current = await this.#queue.getJob(id);
+            if (current && state === 'completed') return resolve(current.returnvalue);
+            if (current) return reject(new Error(current.failedReason || 'failed'));
+          } else if (state === 'unknown') {
+            this.#opts.onError?.(new Error(`LLM job ${id} vanished from Redis; adding it again`));
+            await this.#queue.add(job.name, job.data, { ...job.opts, jobId: id });
+          }
+        } catch (error) {
+          this.#opts.onError?.(error instanceof Error ? error : new Error(String(error)));
+        }
+        if (!stop.aborted) timer = setTimeout(() => void round(), everyMs);
+      };
+      timer = setTimeout(() => void round(), everyMs);
+      stop.addEventListener('abort', () => clearTimeout(timer), { once: true });
+    });
   }
 }

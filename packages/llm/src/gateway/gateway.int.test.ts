@@ -1,8 +1,8 @@
 // The gateway pieces against real Redis + fake Ollama: the global limit across workers,
 // priorities, backpressure with retry, deadlines, progress, and typed failures.
 import { LlmQueueFull, NightshiftError } from '@nightshift/protocol';
-import { startFakeOllama, startRedis, type TestRedis, uniquePrefix } from '@nightshift/testkit';
-import { Queue, Worker } from 'bullmq';
+import { startFakeOllama, startRedis, type TestRedis, uniquePrefix, waitFor } from '@nightshift/testkit';
+import { Queue, QueueEvents, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { OllamaChatModel } from '../providers/ollama.js';
@@ -228,9 +228,48 @@ describe('gateway calls', () => {
     }
   });
 
+  it('gets the answer from the job itself when its completed event never arrives', async () => {
+    const prefix = uniquePrefix();
+    // Events of another queue: the client's fast path hears nothing, only its watch can answer.
+    const deaf = new QueueEvents('nowhere', { connection: connect(), prefix });
+    cleanups.push(() => deaf.close());
+    const { client } = await setup({ slots: 1, client: { queueEvents: deaf, watchMs: 100, timeoutMs: 10_000 } });
+    await expect(client.chat(ask('scout', 'no event for this one'))).resolves.toMatchObject({
+      provider: 'gateway',
+      text: expect.any(String),
+    });
+  });
+
+  it('adds a job that vanished from Redis again, and answers once a gateway runs it', async () => {
+    const errors: string[] = [];
+    const { client, admin, fake } = await setup({
+      slots: 1,
+      workers: 0,
+      client: { watchMs: 100, timeoutMs: 20_000, onError: (e) => errors.push(e.message) },
+    });
+    const answer = client.chat(ask('builder', 'lost with the last second of the AOF'));
+    const queued = async () => (await admin.getJobs(['prioritized', 'waiting'])).find(Boolean);
+    const first = await waitFor(queued, { what: 'the LLM job' });
+    await first.remove();
+    const again = await waitFor(queued, { what: 'the LLM job added again' });
+    expect(again.id).toBe(first.id);
+    expect(errors.some((m) => /vanished/.test(m))).toBe(true);
+    const ollama = new OllamaChatModel({ host: fake.url, model: 'qwen3:32b', keepAlive: '60m' });
+    const worker = new Worker(LLM_QUEUE, createLlmProcessor({ model: ollama }), {
+      connection: connect(),
+      prefix: admin.opts.prefix,
+      concurrency: 1,
+    });
+    worker.on('error', () => undefined);
+    cleanups.push(() => worker.close(true));
+    await expect(answer).resolves.toMatchObject({ provider: 'gateway' });
+    expect(fake.records).toHaveLength(1);
+  });
+
   it('rejects a priority of 0 before anything is queued', async () => {
     const { client } = await setup({ slots: 1 });
     await expect(client.chat(ask('builder', 'x', { priority: 0 }))).rejects.toThrow(/never 0|jump the line/);
     expect(await client.waiting()).toBe(0);
   });
 });
+

@@ -14,7 +14,7 @@ const HASH_TAG = /^\{[^{}]+\}$/;
 export function createBus(options: BusOptions): Bus {
   const clustered = /^rediss?\+cluster:/i.test(options.url) || options.connection?.cluster === true;
   if (clustered && !HASH_TAG.test(options.keys.prefix)) {
-    // Without one hash tag the MULTI of publish and BullMQ's scripts would span slots.
+    // Without one hash tag the scripts of publish and BullMQ's would span slots.
     throw new Error(
       `Redis Cluster needs a hash-tagged key prefix like {nightshift}, got ${options.keys.prefix}`,
     );
@@ -41,6 +41,7 @@ export function createBus(options: BusOptions): Bus {
     keys: options.keys,
     redis: ctx.redis,
     publish,
+    publishedAs: (messageId) => ctx.redis.get(options.keys.published(messageId)),
     consumeStream: (streamOptions) => track(consumeStream(ctx, streamOptions)),
     consume(recipient, handler, consumeOptions = {}) {
       const inbox = options.keys.busTo(recipient);

@@ -110,6 +110,27 @@ describe('publish', () => {
     }
   });
 
+  it('delivers and logs any other message id once, however many attempts publish it at once', async () => {
+    const m = msg({ type: 'RESPONSE', from: 'builder', to: 'director', inReplyTo: 'msg_once' });
+    expect(await bus.publishedAs(m.id)).toBeNull();
+    const results = await Promise.all(
+      Array.from({ length: 8 }, (_, i) => bus.publish({ ...m, content: `attempt ${i}` })),
+    );
+    const fresh = results.filter((r) => r.duplicate !== true);
+    expect(fresh).toHaveLength(1);
+    const winner = fresh[0];
+    expect(new Set(results.map((r) => r.logId))).toEqual(new Set([winner?.logId]));
+    expect(results.filter((r) => r.duplicate === true && r.streamId === undefined)).toHaveLength(7);
+    expect(await bus.publishedAs(m.id)).toBe(winner?.logId);
+    const inbox = (await streamMessages(keys.busTo('director'))).filter((e) => e.fields[1]?.includes(m.id));
+    const logged = (await streamMessages(keys.busLog)).filter((e) => e.fields[1]?.includes(m.id));
+    expect(inbox.map((e) => e.id)).toEqual([winner?.streamId]);
+    expect(logged.map((e) => e.id)).toEqual([winner?.logId]);
+    // Another id is its own message.
+    const other = await bus.publish({ ...m, id: newId('msg') });
+    expect(other.duplicate).toBeUndefined();
+  });
+
   it('refuses a topology violation with TopologyViolation and writes nothing', async () => {
     const before = await redis.xlen(keys.busLog);
     const m = msg({ type: 'DECISION', from: 'architect', to: 'ALL' });

@@ -1,5 +1,6 @@
 // publish(): validate, enforce the topology, then route. A REQUEST is work and becomes a BullMQ
 // job on `agent.<to>`; every other type is a stream entry on `bus:to:<to>`; all go to `bus:log`.
+// Every message id is published at most once while its guard lives (dedupeTtlMs).
 import { assertRoute, BULLMQ_PRIORITY, MessageSchema, validate } from '@nightshift/protocol';
 import type { JobsOptions } from 'bullmq';
 import { QUEUE_NAMES } from '../keys.js';
@@ -51,16 +52,18 @@ export function createPublisher(ctx: BusContext): (input: unknown) => Promise<Pu
       return result;
     }
 
-    // One MULTI: the inbox entry and the log entry exist together or not at all.
-    const replies = await redis
-      .multi()
-      .xadd(keys.busTo(message.to), 'MAXLEN', '~', maxLen, '*', 'message', json)
-      .xadd(keys.busLog, 'MAXLEN', '~', maxLen, '*', 'message', json)
-      .exec();
-    if (!replies) throw new Error('publish: MULTI was discarded');
-    const [streamReply, logReply] = replies;
-    const failure = streamReply?.[0] ?? logReply?.[0];
-    if (failure) throw failure;
-    return { streamId: String(streamReply?.[1]), logId: String(logReply?.[1]) };
+    // One script: the inbox entry, the log entry and the publish guard exist together or not at
+    // all, so a message re-sent under the same id (a retried job re-publishing its RESPONSE, an
+    // ALERT sent again after a stall) is delivered once. The guard used to cover REQUESTs only;
+    // a cut AOF could then keep an answer but lose the separate "answered" mark written after it,
+    // and the job re-ran and answered twice (chaos redis-restart).
+    const reply = (await runScript(
+      redis,
+      'publishOnce-3',
+      [keys.published(message.id), keys.busTo(message.to), keys.busLog],
+      [json, maxLen, ctx.dedupeTtlMs],
+    )) as [number, string, string?];
+    if (reply[0] !== 1) return { logId: String(reply[1]), duplicate: true };
+    return { streamId: String(reply[2]), logId: String(reply[1]) };
   };
 }

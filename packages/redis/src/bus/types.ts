@@ -21,18 +21,18 @@ export interface BusOptions {
   };
   /** Overrides for the BullMQ options of REQUEST jobs (job id and priority are always set by the bus). */
   requestJobOptions?: Omit<JobsOptions, 'jobId' | 'priority'>;
-  /** How long a published REQUEST id is remembered, so a re-send is neither queued nor logged again (default 7 days). */
+  /** How long a published message id is remembered, so a re-send is neither queued, delivered nor logged again (default 7 days). */
   dedupeTtlMs?: number;
 }
 
 export interface PublishResult {
   /** Entry id in `bus:log`. */
   logId: string;
-  /** Entry id in `bus:to:<to>` (every type but REQUEST). */
+  /** Entry id in `bus:to:<to>` (every type but REQUEST; absent for a duplicate). */
   streamId?: string;
   /** BullMQ job id on `agent.<to>` (REQUEST only; equals the message id). */
   jobId?: string;
-  /** True when this REQUEST id was published before: nothing new was queued or logged. */
+  /** True when this message id was published before: nothing new was queued, delivered or logged. */
   duplicate?: boolean;
 }
 
@@ -152,6 +152,8 @@ export interface Bus {
   /** The bus's command connection (shared, non-blocking); owned by the bus. */
   readonly redis: RedisClient;
   publish(message: unknown): Promise<PublishResult>;
+  /** The bus-log entry id under which this message id was published, or null (guard expired or never). */
+  publishedAs(messageId: string): Promise<string | null>;
   consume(recipient: Role, handler: MessageHandler, options?: ConsumeOptions): Consumer;
   consumeStream(options: ConsumeStreamOptions): Consumer;
   deadLetter(entry: DeadLetterInput): Promise<string>;
