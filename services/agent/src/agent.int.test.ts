@@ -39,7 +39,7 @@ interface Harness {
 async function startAgent(
   role: WorkerRole,
   model: ChatModel,
-  extra: { timeoutSeconds?: number } = {},
+  extra: { timeoutSeconds?: number; runTimeoutSeconds?: number } = {},
 ): Promise<Harness> {
   const keys = createKeys(uniquePrefix());
   const bus = createBus({ url: redis.url, keys, onError: () => undefined });
@@ -55,6 +55,7 @@ async function startAgent(
     model,
     logger,
     timeoutSeconds: extra.timeoutSeconds ?? 60,
+    ...(extra.runTimeoutSeconds === undefined ? {} : { runTimeoutSeconds: extra.runTimeoutSeconds }),
     concurrency: 2,
     llmPriority: 3,
     lockDurationMs: 5000,
@@ -221,6 +222,32 @@ describe('AgentService', () => {
     expect(alert.context).toBe('code: LLM_MODEL_NOT_FOUND');
   });
 
+  it('caps a task by subagents.runTimeoutSeconds from its first start, across restarts of its job', async () => {
+    const model = new ScriptedChatModel({ replies: ['too late'], latencyMs: 30_000 });
+    const h = await startAgent('builder', model, { timeoutSeconds: 60, runTimeoutSeconds: 1 });
+    const slow = request('builder', 'Takes longer than the run timeout.');
+    await h.bus.publish(slow);
+    const alert = await waitFor(
+      async () => (await h.log()).find((m) => m.type === 'ALERT' && m.inReplyTo === slow.id),
+      { what: 'ALERT of the slow task' },
+    );
+    expect(alert.content).toMatch(/runTimeoutSeconds/);
+    // A task first started 5 s ago (an attempt that crashed) is given up at once on its restart.
+    const restarted = request('builder', 'Crashed earlier.');
+    const calls = model.calls.length;
+    await h.bus.redis.set(h.bus.keys.custom('task', restarted.id, 'started'), String(Date.now() - 5000));
+    await h.bus.publish(restarted);
+    const second = await waitFor(
+      async () => (await h.log()).find((m) => m.type === 'ALERT' && m.inReplyTo === restarted.id),
+      { what: 'ALERT of the restarted task' },
+    );
+    expect(second.content).toMatch(/runTimeoutSeconds, counted from its first start/);
+    expect(model.calls.length).toBe(calls);
+    const work = h.queue(QUEUE_NAMES.agent('builder'));
+    await waitFor(async () => (await work.getJobState(restarted.id)) === 'failed', { what: 'job failed' });
+    expect((await h.log()).some((m) => m.type === 'RESPONSE')).toBe(false);
+  });
+
   it('does not ask the model again, nor answer twice, when a request was already answered', async () => {
     const model = new ScriptedChatModel({ replies: ['again'] });
     const h = await startAgent('builder', model);
@@ -245,6 +272,33 @@ describe('AgentService', () => {
       published: false,
       logId: earlier.logId,
     });
+  });
+
+  it('reads its inbox and ALL: remembers the newest DECISION, dead-letters a misrouted entry', async () => {
+    const h = await startAgent('scout', new ScriptedChatModel({ replies: [] }));
+    const decision = (content: string): Message => ({
+      ...request('scout', content),
+      from: 'director',
+      to: 'ALL',
+      type: 'DECISION',
+    });
+    await h.bus.publish(decision('Decision: REVISE. Tighten the parser.'));
+    await h.bus.publish(decision('Decision: CONTINUE.'));
+    await h.bus.publish({ ...request('scout', 'The Builder is done.'), type: 'STATUS' });
+    // Written around publish(): a STATUS for the builder inside the scout's inbox.
+    const stray = { ...request('builder', 'not for scout'), type: 'STATUS' };
+    const strayId = await h.bus.redis.xadd(h.bus.keys.busTo('scout'), '*', 'message', JSON.stringify(stray));
+    await waitFor(() => h.agent.stats.inbox >= 3, { what: 'three inbox messages read' });
+    expect(h.agent.latestDecision('run_t')).toBe('Decision: CONTINUE.');
+    const dead = h.queue(QUEUE_NAMES.deadLetter);
+    const letter = await waitFor(
+      async () => (await dead.getJobs(['waiting', 'prioritized'])).find((j) => j?.data?.entryId === strayId),
+      { what: 'the misrouted entry dead-lettered' },
+    );
+    expect(letter.data.reason).toMatch(/^misrouted: a message to builder/);
+    expect(h.agent.stats.inbox).toBe(3);
+    const pending = (await h.bus.redis.xpending(h.bus.keys.busTo('scout'), 'scout')) as [number];
+    expect(Number(pending[0])).toBe(0);
   });
 
   it('lets the running job finish when stopped', async () => {

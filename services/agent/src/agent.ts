@@ -2,7 +2,7 @@
 // `agent.<role>` with the role's concurrency and crash-recovery timings from config.
 import { type ChatModel, type RetryOptions, UsageRecorder, withUsage } from '@nightshift/llm';
 import { isWorkerRole, NightshiftError, WORKER_ROLES, type WorkerRole } from '@nightshift/protocol';
-import { type Bus, QUEUE_NAMES } from '@nightshift/redis';
+import { type Bus, type Consumer, QUEUE_NAMES } from '@nightshift/redis';
 import { Lifecycle, type Logger, type Service, throttledErrorLog } from '@nightshift/runtime';
 import { type ConnectionOptions, Worker } from 'bullmq';
 import { type AgentJobResult, createRequestProcessor } from './handle-request.js';
@@ -18,6 +18,8 @@ export interface AgentServiceOptions {
   logger: Logger;
   /** config.roles[role]. */
   timeoutSeconds: number;
+  /** subagents.runTimeoutSeconds: one task's cap across all its attempts (see handle-request). */
+  runTimeoutSeconds?: number;
   concurrency: number;
   llmPriority: number;
   /** config.queues (REFERENCE: BullMQ's defaults make crash recovery take a minute). */
@@ -53,6 +55,10 @@ export class AgentService implements Service {
   #completed = 0;
   #failed = 0;
   #refusals = 0;
+  #inbox: Consumer | undefined;
+  #inboxRead = 0;
+  /** The newest DECISION per run heard on the inbox (bounded: the oldest run is forgotten first). */
+  readonly #decisions = new Map<string, string>();
 
   constructor(options: AgentServiceOptions) {
     this.#opts = { ...options, role: assertWorkerRole(options.role) };
@@ -73,7 +79,14 @@ export class AgentService implements Service {
   }
 
   /** For heartbeats and health: what this process is doing. */
-  get stats(): { running: boolean; active: number; completed: number; failed: number; refusals: number } {
+  get stats(): {
+    running: boolean;
+    active: number;
+    completed: number;
+    failed: number;
+    refusals: number;
+    inbox: number;
+  } {
     return {
       running: this.#worker?.isRunning() ?? false,
       active: this.#active,
@@ -81,7 +94,14 @@ export class AgentService implements Service {
       failed: this.#failed,
       // Tool calls refused (permission or sandbox): a model testing the fences shows up here.
       refusals: this.#refusals,
+      // Entries read (and acknowledged) from bus:to:<role> and bus:to:ALL.
+      inbox: this.#inboxRead,
     };
+  }
+
+  /** The newest DECISION the Director broadcast for this run, as heard on the inbox. */
+  latestDecision(runId: string): string | undefined {
+    return this.#decisions.get(runId);
   }
 
   async #start(): Promise<void> {
@@ -92,6 +112,7 @@ export class AgentService implements Service {
       bus: o.bus,
       model: withUsage(o.model, this.usage),
       timeoutMs: o.timeoutSeconds * 1000,
+      ...(o.runTimeoutSeconds === undefined ? {} : { runTimeoutMs: o.runTimeoutSeconds * 1000 }),
       llmPriority: o.llmPriority,
       logger: o.logger,
       queueName,
@@ -127,7 +148,19 @@ export class AgentService implements Service {
       o.logger.warn({ jobId }, 'job stalled (its worker died?); it runs again'),
     );
     this.#worker = worker;
-    await worker.waitUntilReady();
+    // The role's inbox and ALL: work arrives as jobs, but STATUS/DECISION/RESPONSE addressed to
+    // this role land here. Reading them keeps the inbox drained (a poison entry is dead-lettered
+    // by the bus, never left pending) and lets the agent know the Director's latest decision.
+    this.#inbox = o.bus.consume(o.role, async (message) => {
+      this.#inboxRead++;
+      if (message.type === 'DECISION') {
+        this.#decisions.delete(message.runId);
+        this.#decisions.set(message.runId, message.content);
+        if (this.#decisions.size > 100) this.#decisions.delete(this.#decisions.keys().next().value ?? '');
+      }
+      o.logger.debug({ from: message.from, type: message.type, runId: message.runId }, 'inbox message');
+    });
+    await Promise.all([worker.waitUntilReady(), this.#inbox.ready]);
     o.logger.info(
       { queue: queueName, concurrency: o.concurrency, timeoutSeconds: o.timeoutSeconds, model: o.model.name },
       'agent ready',
@@ -136,6 +169,6 @@ export class AgentService implements Service {
 
   /** worker.close() lets running jobs finish; the caller's grace timeout bounds it (runtime). */
   async #stop(): Promise<void> {
-    await this.#worker?.close();
+    await Promise.all([this.#worker?.close(), this.#inbox?.stop()]);
   }
 }

@@ -41,6 +41,12 @@ export interface RequestHandlerOptions {
   model: ChatModel;
   /** guide §7 role timeout, ms: the whole job, queueing at the gateway included. */
   timeoutMs: number;
+  /**
+   * guide §2 `subagents.runTimeoutSeconds`, ms: the longest one task may take from its first
+   * start, across every restart of its job (a stalled or crashed attempt gets a fresh role
+   * timeout, but not a fresh run timeout). Absent = no cap beyond the role timeout.
+   */
+  runTimeoutMs?: number;
   /** Priority of this role's calls on `llm` (config.roles[role].bullmqPriority). */
   llmPriority: number;
   /** Backoff for LlmQueueFull and other transient model errors, inside the role timeout. */
@@ -113,6 +119,34 @@ export function createRequestProcessor(options: RequestHandlerOptions): RequestP
       .catch((error: unknown) => log.warn({ err: error, type: message.type }, 'could not publish'));
   }
 
+  /**
+   * This attempt's deadline: the role timeout from now, capped by the run timeout counted from
+   * the task's first start (kept in Redis so a restarted attempt sees the same start).
+   */
+  async function taskDeadline(requestId: string): Promise<{ deadline: number; timeout: TimeoutError }> {
+    const now = Date.now();
+    const byRole = now + options.timeoutMs;
+    const roleTimeout = new TimeoutError(
+      `${role} task ${requestId} (guide §7 role timeout)`,
+      options.timeoutMs,
+    );
+    if (options.runTimeoutMs === undefined) return { deadline: byRole, timeout: roleTimeout };
+    const key = bus.keys.custom('task', requestId, 'started');
+    const ttl = Math.max(options.runTimeoutMs, options.timeoutMs) * 2;
+    const [, first] = (await bus.redis.multi().set(key, String(now), 'PX', ttl, 'NX').get(key).exec()) as [
+      unknown,
+      [Error | null, string | null],
+    ][];
+    const startedAt = Number(first?.[1] ?? now) || now;
+    const byRun = startedAt + options.runTimeoutMs;
+    if (byRun >= byRole) return { deadline: byRole, timeout: roleTimeout };
+    const runTimeout = new TimeoutError(
+      `${role} task ${requestId} (subagents.runTimeoutSeconds, counted from its first start ${new Date(startedAt).toISOString()})`,
+      options.runTimeoutMs,
+    );
+    return { deadline: byRun, timeout: runTimeout };
+  }
+
   return async (job, _token, workerSignal) => {
     // attemptsStarted also counts restarts after a crash (stalled recovery), which attemptsMade does not.
     const attempt = Math.max(job.attemptsStarted, job.attemptsMade + 1);
@@ -126,17 +160,20 @@ export function createRequestProcessor(options: RequestHandlerOptions): RequestP
       log.info({ logId: earlier }, 'already answered by an earlier attempt; not asking the model again');
       return { responseId: responseIdFor(request.id), published: false, logId: earlier };
     }
+    const { deadline, timeout } = await taskDeadline(request.id);
+    if (deadline <= Date.now()) {
+      // Restarted past its run timeout (a crash loop): give up at once, as the last attempt would.
+      log.error({ err: timeout }, `request failed: ${timeout.message}`);
+      await publishQuietly(
+        alertMessage({ role, request, attempt, reason: timeout.message, code: timeout.code }),
+        log,
+      );
+      throw new UnrecoverableError(`[${timeout.code}/${timeout.category}] ${timeout.message}`);
+    }
     await publishQuietly(statusMessage({ role, request, attempt }), log);
 
-    const deadline = Date.now() + options.timeoutMs;
     const controller = new AbortController();
-    const timer = setTimeout(
-      () =>
-        controller.abort(
-          new TimeoutError(`${role} task ${request.id} (guide §7 role timeout)`, options.timeoutMs),
-        ),
-      options.timeoutMs,
-    );
+    const timer = setTimeout(() => controller.abort(timeout), deadline - Date.now());
     const signal = workerSignal ? AbortSignal.any([controller.signal, workerSignal]) : controller.signal;
     try {
       const session = options.tools

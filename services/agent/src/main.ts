@@ -100,6 +100,7 @@ function main(): void {
         model,
         logger,
         timeoutSeconds: settings.timeoutSeconds,
+        runTimeoutSeconds: config.subagents.runTimeoutSeconds,
         concurrency: settings.concurrency,
         llmPriority: settings.bullmqPriority,
         lockDurationMs: config.queues.lockDurationMs,

@@ -6,6 +6,7 @@ import type { Message } from '@nightshift/protocol';
 import {
   type Bus,
   type Consumer,
+  inboxCheck,
   type Keys,
   Leadership,
   QUEUE_NAMES,
@@ -47,7 +48,9 @@ export class DirectorService implements Service {
   #started: Promise<void> | undefined;
   #stopped: Promise<void> | undefined;
   #closed = new Set<string>();
-  #ticking = false;
+  /** Runs whose timer tick is in progress; the store listing in progress. */
+  readonly #ticking = new Set<string>();
+  #listing = false;
 
   constructor(options: DirectorServiceOptions) {
     this.#o = options;
@@ -114,6 +117,8 @@ export class DirectorService implements Service {
       group: 'director',
       handler: (message) => this.#onMessage(message),
       claimIdleMs: this.#leaseTtl,
+      // A message to another role written straight into our inbox is dead-lettered, not acted on.
+      accept: inboxCheck(keys, 'director'),
     });
     await this.#tickAll();
   }
@@ -132,22 +137,33 @@ export class DirectorService implements Service {
     }
   }
 
-  /** Ticks every run that is not over; finished runs are remembered and skipped. */
+  /**
+   * Ticks every run that is not over; finished runs are remembered and skipped. Runs advance
+   * independently: a run whose tick is still going (a long debate, a slow model) is skipped this
+   * round, and does not hold up the others' next rounds.
+   */
   async #tickAll(): Promise<void> {
-    if (!this.#leadership.isLeader || this.#ticking) return;
-    this.#ticking = true;
+    if (!this.#leadership.isLeader || this.#listing) return;
+    this.#listing = true;
+    let open: string[];
     try {
-      const open = (await this.#o.store.list(10_000)).filter((runId) => !this.#closed.has(runId));
-      // Runs advance independently: one in a long debate does not hold up the others.
-      await Promise.allSettled(
-        open.map(async (runId) => {
-          await this.#o.driver.tick(runId);
-          const { state } = await this.#o.driver.load(runId);
-          if (['finished', 'aborted', 'failed'].includes(state.status)) this.#closed.add(runId);
-        }),
-      );
+      open = (await this.#o.store.list(10_000)).filter((runId) => !this.#closed.has(runId));
     } finally {
-      this.#ticking = false;
+      this.#listing = false;
+    }
+    await Promise.allSettled(
+      open.filter((runId) => !this.#ticking.has(runId)).map((runId) => this.#tickOne(runId)),
+    );
+  }
+
+  async #tickOne(runId: string): Promise<void> {
+    this.#ticking.add(runId);
+    try {
+      await this.#o.driver.tick(runId);
+      const { state } = await this.#o.driver.load(runId);
+      if (['finished', 'aborted', 'failed'].includes(state.status)) this.#closed.add(runId);
+    } finally {
+      this.#ticking.delete(runId);
     }
   }
 

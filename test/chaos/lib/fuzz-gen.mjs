@@ -124,10 +124,13 @@ export function routeAllowed(m) {
  */
 export function expectedRejections(streamName, fields, { sentinel }) {
   const m = messageOf(fields);
-  if (streamName === 'director' || streamName === 'ALL') {
-    const bad = !m || !routeAllowed(m);
-    return { director: bad, ...(bad || m.to === streamName ? {} : { misrouted: true }) };
+  // Every inbox consumer (the Director's, and each worker agent's on its inbox and ALL) refuses
+  // what does not parse, breaks the topology, or is addressed to someone else (misrouted).
+  const refused = !m || !routeAllowed(m) || m.to !== streamName;
+  if (streamName === 'ALL') {
+    return Object.fromEntries(['director', ...WORKER_ROLES].map((group) => [group, refused]));
   }
+  if (streamName === 'director' || WORKER_ROLES.includes(streamName)) return { [streamName]: refused };
   if (streamName === 'log') {
     const out = { scribe: !m };
     if (sentinel) out.sentinel = !m || !routeAllowed(m);
@@ -148,7 +151,7 @@ export function isValidRunJob(data) {
   return RunInputSchema.safeParse(data).success;
 }
 
-/** Where raw entries go (by weight): the consumed inboxes and bus:log most, the unread inboxes too. */
+/** Where raw entries go (by weight): the Director's inbox, ALL and bus:log most, the other inboxes too. */
 export const STREAMS = [
   { name: 'director', weight: 3 },
   { name: 'ALL', weight: 2 },

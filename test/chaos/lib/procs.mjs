@@ -34,7 +34,13 @@ export function serviceEnv(vars) {
   for (const key of ['PATH', 'HOME', 'TMPDIR', 'NODE_OPTIONS', 'SYSTEMROOT']) {
     if (process.env[key] !== undefined) env[key] = process.env[key];
   }
-  return { LOG_LEVEL: process.env.CHAOS_LOG_LEVEL ?? 'warn', HEARTBEAT_INTERVAL_MS: '500', HEARTBEAT_TTL_MS: '3000', ...env, ...vars };
+  return {
+    LOG_LEVEL: process.env.CHAOS_LOG_LEVEL ?? 'warn',
+    HEARTBEAT_INTERVAL_MS: '500',
+    HEARTBEAT_TTL_MS: '3000',
+    ...env,
+    ...vars,
+  };
 }
 
 /**
@@ -47,7 +53,9 @@ export function spawnService(name, main, env, { watch = [] } = {}) {
   const lines = [];
   const seen = new Map(watch.map((re) => [re, 0]));
   // CHAOS_LOG_DIR=/some/dir keeps every line of every process (for diagnosing a failed scenario).
-  const logFile = process.env.CHAOS_LOG_DIR ? join(process.env.CHAOS_LOG_DIR, `${name}-${child.pid}.log`) : null;
+  const logFile = process.env.CHAOS_LOG_DIR
+    ? join(process.env.CHAOS_LOG_DIR, `${name}-${child.pid}.log`)
+    : null;
   const keep = (chunk) => {
     if (logFile) appendFileSync(logFile, chunk);
     for (const line of chunk.toString('utf8').split('\n')) {

@@ -85,7 +85,10 @@ export async function redisRestartScenario({ smoke, log }) {
     aof: true,
     ollamaLatencyMs: 60,
     env: Object.fromEntries(
-      ['ARCHITECT', 'SCOUT', 'BUILDER', 'REFACTORER', 'INSPECTOR'].map((r) => [`ROLE_TIMEOUT_${r}`, '30']),
+      ['ARCHITECT', 'SCOUT', 'BUILDER', 'REFACTORER', 'INSPECTOR', 'SCRIBE'].map((r) => [
+        `ROLE_TIMEOUT_${r}`,
+        '30',
+      ]),
     ),
   });
   try {
@@ -127,7 +130,9 @@ export async function redisRestartScenario({ smoke, log }) {
         if (reason) reasons.add(reason);
       }
       result.details.cleanRestartUnanswered = { states, reasons: [...reasons] };
-      result.notes.push(`unanswered after the clean restart: ${JSON.stringify(states)} ${[...reasons].join(' | ')}`);
+      result.notes.push(
+        `unanswered after the clean restart: ${JSON.stringify(states)} ${[...reasons].join(' | ')}`,
+      );
       return false;
     });
     check(result, 'clean restart: batch A answered without any help', cleanOk);

@@ -233,7 +233,10 @@ describe('gateway calls', () => {
     // Events of another queue: the client's fast path hears nothing, only its watch can answer.
     const deaf = new QueueEvents('nowhere', { connection: connect(), prefix });
     cleanups.push(() => deaf.close());
-    const { client } = await setup({ slots: 1, client: { queueEvents: deaf, watchMs: 100, timeoutMs: 10_000 } });
+    const { client } = await setup({
+      slots: 1,
+      client: { queueEvents: deaf, watchMs: 100, timeoutMs: 10_000 },
+    });
     await expect(client.chat(ask('scout', 'no event for this one'))).resolves.toMatchObject({
       provider: 'gateway',
       text: expect.any(String),
@@ -272,4 +275,3 @@ describe('gateway calls', () => {
     expect(await client.waiting()).toBe(0);
   });
 });
-

@@ -1,15 +1,31 @@
 // createBus(): the message bus of ARCHITECTURE §2 over Redis streams and BullMQ queues.
+
+import type { Role } from '@nightshift/protocol';
+import type { Keys } from '../keys.js';
 import { consumeStream } from './consume.js';
 import { createContext } from './context.js';
 import { deadLetterPayload } from './dead-letter.js';
 import { readLog, tailLog } from './log.js';
 import { createPublisher } from './publish.js';
-import type { Bus, BusOptions, Consumer } from './types.js';
+import type { Bus, BusOptions, Consumer, ConsumeStreamOptions } from './types.js';
 
 export { DEFAULT_REQUEST_JOB_OPTIONS } from './publish.js';
 export type * from './types.js';
 
 const HASH_TAG = /^\{[^{}]+\}$/;
+
+/**
+ * The `accept` check of a recipient's inbox consumer: an entry in `bus:to:<role>` must be
+ * addressed to that role, one in `bus:to:ALL` to ALL; anything else was written around publish()
+ * and is dead-lettered as misrouted.
+ */
+export function inboxCheck(keys: Keys, recipient: Role): NonNullable<ConsumeStreamOptions['accept']> {
+  const all = keys.busTo('ALL');
+  return (message, stream) => {
+    const expected = stream === all ? 'ALL' : recipient;
+    return message.to === expected ? undefined : `misrouted: a message to ${message.to} in ${stream}`;
+  };
+}
 
 export function createBus(options: BusOptions): Bus {
   const clustered = /^rediss?\+cluster:/i.test(options.url) || options.connection?.cluster === true;
@@ -55,11 +71,7 @@ export function createBus(options: BusOptions): Bus {
           ...(consumeOptions.consumer === undefined ? {} : { consumer: consumeOptions.consumer }),
           ...(consumeOptions.blockMs === undefined ? {} : { blockMs: consumeOptions.blockMs }),
           ...(consumeOptions.count === undefined ? {} : { count: consumeOptions.count }),
-          // An entry in an inbox must be addressed to it: anything else was written around publish().
-          accept: (message, stream) => {
-            const expected = stream === all ? 'ALL' : recipient;
-            return message.to === expected ? undefined : `misrouted: a message to ${message.to} in ${stream}`;
-          },
+          accept: inboxCheck(options.keys, recipient),
         }),
       );
     },
