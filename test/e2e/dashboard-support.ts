@@ -82,7 +82,10 @@ export function scriptModels(
       : [
           {
             match: { role: 'architect' },
-            reply: { content: 'Design: one module, one test; risk: none.', latencyMs: architectLatencyMs },
+            reply: {
+              content: 'Design: one module, one test.\n{"components": ["src/sum.ts"], "risks": []}',
+              latencyMs: architectLatencyMs,
+            },
           },
         ]),
   ]);

@@ -117,6 +117,8 @@ beforeAll(async () => {
     ALERT_WEBHOOK_SECRET: SECRET,
     DIRECTOR_TICK_MS: '250',
     DIRECTOR_LEASE_TTL_MS: '1500',
+    SENTINEL_INTERVAL_MS: '500',
+    SENTINEL_LEASE_TTL_MS: '1500',
     // The Director counts as silent 4 s after its last heartbeat (its role timeout).
     ROLE_TIMEOUT_DIRECTOR: '4',
     LOG_LEVEL: 'info',

@@ -544,7 +544,7 @@ describe('sentinel triggers', () => {
     const worker = new Worker(
       name,
       async () => {
-        if (failing) throw new Error('model down');
+        if (failing) throw new Error('[LLM_UNAVAILABLE/transient] ollama unavailable: model down');
         return 'ok';
       },
       { connection: rig.blocking(), prefix: rig.keys.prefix },

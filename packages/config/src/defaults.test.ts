@@ -92,6 +92,7 @@ describe('defaults are the guide numbers', () => {
 
   it('subagents, tools, trust, debate, workflow', () => {
     expect(c.subagents).toEqual({ maxConcurrent: 2, archiveAfterMinutes: 120, runTimeoutSeconds: 900 });
+    expect(c.scribe).toEqual({ summaryMaxTokens: 2000 });
     expect(c.tools).toEqual({
       deny: ['gateway', 'cron'],
       maxToolIterations: 20,
@@ -137,6 +138,19 @@ describe('defaults are the guide numbers', () => {
     expect(c.heartbeat).toEqual({ intervalMs: 5000, ttlMs: 15_000 });
     expect(c.dashboard).toEqual({ host: '127.0.0.1', port: 8080 });
     expect(c.alerts).toEqual({ minLevel: 3 });
+  });
+
+  it('sentinel: what its main.ts hard-coded (2 × the Director tick, its lease TTL, the circuit defaults)', () => {
+    expect(c.sentinel).toEqual({
+      intervalMs: 2 * c.director.tickMs,
+      leaseTtlMs: c.director.leaseTtlMs,
+      circuitFailureThreshold: 5,
+      circuitCoolDownMs: 30_000,
+      circuitTrialTimeoutMs: 1_200_000,
+    });
+    // A trial must outlast the longest task, or a second job would start beside a slow trial.
+    const longest = Math.max(...Object.values(c.roles).map((r) => r.timeoutSeconds));
+    expect(c.sentinel.circuitTrialTimeoutMs).toBeGreaterThan(longest * 1000);
   });
 
   it('DEFAULTS matches an empty load apart from the resolved directories', () => {

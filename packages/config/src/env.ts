@@ -177,6 +177,49 @@ const SPECS: Spec[] = [
     'Director lease TTL (a spare takes over after it)',
   ],
   ['DIRECTOR_TICK_MS', ['director', 'tickMs'], 'number', 'How often the Director re-checks open runs'],
+  [
+    'SUBAGENT_RUN_TIMEOUT_SECONDS',
+    ['subagents', 'runTimeoutSeconds'],
+    'number',
+    'Longest one worker task may take from its first start, across restarts',
+  ],
+  [
+    'SCRIBE_SUMMARY_MAX_TOKENS',
+    ['scribe', 'summaryMaxTokens'],
+    'number',
+    'Bound of the Scribe rolling summary given to agents',
+  ],
+  [
+    'SUBAGENT_ARCHIVE_AFTER_MINUTES',
+    ['subagents', 'archiveAfterMinutes'],
+    'number',
+    'Scribe archives memory files older than this',
+  ],
+  ['SENTINEL_INTERVAL_MS', ['sentinel', 'intervalMs'], 'number', 'How often the Sentinel judges the team'],
+  [
+    'SENTINEL_LEASE_TTL_MS',
+    ['sentinel', 'leaseTtlMs'],
+    'number',
+    'Sentinel lease TTL (a spare takes over after it)',
+  ],
+  [
+    'SENTINEL_CIRCUIT_FAILURES',
+    ['sentinel', 'circuitFailureThreshold'],
+    'number',
+    'Consecutive provider failures that open a queue circuit',
+  ],
+  [
+    'SENTINEL_CIRCUIT_COOL_DOWN_MS',
+    ['sentinel', 'circuitCoolDownMs'],
+    'number',
+    'How long an open circuit waits before one trial job',
+  ],
+  [
+    'SENTINEL_CIRCUIT_TRIAL_TIMEOUT_MS',
+    ['sentinel', 'circuitTrialTimeoutMs'],
+    'number',
+    'How long a trial job runs before the next is admitted',
+  ],
 ];
 
 function defaultText(path: Path | undefined): string | undefined {

@@ -52,6 +52,48 @@ describe('environment variables', () => {
     expect(c.workspaceDir).toBe('/srv/ws');
   });
 
+  it('reads the subagent limits and the Scribe summary bound, and names a bad one', () => {
+    const c = load({
+      SUBAGENT_RUN_TIMEOUT_SECONDS: '600',
+      SUBAGENT_ARCHIVE_AFTER_MINUTES: '30',
+      SCRIBE_SUMMARY_MAX_TOKENS: '500',
+    });
+    expect(c.subagents).toMatchObject({ runTimeoutSeconds: 600, archiveAfterMinutes: 30 });
+    expect(c.scribe.summaryMaxTokens).toBe(500);
+    expect(() => load({ SUBAGENT_RUN_TIMEOUT_SECONDS: 'soon' })).toThrow(/SUBAGENT_RUN_TIMEOUT_SECONDS/);
+    expect(() => load({ SCRIBE_SUMMARY_MAX_TOKENS: '10' })).toThrow(/SCRIBE_SUMMARY_MAX_TOKENS/);
+  });
+
+  it('reads the Sentinel settings, and names a bad one with its expected form', () => {
+    const c = load({
+      SENTINEL_INTERVAL_MS: '500',
+      SENTINEL_LEASE_TTL_MS: '1500',
+      SENTINEL_CIRCUIT_FAILURES: '3',
+      SENTINEL_CIRCUIT_COOL_DOWN_MS: '10000',
+      SENTINEL_CIRCUIT_TRIAL_TIMEOUT_MS: '60000',
+    });
+    expect(c.sentinel).toEqual({
+      intervalMs: 500,
+      leaseTtlMs: 1500,
+      circuitFailureThreshold: 3,
+      circuitCoolDownMs: 10_000,
+      circuitTrialTimeoutMs: 60_000,
+    });
+    // Independent of the Director's settings now (main.ts used to borrow them).
+    expect(load({ DIRECTOR_TICK_MS: '250', DIRECTOR_LEASE_TTL_MS: '1500' }).sentinel).toMatchObject({
+      intervalMs: 2000,
+      leaseTtlMs: 10_000,
+    });
+    const error = configError({ SENTINEL_CIRCUIT_FAILURES: '0', SENTINEL_LEASE_TTL_MS: 'soon' });
+    expect(error.problems.map((p) => p.path).sort()).toEqual([
+      'SENTINEL_CIRCUIT_FAILURES',
+      'SENTINEL_LEASE_TTL_MS',
+    ]);
+    expect(error.message).toContain('SENTINEL_CIRCUIT_FAILURES: expected a positive integer');
+    expect(error.message).toContain('SENTINEL_LEASE_TTL_MS: expected an integer >= 500');
+    expect(() => load({ SENTINEL_INTERVAL_MS: '50' })).toThrow(/SENTINEL_INTERVAL_MS/);
+  });
+
   it('reads the model mode and the tool settings', () => {
     const c = load({
       NIGHTSHIFT_MODEL: 'instant',

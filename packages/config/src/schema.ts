@@ -235,6 +235,28 @@ const DirectorSchema = z
   })
   .prefault({});
 
+const ScribeSchema = z
+  .strictObject({
+    // The rolling summary the Director passes on in REQUEST contexts (guide §6: keep context small).
+    summaryMaxTokens: int(100).default(2000),
+  })
+  .prefault({});
+
+const SentinelSchema = z
+  .strictObject({
+    // How often the leading Sentinel judges the deployment (2 × the Director's default tick).
+    intervalMs: int(200).default(2000),
+    // One active Sentinel (lease); a spare takes over within about one TTL (issue 9).
+    leaseTtlMs: int(500).default(10_000),
+    // guide §4 "Circuit Breaker Pattern": consecutive provider failures that open a queue's circuit,
+    circuitFailureThreshold: int(1).default(5),
+    // how long it stays open before one trial job,
+    circuitCoolDownMs: int(100).default(30_000),
+    // and how long that trial may run before the next job becomes the trial (> the Builder's 900 s).
+    circuitTrialTimeoutMs: int(1000).default(1_200_000),
+  })
+  .prefault({});
+
 const ROLE_FORM = `one of ${ROLES.join(', ')}`;
 
 export const ConfigSchema = z
@@ -261,6 +283,8 @@ export const ConfigSchema = z
     alerts: AlertsSchema,
     health: HealthSchema,
     director: DirectorSchema,
+    scribe: ScribeSchema,
+    sentinel: SentinelSchema,
   })
   // Spreading `c` first keeps the key order of the schema in the output (readable describeConfig).
   .transform((c) => ({

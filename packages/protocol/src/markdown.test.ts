@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { MessageParseError } from './errors.js';
 import { parse, render } from './markdown.js';
 import { MESSAGE_TYPES, type Message, MessageSchema, PRIORITIES } from './message.js';
+import { OUTPUT_KINDS } from './outputs.js';
 import { EXTERNAL_SENDERS, ROLES } from './roles.js';
 
 const idArb = fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,20}$/).filter((s) => !/^\d+$/.test(s));
@@ -33,6 +34,7 @@ const messageArb: fc.Arbitrary<Message> = fc
       inReplyTo: idArb,
       phase: fc.integer({ min: 1, max: 4 }),
       attempt: fc.integer({ min: 1, max: 1000 }),
+      output: fc.constantFrom(...OUTPUT_KINDS),
     },
     { requiredKeys: ['id', 'runId', 'from', 'to', 'type', 'priority', 'timestamp', 'content'] },
   )

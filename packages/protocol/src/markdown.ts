@@ -1,5 +1,5 @@
 // The guide's markdown message form (§5 "Message Format Standard") and its exact inverse.
-// Header lines beyond the guide's five (ID, RUN, IN-REPLY-TO, PHASE, ATTEMPT) carry the wire
+// Header lines beyond the guide's five (ID, RUN, IN-REPLY-TO, PHASE, ATTEMPT, OUTPUT) carry the wire
 // fields a human-facing rendering would otherwise lose, so parse(render(m)) equals m.
 import { MessageParseError, NightshiftError } from './errors.js';
 import { type Message, MessageSchema } from './message.js';
@@ -24,6 +24,7 @@ const HEADERS = [
   'IN-REPLY-TO',
   'PHASE',
   'ATTEMPT',
+  'OUTPUT',
 ] as const;
 type Header = (typeof HEADERS)[number];
 
@@ -55,6 +56,7 @@ export function render(message: Message): string {
   if (message.inReplyTo !== undefined) head.push(`IN-REPLY-TO: ${message.inReplyTo}`);
   if (message.phase !== undefined) head.push(`PHASE: ${message.phase}`);
   if (message.attempt !== undefined) head.push(`ATTEMPT: ${message.attempt}`);
+  if (message.output !== undefined) head.push(`OUTPUT: ${message.output}`);
   let out = `${head.join('\n')}\n`;
   for (const [key, title] of SECTIONS) {
     const body = message[key];
@@ -132,6 +134,7 @@ function parseUnsafe(markdown: string, defaults: ParseDefaults): Message {
   if (fields['IN-REPLY-TO']) draft.inReplyTo = fields['IN-REPLY-TO'].value;
   if (fields.PHASE) draft.phase = toInt(fields.PHASE.value, 'PHASE', fields.PHASE.line);
   if (fields.ATTEMPT) draft.attempt = toInt(fields.ATTEMPT.value, 'ATTEMPT', fields.ATTEMPT.line);
+  if (fields.OUTPUT) draft.output = fields.OUTPUT.value;
   if (sections.content === undefined)
     throw new MessageParseError(lines.length, 'missing section "### Content"');
   Object.assign(draft, sections);
@@ -187,6 +190,7 @@ function headerOf(field: string): Header | undefined {
     inReplyTo: 'IN-REPLY-TO',
     phase: 'PHASE',
     attempt: 'ATTEMPT',
+    output: 'OUTPUT',
   };
   return map[field];
 }

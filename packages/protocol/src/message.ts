@@ -1,6 +1,7 @@
 // The wire contract (guide §5 "Message Format Standard"). Field names are public: user scripts
 // and other tools read them from streams and jobs, so they change only with a major version.
 import { z } from 'zod';
+import { OutputKindSchema } from './outputs.js';
 import { RecipientSchema, SenderSchema } from './roles.js';
 
 export const MESSAGE_TYPES = ['STATUS', 'REQUEST', 'RESPONSE', 'DECISION', 'ALERT'] as const;
@@ -55,5 +56,7 @@ export const MessageSchema = z.strictObject({
   inReplyTo: IdSchema.optional(),
   phase: PhaseSchema.optional(),
   attempt: z.int().min(1).max(1000).optional(),
+  /** The structured output a REQUEST asks for (see outputs.ts); the answering agent enforces it. */
+  output: OutputKindSchema.optional(),
 });
 export type Message = z.infer<typeof MessageSchema>;

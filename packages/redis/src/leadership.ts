@@ -28,6 +28,8 @@ export interface LeadershipOptions {
   lead(): Promise<void>;
   /** Called when it loses (or gives up) the lead. */
   standDown(): Promise<void>;
+  /** Extra heartbeat details (e.g. the Sentinel's round count), read at every beat. */
+  info?(): Record<string, unknown>;
 }
 
 export class Leadership {
@@ -83,13 +85,20 @@ export class Leadership {
     }
   }
 
+  /** Beats now (also on the interval); a caller with news for `info()` need not wait for it. */
   async #beat(): Promise<void> {
+    const info = this.#o.info?.();
     await heartbeat(this.#o.redis, this.#o.keys, {
       role: this.#o.name,
       instance: this.#o.token,
       ttlMs: this.#o.heartbeatTtlMs,
       status: this.#leader ? 'leading' : 'standby',
+      ...(info === undefined ? {} : { info }),
     });
+  }
+
+  beat(): Promise<void> {
+    return this.#beat();
   }
 
   async stop(): Promise<void> {

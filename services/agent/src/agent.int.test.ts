@@ -301,6 +301,56 @@ describe('AgentService', () => {
     expect(Number(pending[0])).toBe(0);
   });
 
+  it('asks once more for a required output that is missing, then answers with it', async () => {
+    const model = new ScriptedChatModel({
+      replies: ['Design: keep it small.', 'Design: keep it small.\n{"components": ["parser"], "risks": []}'],
+    });
+    const h = await startAgent('architect', model);
+    const req = request('architect', 'Design the parser.', { output: 'design' });
+    await h.bus.publish(req);
+    const response = await waitFor(async () => (await h.log()).find((m) => m.type === 'RESPONSE'), {
+      what: 'RESPONSE',
+    });
+    expect(response.content).toContain('"components": ["parser"]');
+    expect(model.calls).toHaveLength(2);
+    const second = model.calls[1]?.messages.at(-1)?.content ?? '';
+    expect(second).toMatch(/does not have the required design output: no JSON object/);
+    expect((await h.log()).some((m) => m.type === 'ALERT')).toBe(false);
+  });
+
+  it('raises an ALERT, not a RESPONSE, when the second reply also lacks the required output', async () => {
+    const model = new ScriptedChatModel({
+      replies: ['{"findings": [{"severity": "blocker", "description": "x"}]}', 'Looks fine to me.'],
+    });
+    const h = await startAgent('inspector', model);
+    const req = request('inspector', 'Review the parser.', { output: 'findings' });
+    await h.bus.publish(req);
+    const alert = await waitFor(async () => (await h.log()).find((m) => m.type === 'ALERT'), {
+      what: 'ALERT',
+    });
+    expect(alert).toMatchObject({ inReplyTo: req.id, context: 'code: OUTPUT_INVALID' });
+    expect(alert.content).toMatch(
+      /no valid findings output: no JSON object .*asked twice; first: findings\.0\.severity/,
+    );
+    expect(model.calls).toHaveLength(2);
+    const work = h.queue(QUEUE_NAMES.agent('inspector'));
+    await waitFor(async () => (await work.getJobState(req.id)) === 'failed', { what: 'job failed' });
+    expect((await h.log()).some((m) => m.type === 'RESPONSE')).toBe(false);
+  });
+
+  it('reports the files a changes output really wrote, and needs a summary', async () => {
+    const model = new ScriptedChatModel({ replies: ['Fixed the off-by-one in the loop.'] });
+    const h = await startAgent('builder', model);
+    const req = request('builder', 'Fix it.', { output: 'changes' });
+    await h.bus.publish(req);
+    const response = await waitFor(async () => (await h.log()).find((m) => m.type === 'RESPONSE'), {
+      what: 'RESPONSE',
+    });
+    // No tool session in this harness, so nothing was written: the line says so.
+    expect(response.context).toContain('changed files: none');
+    expect(model.calls).toHaveLength(1);
+  });
+
   it('lets the running job finish when stopped', async () => {
     const h = await startAgent(
       'builder',

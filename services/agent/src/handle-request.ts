@@ -31,6 +31,7 @@ import {
   statusMessage,
   toolStatusMessage,
 } from './messages.js';
+import { enforceOutput } from './output-check.js';
 import { type AgentToolOptions, commitChanges, openToolSession } from './tool-session.js';
 import { describeToolCall, toolReporter } from './tool-status.js';
 import { responseContext } from './usage-line.js';
@@ -191,17 +192,17 @@ export function createRequestProcessor(options: RequestHandlerOptions): RequestP
         publishQuietly(toolStatusMessage({ role, request, attempt, line: describeToolCall(record) }), log),
       );
       const maxIterations = options.tools?.maxIterations ?? DEFAULT_MAX_TOOL_ITERATIONS;
-      const loop = await runToolLoop({
+      const chatRequest = {
+        role,
+        runId: request.runId,
+        signal,
+        deadline,
+        // EMERGENCY/HIGH requests may jump ahead of the role's usual place, never behind it.
+        priority: Math.min(options.llmPriority, BULLMQ_PRIORITY[request.priority]),
+      };
+      const firstLoop = await runToolLoop({
         model: options.model,
-        request: {
-          messages: buildAgentPrompt(role, request),
-          role,
-          runId: request.runId,
-          signal,
-          deadline,
-          // EMERGENCY/HIGH requests may jump ahead of the role's usual place, never behind it.
-          priority: Math.min(options.llmPriority, BULLMQ_PRIORITY[request.priority]),
-        },
+        request: { ...chatRequest, messages: buildAgentPrompt(role, request) },
         tools: session?.specs ?? [],
         execute: (call) =>
           session
@@ -216,6 +217,31 @@ export function createRequestProcessor(options: RequestHandlerOptions): RequestP
         onTruncate: (info) => log.info(info, 'conversation truncated to fit the context budget'),
         ...(options.retry ? { retry: options.retry } : {}),
       });
+      // The output the REQUEST asks for (issue 5 role schemas): checked, asked for once more.
+      const enforced =
+        request.output === undefined || firstLoop.stoppedAtCap
+          ? undefined
+          : await enforceOutput(request.output, firstLoop, session?.written ?? [], (messages) =>
+              runToolLoop({
+                model: options.model,
+                request: { ...chatRequest, messages },
+                tools: [],
+                execute: () =>
+                  Promise.resolve({
+                    ok: false,
+                    error: { code: 'TOOL_UNAVAILABLE', message: 'no tools now' },
+                  }),
+                maxIterations: 1,
+                contextBudgetChars: options.tools?.contextBudgetChars ?? DEFAULT_CONTEXT_BUDGET_CHARS,
+                ...(options.retry ? { retry: options.retry } : {}),
+              }),
+            );
+      const loop = enforced?.loop ?? firstLoop;
+      if (enforced?.retried)
+        log.warn(
+          { output: request.output, ok: enforced.verdict.ok },
+          'asked the model again for the required output',
+        );
       await reporter.flush(() =>
         publishQuietly(
           toolStatusMessage({
@@ -246,11 +272,20 @@ export function createRequestProcessor(options: RequestHandlerOptions): RequestP
         await publishQuietly(alertMessage({ role, request, attempt, reason, code: 'TOOL_LOOP_CAP' }), log);
         return { responseId: responseIdFor(request.id), published: false, ...summary };
       }
+      if (enforced && !enforced.verdict.ok) {
+        // Twice without the required output: the Director decides (the step fails, is retried or
+        // escalated) rather than receiving an answer it cannot read.
+        const reason = `no valid ${request.output} output: ${enforced.verdict.error}`;
+        log.warn(summary, reason);
+        await publishQuietly(alertMessage({ role, request, attempt, reason, code: 'OUTPUT_INVALID' }), log);
+        throw new UnrecoverableError(`[OUTPUT_INVALID/fatal] ${reason}`);
+      }
+      const outputLine = enforced?.verdict.ok ? enforced.verdict.line : undefined;
       const response = responseMessage({
         role,
         request,
         attempt,
-        reply: { ...reply, context: responseContext(reply.context, loop, commit) },
+        reply: { ...reply, context: responseContext(reply.context, loop, commit, outputLine) },
       });
       const sent = await bus.publish(response);
       const outcome = { published: sent.duplicate !== true, logId: sent.logId };

@@ -6,7 +6,7 @@ import { checkRoute, isRole, type Message, newId, type Role, type WorkerRole } f
 
 /**
  * The RESPONSE id is derived from the request id, so every attempt at one request names the
- * same answer: a duplicate is recognisable by id (and refused by the publish-once guard).
+ * same answer: a duplicate is recognisable by id (and refused by the bus's publish guard).
  * Ids are at most 128 characters (protocol IdSchema); long request ids are hashed.
  */
 export function responseIdFor(requestId: string): string {

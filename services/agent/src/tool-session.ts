@@ -50,6 +50,8 @@ export interface ToolSession {
   execute(call: { name: string; arguments: unknown }): Promise<ToolOutcome>;
   /** True once a write tool succeeded. */
   readonly changed: boolean;
+  /** Workspace paths the write tools changed, in first-write order (what the model did, not claims). */
+  readonly written: readonly string[];
   /** Commits everything in the workspace with the run id in the message; undefined when never resolved. */
   commit(message: string): Promise<CommitResult | undefined>;
 }
@@ -107,6 +109,7 @@ export function openToolSession(o: ToolSessionOptions): ToolSession {
   };
 
   let changed = false;
+  const written: string[] = [];
   const onRefusal = (refusal: Refusal): void => {
     logger.warn({ refusal }, `tool refused: ${refusal.reason}`);
     o.onRefusal?.(refusal);
@@ -116,6 +119,9 @@ export function openToolSession(o: ToolSessionOptions): ToolSession {
     specs,
     get changed() {
       return changed;
+    },
+    get written() {
+      return written;
     },
     async execute(call) {
       // A refused call never needs (or creates) the workspace: executeToolCall refuses it first.
@@ -143,7 +149,11 @@ export function openToolSession(o: ToolSessionOptions): ToolSession {
         onRefusal,
         signal: o.signal,
       });
-      if (result.ok && WRITES.has(call.name)) changed = true;
+      if (result.ok && WRITES.has(call.name)) {
+        changed = true;
+        const path = (call.arguments as { path?: unknown } | null)?.path;
+        if (typeof path === 'string' && !written.includes(path)) written.push(path);
+      }
       return result.ok ? { ok: true, output: result.output } : { ok: false, error: result.error };
     },
     async commit(message) {

@@ -23,10 +23,12 @@ export function responseContext(
   replyContext: string | undefined,
   loop: Pick<ToolLoopResult, 'final' | 'usage' | 'toolCalls' | 'iterations'>,
   commit: string | undefined,
+  outputLine?: string,
 ): string {
   const tail = [
     toolsLine(loop.toolCalls),
     commit === undefined ? undefined : `commit ${commit}`,
+    outputLine,
     usageLine(loop.final.model, loop.usage),
   ].filter((l): l is string => l !== undefined);
   const tailText = tail.join('\n');

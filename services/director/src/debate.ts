@@ -12,10 +12,9 @@ import {
   type Vote,
   voteFrom,
 } from '@nightshift/core';
-import type { Message, Role } from '@nightshift/protocol';
+import { jsonCandidates, type Message, type Role } from '@nightshift/protocol';
 import type { Bus } from '@nightshift/redis';
 import type { Logger } from '@nightshift/runtime';
-import { jsonCandidates } from './verdict.js';
 
 export const DEBATE_OPTIONS = ['finish', 'revise', 'escalate'] as const;
 /** Who votes on a review besides the Director (guide §3: Builder presents, Inspector and Refactorer critique, Architect checks alignment). */

@@ -13,11 +13,18 @@ import {
   type RunEventDraft,
   type RunState,
   STEPS,
+  type StepId,
   stamp,
   stepContext,
   type WorkflowConfig,
 } from '@nightshift/core';
-import { type Message, PHASE_NAMES, type Priority } from '@nightshift/protocol';
+import {
+  type Message,
+  OUTPUT_INSTRUCTIONS,
+  type OutputKind,
+  PHASE_NAMES,
+  type Priority,
+} from '@nightshift/protocol';
 import type { Bus, RunStore } from '@nightshift/redis';
 import type { Logger } from '@nightshift/runtime';
 import type { DirectorBrain } from './brain.js';
@@ -164,7 +171,7 @@ export class RunDriver {
       timestamp: this.#now().toISOString(),
       content: requestContent(c.step, c.context),
       context: requestContext(c.context, 6000, summary ?? null, STEPS[c.step].after),
-      expectedResponse: `A RESPONSE to the Director with in-reply-to ${id}.`,
+      ...expectedOutput(c.step, id),
       phase: c.phase,
       attempt: c.attempt,
     });
@@ -362,4 +369,20 @@ export function usageFromContext(
   const match = /(?:^|\n)model (\S+) · tokens in (\d+) \/ out (\d+)\s*$/.exec(context);
   if (!match) return undefined;
   return { inputTokens: Number(match[2]), outputTokens: Number(match[3]), model: match[1] as string };
+}
+
+/** The structured output each step asks for (protocol outputs.ts); the agent enforces it. */
+const STEP_OUTPUT: Partial<Record<StepId, OutputKind>> = {
+  design: 'design',
+  build: 'changes',
+  refactor: 'changes',
+  inspect: 'findings',
+};
+
+function expectedOutput(step: StepId, id: string): { expectedResponse: string; output?: OutputKind } {
+  const base = `A RESPONSE to the Director with in-reply-to ${id}.`;
+  const output = STEP_OUTPUT[step];
+  return output === undefined
+    ? { expectedResponse: base }
+    : { expectedResponse: `${base} ${OUTPUT_INSTRUCTIONS[output]}`, output };
 }

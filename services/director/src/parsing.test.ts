@@ -41,7 +41,7 @@ describe('worker outputs', () => {
       'Ran the tests.\n{"findings":[{"severity":"CRITICAL","file":"a.ts","description":"MD5"}]}',
     );
     expect(ok.findings).toEqual([{ severity: 'critical', file: 'a.ts', description: 'MD5' }]);
-    expect(parseFindings('all good').error).toMatch(/no \{"findings"/);
+    expect(parseFindings('all good').error).toMatch(/no JSON object \{"findings"/);
   });
   it('reads usage only from the context’s last line', () => {
     expect(usageFromContext('the model said\nmodel qwen3:32b · tokens in 120 / out 30')).toEqual({

@@ -2,6 +2,7 @@
 // a reply without a usable one is retried once with the parse error, then the guide's safe
 // default applies (guide §10 "Director can force-proceed decisions"), never a crash.
 import type { Decision } from '@nightshift/core';
+import { jsonCandidates } from '@nightshift/protocol';
 import { z } from 'zod';
 
 export const VerdictSchema = z.object({
@@ -38,33 +39,6 @@ function normalise(value: unknown): unknown {
     if (typeof v.decision === 'string') return { ...v, decision: v.decision.trim().toLowerCase() };
   }
   return value;
-}
-
-/** Balanced `{…}` spans, outermost only, in order of appearance. */
-export function jsonCandidates(text: string): string[] {
-  const out: string[] = [];
-  let depth = 0;
-  let start = -1;
-  let inString = false;
-  let escaped = false;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i];
-    if (inString) {
-      if (escaped) escaped = false;
-      else if (ch === '\\') escaped = true;
-      else if (ch === '"') inString = false;
-      continue;
-    }
-    if (ch === '"' && depth > 0) inString = true;
-    else if (ch === '{') {
-      if (depth === 0) start = i;
-      depth++;
-    } else if (ch === '}' && depth > 0) {
-      depth--;
-      if (depth === 0 && start >= 0) out.push(text.slice(start, i + 1));
-    }
-  }
-  return out;
 }
 
 /**

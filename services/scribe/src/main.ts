@@ -48,9 +48,7 @@ const scribe = new ScribeService({
   memoryDir: config.memoryDir,
   logger,
   model,
-  // UNFINISHED(config): the summary bound has no config key yet (default 2,000 tokens); the
-  // lead may add e.g. `scribe.summaryMaxTokens` and pass it here as summary.maxTokens.
-  summary: { timeoutMs: scribeTimeoutMs },
+  summary: { timeoutMs: scribeTimeoutMs, maxTokens: config.scribe.summaryMaxTokens },
   archiveAfterMinutes: config.subagents.archiveAfterMinutes,
   // No Scribe-specific lease setting yet: the Director's TTL is the deployment's failover time.
   leaseTtlMs: config.director.leaseTtlMs,

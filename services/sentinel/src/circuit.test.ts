@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { type Circuit, CLOSED, parseCircuit, stepCircuit } from './circuit.js';
+import { type Circuit, type CircuitEvent, CLOSED, parseCircuit, stepCircuit } from './circuit.js';
 
-const cfg = { failureThreshold: 3, coolDownMs: 1000 };
+const cfg = { failureThreshold: 3, coolDownMs: 1000, trialTimeoutMs: 60_000 };
 
 /** Feeds events in order; returns the final circuit and every effect asked for. */
-function run(events: { type: 'failure' | 'success' | 'tick'; at: number }[], from: Circuit = CLOSED) {
+function run(events: CircuitEvent[], from: Circuit = CLOSED) {
   let c = from;
   const effects: string[] = [];
   for (const e of events) {
@@ -15,55 +15,80 @@ function run(events: { type: 'failure' | 'success' | 'tick'; at: number }[], fro
   return { c, effects };
 }
 
+const failure = (at: number, jobId = `j${at}`): CircuitEvent => ({ type: 'failure', at, jobId });
+const success = (at: number, jobId = `j${at}`): CircuitEvent => ({ type: 'success', at, jobId });
+const inconclusive = (at: number, jobId = `j${at}`): CircuitEvent => ({ type: 'inconclusive', at, jobId });
+const started = (at: number, jobId: string): CircuitEvent => ({ type: 'started', at, jobId });
+const opened = () => run([failure(1), failure(2), failure(3)]).c;
+const halfOpen: Circuit = { state: 'half-open', failures: 3, openedAt: 3, opens: 1 };
+
 describe('circuit breaker', () => {
   it('stays closed below the threshold, and a success resets the count', () => {
-    const { c, effects } = run([
-      { type: 'failure', at: 1 },
-      { type: 'failure', at: 2 },
-      { type: 'success', at: 3 },
-      { type: 'failure', at: 4 },
-      { type: 'failure', at: 5 },
-    ]);
+    const { c, effects } = run([failure(1), failure(2), success(3), failure(4), failure(5)]);
     expect(c.state).toBe('closed');
     expect(c.failures).toBe(2);
     expect(effects).toEqual([]);
   });
 
   it('opens (pause) at exactly N consecutive failures', () => {
-    const { c, effects } = run([1, 2, 3].map((at) => ({ type: 'failure' as const, at })));
+    const { c, effects } = run([failure(1), failure(2), failure(3)]);
     expect(c).toMatchObject({ state: 'open', openedAt: 3, opens: 1 });
     expect(effects).toEqual(['3:pause']);
   });
 
+  it('poison jobs and stalls neither count nor reset the run of provider failures', () => {
+    const { c, effects } = run([failure(1), inconclusive(2), inconclusive(3), inconclusive(4), failure(5)]);
+    expect(c).toMatchObject({ state: 'closed', failures: 2 });
+    expect(effects).toEqual([]);
+    expect(run([failure(6)], c).c.state).toBe('open');
+  });
+
   it('ignores outcomes while open and half-opens (resume) only after the cool-down', () => {
-    const opened = run([1, 2, 3].map((at) => ({ type: 'failure' as const, at }))).c;
     const { c, effects } = run(
-      [
-        { type: 'success', at: 10 },
-        { type: 'failure', at: 11 },
-        { type: 'tick', at: 1002 },
-        { type: 'tick', at: 1003 },
-      ],
-      opened,
+      [success(10), failure(11), { type: 'tick', at: 1002 }, { type: 'tick', at: 1003 }],
+      opened(),
     );
     expect(c.state).toBe('half-open');
     expect(effects).toEqual(['1003:resume']);
   });
 
-  it('closes on the trial success, re-opens (pause) on the trial failure', () => {
-    const half: Circuit = { state: 'half-open', failures: 3, openedAt: 3, opens: 1 };
-    expect(run([{ type: 'success', at: 2000 }], half).c).toMatchObject({ state: 'closed', failures: 0 });
-    const again = run([{ type: 'failure', at: 2000 }], half);
-    expect(again.c).toMatchObject({ state: 'open', openedAt: 2000, opens: 2 });
-    expect(again.effects).toEqual(['2000:pause']);
-    expect(run([{ type: 'tick', at: 99_999 }], half).c.state).toBe('half-open');
+  it('half-open: the first job to start is the trial; its success closes (close), its failure re-opens (pause)', () => {
+    const closed = run([started(2000, 'trial'), success(2001, 'trial')], halfOpen);
+    expect(closed.c).toMatchObject({ state: 'closed', failures: 0 });
+    expect(closed.c.trialJobId).toBeUndefined();
+    expect(closed.effects).toEqual(['2001:close']);
+    const again = run([started(2000, 'trial'), failure(2001, 'trial')], halfOpen);
+    expect(again.c).toMatchObject({ state: 'open', openedAt: 2001, opens: 2 });
+    expect(again.c.trialJobId).toBeUndefined();
+    expect(again.effects).toEqual(['2001:pause']);
+    expect(run([{ type: 'tick', at: 99_999 }], halfOpen).c.state).toBe('half-open');
   });
 
-  it('round-trips through JSON and tolerates junk', () => {
-    const open = run([1, 2, 3].map((at) => ({ type: 'failure' as const, at }))).c;
-    expect(parseCircuit(JSON.stringify(open))).toEqual(open);
+  it('half-open: outcomes of jobs other than the trial decide nothing', () => {
+    // Jobs that ran since before the circuit opened finish now and then.
+    const before = run([success(2000, 'old-1'), failure(2001, 'old-2')], halfOpen);
+    expect(before.c).toEqual(halfOpen);
+    expect(before.effects).toEqual([]);
+    const during = run([started(2002, 'trial'), success(2003, 'old-3'), failure(2004, 'old-4')], halfOpen);
+    expect(during.c).toMatchObject({ state: 'half-open', trialJobId: 'trial' });
+    expect(during.effects).toEqual([]);
+  });
+
+  it('half-open: an inconclusive trial (poison, stalled) admits the next job as the trial', () => {
+    const { c, effects } = run(
+      [started(2000, 'poison'), inconclusive(2001, 'poison'), started(2002, 'next'), success(2003, 'next')],
+      halfOpen,
+    );
+    expect(c.state).toBe('closed');
+    expect(effects).toEqual(['2001:admit', '2003:close']);
+  });
+
+  it('round-trips through JSON (the trial too) and tolerates junk', () => {
+    expect(parseCircuit(JSON.stringify(opened()))).toEqual(opened());
+    const trial = run([started(2000, 'trial')], halfOpen).c;
+    expect(parseCircuit(JSON.stringify({ ...trial, queue: 'agent.builder' }))).toEqual(trial);
     expect(parseCircuit('{oops')).toEqual(CLOSED);
     expect(parseCircuit(null)).toEqual(CLOSED);
-    expect(parseCircuit('{"state":"weird","failures":"x"}')).toEqual(CLOSED);
+    expect(parseCircuit('{"state":"weird","failures":"x","trialJobId":"t"}')).toEqual(CLOSED);
   });
 });

@@ -1,42 +1,62 @@
 // The circuit breaker (guide §4 "Circuit Breaker Pattern", issue 9) as a pure state machine: after N
-// consecutive failures a queue's circuit opens (pause), half-opens after a cool-down (resume, one
-// trial), and closes on the trial's success or re-opens on its failure. Time is a parameter.
+// consecutive provider failures a queue's circuit opens (pause), half-opens after a cool-down (one
+// trial job admitted), and closes on that trial's success or re-opens on its failure. Time is a
+// parameter; which failures are the provider's is decided by the caller (failures.ts).
 
 export type CircuitState = 'closed' | 'open' | 'half-open';
 
 export interface Circuit {
   readonly state: CircuitState;
-  /** Consecutive failures while closed (reset by a success). */
+  /** Consecutive provider failures while closed (reset by a success). */
   readonly failures: number;
   /** When it last opened (ms); the cool-down counts from here. */
   readonly openedAt?: number;
   /** How many times it opened, ever (for the dashboard). */
   readonly opens: number;
   readonly updatedAt?: number;
+  /** Half-open: the job admitted as the trial, once it started; only its outcome decides. */
+  readonly trialJobId?: string;
 }
 
 export interface CircuitConfig {
-  /** Consecutive failures that open the circuit (default 5). */
+  /** Consecutive provider failures that open the circuit (default 5). */
   readonly failureThreshold: number;
   /** How long it stays open before a trial (default 30 s). */
   readonly coolDownMs: number;
+  /**
+   * How long one trial may run before the next job is admitted as a new trial (default 20 min,
+   * longer than the longest default role timeout, the Builder's 900 s). Only a lost trial — its
+   * outcome never seen — ever waits this long.
+   */
+  readonly trialTimeoutMs: number;
 }
 
 export const DEFAULT_CIRCUIT_CONFIG: CircuitConfig = Object.freeze({
   failureThreshold: 5,
   coolDownMs: 30_000,
+  trialTimeoutMs: 1_200_000,
 });
 
 export const CLOSED: Circuit = Object.freeze({ state: 'closed', failures: 0, opens: 0 });
 
 export type CircuitEvent =
-  | { readonly type: 'failure'; readonly at: number }
-  | { readonly type: 'success'; readonly at: number }
+  /** A job became active (half-open: this is the trial). */
+  | { readonly type: 'started'; readonly at: number; readonly jobId: string }
+  /** A job completed. */
+  | { readonly type: 'success'; readonly at: number; readonly jobId: string }
+  /** A job failed because of the model/provider (failures.ts `provider`). */
+  | { readonly type: 'failure'; readonly at: number; readonly jobId: string }
+  /** A job failed for its own reasons, stalled, or vanished: nothing learnt about the provider. */
+  | { readonly type: 'inconclusive'; readonly at: number; readonly jobId: string }
   /** Time passes: an open circuit past its cool-down half-opens. */
   | { readonly type: 'tick'; readonly at: number };
 
-/** What the caller must do to the queue: `pause` when it opens, `resume` when it half-opens. */
-export type CircuitEffect = 'pause' | 'resume';
+/**
+ * What the caller must do to the queue: `pause` when it opens (and drop any trial gate), `resume`
+ * when it half-opens (gate the queue to one job, then let it go), `admit` another trial when the
+ * last one was inconclusive, `close` (drop the gate) when the trial succeeded.
+ */
+export type CircuitEffect = 'pause' | 'resume' | 'admit' | 'close';
 
 export interface CircuitStep {
   readonly circuit: Circuit;
@@ -46,6 +66,11 @@ export interface CircuitStep {
 
 function open(c: Circuit, at: number): Circuit {
   return { state: 'open', failures: c.failures, openedAt: at, opens: c.opens + 1, updatedAt: at };
+}
+
+function withoutTrial(c: Circuit): Circuit {
+  const { trialJobId: _trial, ...rest } = c;
+  return rest;
 }
 
 export function stepCircuit(
@@ -59,7 +84,8 @@ export function stepCircuit(
     case 'closed': {
       if (event.type === 'success')
         return { from, circuit: c.failures === 0 ? c : { ...c, failures: 0, updatedAt: at } };
-      if (event.type === 'tick') return { from, circuit: c };
+      // A poison job or a crashed worker neither counts nor resets the run of provider failures.
+      if (event.type !== 'failure') return { from, circuit: c };
       const failures = c.failures + 1;
       if (failures >= cfg.failureThreshold)
         return { from, circuit: open({ ...c, failures }, at), effect: 'pause' };
@@ -73,9 +99,22 @@ export function stepCircuit(
     }
     case 'half-open': {
       if (event.type === 'tick') return { from, circuit: c };
+      if (event.type === 'started') {
+        // The gate lets one job start; a second start means the gate timed out (a lost trial),
+        // and the newcomer is the trial now.
+        if (c.trialJobId === event.jobId) return { from, circuit: c };
+        return { from, circuit: { ...c, trialJobId: event.jobId, updatedAt: at } };
+      }
+      // Jobs that ran since before it opened finish now and then: only the trial decides.
+      if (c.trialJobId === undefined || event.jobId !== c.trialJobId) return { from, circuit: c };
       if (event.type === 'success')
-        return { from, circuit: { ...c, state: 'closed', failures: 0, updatedAt: at } };
-      return { from, circuit: open(c, at), effect: 'pause' };
+        return {
+          from,
+          circuit: { ...withoutTrial(c), state: 'closed', failures: 0, updatedAt: at },
+          effect: 'close',
+        };
+      if (event.type === 'failure') return { from, circuit: open(c, at), effect: 'pause' };
+      return { from, circuit: { ...withoutTrial(c), updatedAt: at }, effect: 'admit' };
     }
   }
 }
@@ -97,9 +136,11 @@ export function parseCircuit(json: string | null | undefined): Circuit {
   const base: Circuit = { state, failures: num(r.failures) ?? 0, opens: num(r.opens) ?? 0 };
   const openedAt = num(r.openedAt);
   const updatedAt = num(r.updatedAt);
+  const trialJobId = state === 'half-open' && typeof r.trialJobId === 'string' ? r.trialJobId : undefined;
   return {
     ...base,
     ...(openedAt === undefined ? {} : { openedAt }),
     ...(updatedAt === undefined ? {} : { updatedAt }),
+    ...(trialJobId === undefined ? {} : { trialJobId }),
   };
 }

@@ -14,8 +14,9 @@ export {
   parseCircuit,
   stepCircuit,
 } from './circuit.js';
-export { CIRCUIT_HOLDER, circuitLabel } from './circuits.js';
+export { CIRCUIT_HOLDER, circuitLabel, failureEvent } from './circuits.js';
 export type { RoundReport } from './engine.js';
+export { classifyFailure, type FailureKind } from './failures.js';
 export {
   alertFilePath,
   emergencyPath,

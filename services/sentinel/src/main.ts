@@ -73,10 +73,13 @@ const sentinel = new SentinelService({
           ...(config.alerts.webhookSecret === undefined ? {} : { secret: config.alerts.webhookSecret }),
         },
       }),
-  // TODO(config): a `sentinel` config section (interval, lease, circuit). Until then the Sentinel
-  // judges at twice the Director's tick and shares its lease TTL; the circuit keeps its defaults.
-  intervalMs: Math.max(200, config.director.tickMs * 2),
-  leaseTtlMs: config.director.leaseTtlMs,
+  intervalMs: config.sentinel.intervalMs,
+  leaseTtlMs: config.sentinel.leaseTtlMs,
+  circuit: {
+    failureThreshold: config.sentinel.circuitFailureThreshold,
+    coolDownMs: config.sentinel.circuitCoolDownMs,
+    trialTimeoutMs: config.sentinel.circuitTrialTimeoutMs,
+  },
   heartbeatMs: config.heartbeat.intervalMs,
   heartbeatTtlMs: config.heartbeat.ttlMs,
   instance: `${hostname()}-${process.pid}`,

@@ -92,8 +92,11 @@ export function planSteps(alert: PlannedAlert, ctx: PlanContext): PlanStep[] {
       break;
     case 1:
       // guide §4 L1: the Director reassigns or restarts the agent; the Sentinel tells it which.
-      // TODO(issue 9): the Sentinel does not move the agent's active job itself (it holds no lock
-      // token for it); the Director's retry of the step is the restart.
+      // TODO(issue 9): the Sentinel does not move the agent's active job itself. BullMQ moves an
+      // active job only with its worker's lock token, and stealing the lock (so the stall check
+      // re-queues it) leaves the stuck attempt running beside the new one. A clean restart needs
+      // the agent to take a cancel request (e.g. on the bus → worker.cancelJob(id) in BullMQ 5),
+      // which is services/agent's to add; until then the Director's retry of the step is the restart.
       steps.push({ kind: 'notify-director', priority: 'HIGH' });
       break;
     case 2:

@@ -1,7 +1,7 @@
-// The Sentinel service: an independent watchdog, one active per deployment (an ownership-checked
-// lease `sentinel`), so it still works when the Director is the one that is stuck (issue 9). The
-// leader reads bus:log (consumer group `sentinel`), runs the circuit breakers, and judges the
-// deployment every `intervalMs`.
+// The Sentinel service: an independent watchdog, one active per deployment (the `sentinel` lease,
+// through the same Leadership as the Director and the Scribe), so it still works when the Director
+// is the one that is stuck (issue 9). The leader reads bus:log (consumer group `sentinel`), runs
+// the circuit breakers, and judges the deployment every `intervalMs`.
 import { freemem, hostname, totalmem } from 'node:os';
 import {
   DEFAULT_DETECTION_THRESHOLDS,
@@ -11,17 +11,14 @@ import {
 } from '@nightshift/core';
 import {
   type AlertStore,
-  acquireLease,
   type Bus,
   type Consumer,
   createAlertStore,
-  heartbeat,
   type Keys,
+  Leadership,
   QUEUE_NAMES,
   type RedisClient,
   type RunStore,
-  releaseLease,
-  renewLease,
 } from '@nightshift/redis';
 import type { Logger, Service } from '@nightshift/runtime';
 import { type ConnectionOptions, Queue } from 'bullmq';
@@ -72,15 +69,16 @@ export class SentinelService implements Service {
   readonly holds: QueueHolds;
   readonly #o: SentinelServiceOptions;
   readonly #token: string;
-  readonly #leaseTtl: number;
+  readonly #leadership: Leadership;
   readonly #now: () => number;
   readonly #queues = new Map<string, Queue>();
   readonly #window = new AgentWindow();
   readonly #engine: Engine;
   #circuits: CircuitBreakers | undefined;
   #consumer: Consumer | undefined;
-  #leader = false;
-  #timers: NodeJS.Timeout[] = [];
+  /** Following the log and the queues' events (set up once per leadership). */
+  #watching: Promise<void> | undefined;
+  #timer: NodeJS.Timeout | undefined;
   #started: Promise<void> | undefined;
   #stopped: Promise<void> | undefined;
   #inFlight: Promise<RoundReport | undefined> | undefined;
@@ -92,7 +90,22 @@ export class SentinelService implements Service {
     this.#o = options;
     this.#token =
       options.instance ?? `${hostname()}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
-    this.#leaseTtl = options.leaseTtlMs ?? 10_000;
+    this.#leadership = new Leadership({
+      redis: options.redis,
+      keys: options.keys,
+      logger: options.logger,
+      name: 'sentinel',
+      token: this.#token,
+      ttlMs: options.leaseTtlMs ?? 10_000,
+      heartbeatMs: options.heartbeatMs ?? 5000,
+      heartbeatTtlMs: options.heartbeatTtlMs ?? 15_000,
+      // A new leader judges at once rather than one interval later. Not awaited: Leadership
+      // renews no lease while lead() runs, and a round may wait on a slow webhook.
+      lead: async () => void this.tick(),
+      standDown: () => this.#standDown(),
+      // The team view and the e2e suite read the leader's progress from its heartbeat.
+      info: () => ({ rounds: this.#rounds, raised: this.#last?.raised.length ?? 0 }),
+    });
     this.#now = options.now ?? Date.now;
     this.alerts = options.alerts ?? createAlertStore(options.redis, options.keys);
     const queue = (name: string) => this.#queue(name);
@@ -133,7 +146,7 @@ export class SentinelService implements Service {
   }
 
   get isLeader(): boolean {
-    return this.#leader;
+    return this.#leadership.isLeader;
   }
 
   /** Completed rounds (tests wait for a few to pass). */
@@ -161,40 +174,23 @@ export class SentinelService implements Service {
   }
 
   async #start(): Promise<void> {
-    const every = (ms: number, fn: () => Promise<void>) => {
-      const timer = setInterval(
-        () => void fn().catch((err: unknown) => this.#o.logger.error({ err }, 'sentinel timer failed')),
-        ms,
-      );
-      this.#timers.push(timer);
-    };
-    await this.#campaign();
-    every(Math.max(200, Math.floor(this.#leaseTtl / 3)), () => this.#campaign());
-    every(this.#o.intervalMs ?? 2000, async () => {
-      if (!this.#inFlight) await this.tick();
+    await this.#leadership.start();
+    // tick() logs its own failures; the timer skips a beat instead of queueing rounds.
+    this.#timer = setInterval(() => {
+      if (!this.#inFlight) void this.tick();
+    }, this.#o.intervalMs ?? 2000);
+  }
+
+  /** Follows the log and the queues' events; a failed start is undone and tried again next round. */
+  #watch(): Promise<void> {
+    this.#watching ??= this.#startWatching().catch(async (error: unknown) => {
+      await this.#unwatch();
+      throw error;
     });
-    every(this.#o.heartbeatMs ?? 5000, () => this.#beat());
-    await this.#beat();
+    return this.#watching;
   }
 
-  /** Win, keep or lose the lease; leadership starts and stops the watching. */
-  async #campaign(): Promise<void> {
-    const { redis, keys } = this.#o;
-    const opts = { ttlMs: this.#leaseTtl, token: this.#token };
-    if (this.#leader) {
-      if (await renewLease(redis, keys, 'sentinel', opts)) return;
-      this.#o.logger.error('lost the sentinel lease; standing down');
-      await this.#standDown();
-      return;
-    }
-    if (await acquireLease(redis, keys, 'sentinel', opts)) {
-      this.#o.logger.info({ instance: this.#token }, 'acquired the sentinel lease; watching');
-      this.#leader = true;
-      await this.#lead();
-    }
-  }
-
-  async #lead(): Promise<void> {
+  async #startWatching(): Promise<void> {
     const { bus, keys, logger } = this.#o;
     // Rebuild the agents' recent calls from the log's tail, then follow it with the group.
     const tail = await bus.readLog({ reverse: true, count: this.#o.replayEntries ?? 2000 });
@@ -215,6 +211,7 @@ export class SentinelService implements Service {
       keys,
       connection: this.#o.connection,
       holds: this.holds,
+      queue: (name) => this.#queue(name),
       bus,
       logger,
       now: this.#now,
@@ -222,7 +219,15 @@ export class SentinelService implements Service {
       queues: [...WORKER_QUEUES, QUEUE_NAMES.llm],
     });
     await Promise.all([this.#consumer.ready, this.#circuits.start()]);
-    await this.tick();
+  }
+
+  async #unwatch(): Promise<void> {
+    const consumer = this.#consumer;
+    const circuits = this.#circuits;
+    this.#consumer = undefined;
+    this.#circuits = undefined;
+    this.#watching = undefined;
+    await Promise.allSettled([consumer?.stop(), circuits?.stop()]);
   }
 
   /**
@@ -231,7 +236,7 @@ export class SentinelService implements Service {
    */
   async tick(): Promise<RoundReport | undefined> {
     while (this.#inFlight) await this.#inFlight;
-    if (!this.#leader || this.#stopping) return undefined;
+    if (!this.isLeader || this.#stopping) return undefined;
     const round = this.#round().finally(() => {
       this.#inFlight = undefined;
     });
@@ -241,49 +246,39 @@ export class SentinelService implements Service {
 
   async #round(): Promise<RoundReport | undefined> {
     try {
+      await this.#watch();
       await this.#circuits?.tick();
       this.#last = await this.#engine.round();
       this.#rounds++;
-      return this.#last;
     } catch (error) {
       this.#o.logger.error({ err: error }, 'sentinel round failed; trying again next round');
       return undefined;
     }
+    await this.#beat();
+    return this.#last;
   }
 
+  /** Beats at once after a round, so its progress shows without waiting for the interval. */
   async #beat(): Promise<void> {
-    await heartbeat(this.#o.redis, this.#o.keys, {
-      role: 'sentinel',
-      instance: this.#token,
-      ttlMs: this.#o.heartbeatTtlMs ?? 15_000,
-      status: this.#leader ? 'leading' : 'standby',
-      info: { rounds: this.#rounds, raised: this.#last?.raised.length ?? 0 },
-    });
+    if (!this.isLeader) return;
+    await this.#leadership.beat().catch((err: unknown) => this.#o.logger.warn({ err }, 'heartbeat failed'));
   }
 
+  /** Lost (or gave up) the lease: the round in flight finishes, then nothing is watched. */
   async #standDown(): Promise<void> {
-    this.#leader = false;
-    const consumer = this.#consumer;
-    const circuits = this.#circuits;
-    this.#consumer = undefined;
-    this.#circuits = undefined;
-    await Promise.allSettled([consumer?.stop(), circuits?.stop()]);
+    await this.#inFlight;
+    await this.#unwatch();
   }
 
   stop(): Promise<void> {
     this.#stopped ??= (async () => {
       await this.#started?.catch(() => undefined);
       this.#stopping = true;
-      for (const t of this.#timers) clearInterval(t);
+      clearInterval(this.#timer);
       await this.#inFlight;
-      const wasLeader = this.#leader;
-      await this.#standDown();
+      // Stands down (nothing watched any more), releases the lease, clears the heartbeat.
+      await this.#leadership.stop();
       await Promise.allSettled([...this.#queues.values()].map((q) => q.close()));
-      if (wasLeader) {
-        await releaseLease(this.#o.redis, this.#o.keys, 'sentinel', { token: this.#token }).catch(
-          (err: unknown) => this.#o.logger.warn({ err }, 'could not release the sentinel lease'),
-        );
-      }
     })();
     return this.#stopped;
   }

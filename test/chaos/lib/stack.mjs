@@ -72,6 +72,8 @@ export async function createWorld(options = {}) {
       WORKSPACE_DIR: join(world.tmp, 'workspace'),
       DIRECTOR_TICK_MS: '500',
       DIRECTOR_LEASE_TTL_MS: '3000',
+      SENTINEL_INTERVAL_MS: '1000',
+      SENTINEL_LEASE_TTL_MS: '3000',
       // REFERENCE (stalled jobs): seconds, not BullMQ's 30 s, and enough stalls allowed for a job
       // whose worker is killed several times in a row. The lock is kept well above the time a
       // loaded 2-core box may block an event loop, so a LIVE worker never loses its job.

@@ -47,7 +47,7 @@ export function workerScenario(): OllamaRule[] {
     {
       match: { role: 'architect' },
       reply: reply(
-        'Design: the bug is in src/sum.js (the loop starts at index 1). Component: sum(). Risk: low; the test in test/sum.test.js covers it.',
+        'Design: the bug is in src/sum.js (the loop starts at index 1). Component: sum(). Risk: low; the test in test/sum.test.js covers it.\n{"components": ["sum() in src/sum.js"], "risks": ["low: test/sum.test.js covers it"]}',
       ),
     },
     {

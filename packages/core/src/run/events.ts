@@ -1,5 +1,5 @@
 // The run's event vocabulary (ARCHITECTURE §3: a run is event-sourced): one zod schema per event.
-import { IdSchema, RoleSchema, SenderSchema, validate } from '@nightshift/protocol';
+import { IdSchema, RoleSchema, SEVERITY_LEVELS, SenderSchema, validate } from '@nightshift/protocol';
 import { z } from 'zod';
 import { BudgetLimitSchema, UsageSchema } from '../budget.js';
 import { LevelSchema } from '../levels.js';
@@ -41,7 +41,8 @@ export const WAIT_CAUSES = [
 export const WaitCauseSchema = z.enum(WAIT_CAUSES);
 export type WaitCause = z.infer<typeof WaitCauseSchema>;
 
-export const SEVERITIES = ['critical', 'major', 'minor'] as const;
+/** The Inspector's severities (guide §1); the wire schema of findings is protocol's. */
+export const SEVERITIES = SEVERITY_LEVELS;
 export const SeveritySchema = z.enum(SEVERITIES);
 export type Severity = z.infer<typeof SeveritySchema>;
 

@@ -10,11 +10,25 @@ export interface ChatTiming {
   promptChars: number;
 }
 
-/** The reply used when no rule matches: names the role so multi-agent tests can tell calls apart. */
+/** What a cooperative model appends when the request's `OUTPUT:` header asks for a schema. */
+const STRUCTURED: Record<string, string> = {
+  design: '{"components": ["the module named in the task"], "risks": []}',
+  findings: '{"findings": []}',
+};
+
+/**
+ * The reply used when no rule matches: names the role so multi-agent tests can tell calls apart.
+ * Like a model that follows its instructions, it ends with the JSON a request's `OUTPUT: design`
+ * or `OUTPUT: findings` header asks for (protocol outputs), read from the user messages.
+ */
 export function defaultReply(req: OllamaRequestInfo): OllamaReply {
-  return {
-    content: `[fake-ollama] ${req.role ?? 'assistant'}: acknowledged (${req.messages.length} messages).`,
-  };
+  const base = `[fake-ollama] ${req.role ?? 'assistant'}: acknowledged (${req.messages.length} messages).`;
+  const asked = req.messages
+    .filter((m) => m.role === 'user')
+    .map((m) => /^OUTPUT: (\w+)$/m.exec(String(m.content ?? ''))?.[1])
+    .findLast((kind) => kind !== undefined);
+  const structured = asked === undefined ? undefined : STRUCTURED[asked];
+  return { content: structured === undefined ? base : `${base}\n${structured}` };
 }
 
 function assistantMessage(reply: OllamaReply, content: string): Record<string, unknown> {
