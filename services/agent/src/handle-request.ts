@@ -38,7 +38,7 @@ import { responseContext } from './usage-line.js';
 
 export interface RequestHandlerOptions {
   role: WorkerRole;
-  bus: Pick<Bus, 'publish' | 'publishedAs' | 'deadLetter' | 'redis' | 'keys' | 'readLog' | 'tailLog'>;
+  bus: Pick<Bus, 'publish' | 'deadLetter' | 'redis' | 'keys' | 'readLog' | 'tailLog'>;
   model: ChatModel;
   /** guide §7 role timeout, ms: the whole job, queueing at the gateway included. */
   timeoutMs: number;
@@ -121,29 +121,41 @@ export function createRequestProcessor(options: RequestHandlerOptions): RequestP
   }
 
   /**
-   * This attempt's deadline: the role timeout from now, capped by the run timeout counted from
-   * the task's first start (kept in Redis so a restarted attempt sees the same start).
+   * One round trip before any work: whether this request's RESPONSE was already published (the
+   * bus's guard for its derived id), and when the task first started (set now if this is the
+   * first attempt; kept so a restarted attempt sees the same start for the run timeout).
    */
-  async function taskDeadline(requestId: string): Promise<{ deadline: number; timeout: TimeoutError }> {
+  async function taskStart(requestId: string): Promise<{ answeredAs: string | null; startedAt: number }> {
     const now = Date.now();
-    const byRole = now + options.timeoutMs;
+    const guard = bus.keys.published(responseIdFor(requestId));
+    if (options.runTimeoutMs === undefined) return { answeredAs: await bus.redis.get(guard), startedAt: now };
+    const key = bus.keys.custom('task', requestId, 'started');
+    const ttl = Math.max(options.runTimeoutMs, options.timeoutMs) * 2;
+    const replies = (await bus.redis
+      .multi()
+      .get(guard)
+      .set(key, String(now), 'PX', ttl, 'NX')
+      .get(key)
+      .exec()) as [Error | null, string | null][] | null;
+    if (!replies) throw new Error('task start: MULTI was discarded');
+    const failed = replies.find(([error]) => error !== null)?.[0];
+    if (failed) throw failed;
+    return { answeredAs: replies[0]?.[1] ?? null, startedAt: Number(replies[2]?.[1] ?? now) || now };
+  }
+
+  /** This attempt's deadline: the role timeout from now, capped by the run timeout from the first start. */
+  function taskDeadline(requestId: string, startedAt: number): { deadline: number; timeout: TimeoutError } {
+    const byRole = Date.now() + options.timeoutMs;
     const roleTimeout = new TimeoutError(
       `${role} task ${requestId} (guide §7 role timeout)`,
       options.timeoutMs,
     );
-    if (options.runTimeoutMs === undefined) return { deadline: byRole, timeout: roleTimeout };
-    const key = bus.keys.custom('task', requestId, 'started');
-    const ttl = Math.max(options.runTimeoutMs, options.timeoutMs) * 2;
-    const [, first] = (await bus.redis.multi().set(key, String(now), 'PX', ttl, 'NX').get(key).exec()) as [
-      unknown,
-      [Error | null, string | null],
-    ][];
-    const startedAt = Number(first?.[1] ?? now) || now;
-    const byRun = startedAt + options.runTimeoutMs;
+    const byRun =
+      options.runTimeoutMs === undefined ? Number.POSITIVE_INFINITY : startedAt + options.runTimeoutMs;
     if (byRun >= byRole) return { deadline: byRole, timeout: roleTimeout };
     const runTimeout = new TimeoutError(
       `${role} task ${requestId} (subagents.runTimeoutSeconds, counted from its first start ${new Date(startedAt).toISOString()})`,
-      options.runTimeoutMs,
+      options.runTimeoutMs ?? 0,
     );
     return { deadline: byRun, timeout: runTimeout };
   }
@@ -156,12 +168,12 @@ export function createRequestProcessor(options: RequestHandlerOptions): RequestP
     // The RESPONSE id is derived from the request id and the bus publishes an id once, in the
     // same script as its log entry: an attempt after a crash (or a stall) that finds the answer
     // already published does not ask the model again, and one that races it cannot answer twice.
-    const earlier = await bus.publishedAs(responseIdFor(request.id));
-    if (earlier !== null) {
-      log.info({ logId: earlier }, 'already answered by an earlier attempt; not asking the model again');
-      return { responseId: responseIdFor(request.id), published: false, logId: earlier };
+    const { answeredAs, startedAt } = await taskStart(request.id);
+    if (answeredAs !== null) {
+      log.info({ logId: answeredAs }, 'already answered by an earlier attempt; not asking the model again');
+      return { responseId: responseIdFor(request.id), published: false, logId: answeredAs };
     }
-    const { deadline, timeout } = await taskDeadline(request.id);
+    const { deadline, timeout } = taskDeadline(request.id, startedAt);
     if (deadline <= Date.now()) {
       // Restarted past its run timeout (a crash loop): give up at once, as the last attempt would.
       log.error({ err: timeout }, `request failed: ${timeout.message}`);
