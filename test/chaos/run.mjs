@@ -67,6 +67,15 @@ async function runOne(scenario, smoke) {
     const result = await Promise.race([running, timeout]);
     log(`  ${result.ok ? 'PASS' : 'FAIL'} in ${(result.durationMs / 1000).toFixed(1)} s`);
     for (const c of result.checks) if (!c.ok) log(`    ✗ ${c.name}: ${c.detail ?? ''}`);
+    if (!result.ok) {
+      // Enough to diagnose from a CI log alone (the JSON may be gone with its temp dir).
+      for (const note of result.notes) log(`    note: ${note}`);
+      for (const run of result.details?.diagnosis?.runs ?? [])
+        if (run.status !== 'finished')
+          log(`    run ${run.runId} ${run.status}: … ${(run.last ?? []).join(' → ')}`);
+      for (const alert of result.details?.diagnosis?.alerts ?? [])
+        log(`    alert: ${JSON.stringify(alert).slice(0, 300)}`);
+    }
     return result;
   } catch (error) {
     const failed = newResult(scenario.name, scenario.what);

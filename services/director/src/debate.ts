@@ -66,6 +66,8 @@ function describeVotes(votes: readonly Vote[]): string {
 export class ReviewDebate {
   readonly #o: DebateOptions;
   readonly #cfg: ConvergenceConfig;
+  /** Vote requests sent and not yet answered or timed out (re-sent after a Redis reconnect). */
+  readonly #pending = new Map<string, Message>();
 
   constructor(options: DebateOptions) {
     this.#o = options;
@@ -90,7 +92,9 @@ export class ReviewDebate {
       await Promise.all(VOTERS.map((voter, i) => this.#ask(ctx, voter, ids[i] as string, round, previous)));
       const [director, ...replies] = await Promise.all([
         directorVote(round, previous),
-        ...ids.map((id) => this.#o.awaiter.wait(id, this.#o.voteTimeoutMs ?? 120_000)),
+        ...ids.map((id) =>
+          this.#o.awaiter.wait(id, this.#o.voteTimeoutMs ?? 120_000).finally(() => this.#pending.delete(id)),
+        ),
       ]);
       const votes: Vote[] = [director, ...VOTERS.map((voter, i) => parseVote(voter, replies[i]))];
       const result = converged(votes, ctx.trust, round, history, this.#cfg);
@@ -131,7 +135,7 @@ export class ReviewDebate {
     ]
       .filter(Boolean)
       .join('\n\n');
-    await this.#o.bus.publish({
+    const request: Message = {
       id,
       runId: ctx.runId,
       from: 'director',
@@ -142,7 +146,19 @@ export class ReviewDebate {
       content,
       expectedResponse: 'A JSON vote {option, confidence, rationale}.',
       phase: 3,
-    });
+    };
+    this.#pending.set(id, request);
+    await this.#o.bus.publish(request);
+  }
+
+  /**
+   * Publishes every unanswered vote request again (after Redis came back: a crash may have lost
+   * the job). The bus drops a request whose id it still knows, so only lost ones are queued.
+   */
+  async resendPending(): Promise<number> {
+    const pending = [...this.#pending.values()];
+    const results = await Promise.all(pending.map((m) => this.#o.bus.publish(m)));
+    return results.filter((r) => r.duplicate !== true).length;
   }
 }
 

@@ -177,6 +177,16 @@ export class RunDriver {
     });
   }
 
+  /**
+   * Forget which in-flight requests were sent, so the next tick of each run publishes them again
+   * (the bus drops those it still knows). Called when Redis comes back after a drop: an AOF that
+   * lost its last second may have lost a request's job, which would otherwise wait out the
+   * step's timeout before being retried.
+   */
+  resendInFlight(): void {
+    this.#republished.clear();
+  }
+
   /** After a restart, the requests in flight are published again; the bus drops true duplicates. */
   async #republishInFlight(state: RunState): Promise<void> {
     for (const flying of Object.values(state.inFlight)) {

@@ -72,21 +72,22 @@ const roleTimeoutsMs = Object.fromEntries(
 const costOfModel = (model: string, usage: { inputTokens: number; outputTokens: number }) =>
   priceOf(model) ? costOf(model, usage) : 0;
 const awaiter = new InboxAwaiter();
+// guide §3 review debate; votes wait at most one role timeout of the slowest voter.
+const debate = new ReviewDebate({
+  bus,
+  awaiter,
+  logger,
+  config: {
+    maxRounds: config.debate.maxRounds,
+    supermajority: config.debate.supermajority,
+    weightedThreshold: config.debate.weightedThreshold,
+    defaultTrust: config.trust.start,
+  },
+  voteTimeoutMs: config.roles.inspector.timeoutSeconds * 1000,
+});
 const verifier = new Verifier({
   brain,
-  // guide §3 review debate; votes wait at most one role timeout of the slowest voter.
-  debate: new ReviewDebate({
-    bus,
-    awaiter,
-    logger,
-    config: {
-      maxRounds: config.debate.maxRounds,
-      supermajority: config.debate.supermajority,
-      weightedThreshold: config.debate.weightedThreshold,
-      defaultTrust: config.trust.start,
-    },
-    voteTimeoutMs: config.roles.inspector.timeoutSeconds * 1000,
-  }),
+  debate,
   logger,
   maxIterations: config.workflow.maxIterations,
   saveTrust: async (role, score) => {
@@ -124,6 +125,22 @@ const director = new DirectorService({
   heartbeatMs: config.heartbeat.intervalMs,
   heartbeatTtlMs: config.heartbeat.ttlMs,
   instance: `${hostname()}-${process.pid}`,
+});
+
+// Redis came back after a drop (a restart, a failover, a crash that may have lost its last
+// second of writes): re-send what is in flight now instead of waiting for step timeouts. The bus
+// publishes an id once, so requests whose jobs survived are not queued twice.
+let connectedBefore = false;
+redis.on('ready', () => {
+  if (!connectedBefore) {
+    connectedBefore = true;
+    return;
+  }
+  driver.resendInFlight();
+  void debate
+    .resendPending()
+    .then((requeued) => logger.info({ requeued }, 'Redis is back: requests in flight re-sent'))
+    .catch((err: unknown) => logger.warn({ err }, 'could not re-send the pending votes'));
 });
 
 const health = new HealthRegistry();

@@ -257,12 +257,16 @@ export async function diagnose(world) {
     out.alerts = (await createAlertStore(world.bus.redis, world.keys).list({ limit: 50 })).map(
       (a) => `${a.status} L${a.level} ${a.rule} ${a.subject}: ${a.reason}`,
     );
+    out.at = new Date().toISOString();
     out.runs = (await foldRuns(world.bus)).map((r) => ({
       runId: r.runId,
       status: r.status,
       last: (r.events ?? [])
         .slice(-6)
-        .map((e) => `${e.type}${e.step ? `:${e.step}` : ''}${e.reason ? ` (${e.reason})` : ''}`),
+        .map(
+          (e) =>
+            `${e.type}${e.step ? `:${e.step}` : ''}${e.reason ? ` (${e.reason})` : ''}${e.at ? ` @${String(e.at).slice(11, 19)}` : ''}`,
+        ),
     }));
   } catch (error) {
     out.error = error instanceof Error ? error.message : String(error);
