@@ -1,20 +1,18 @@
 // The messages an agent publishes about a request: STATUS while working, the RESPONSE, and an
 // ALERT on failure. Routing fields are always set here, never taken from model output.
-import { createHash } from 'node:crypto';
 import type { ModelReply } from '@nightshift/llm';
-import { checkRoute, isRole, type Message, newId, type Role, type WorkerRole } from '@nightshift/protocol';
+import {
+  checkRoute,
+  isRole,
+  type Message,
+  newId,
+  type Role,
+  responseIdFor,
+  type WorkerRole,
+} from '@nightshift/protocol';
 
-/**
- * The RESPONSE id is derived from the request id, so every attempt at one request names the
- * same answer: a duplicate is recognisable by id (and refused by the bus's publish guard).
- * Ids are at most 128 characters (protocol IdSchema); long request ids are hashed.
- */
-export function responseIdFor(requestId: string): string {
-  const direct = `rsp_${requestId}`;
-  return direct.length <= 128
-    ? direct
-    : `rsp_${createHash('sha256').update(requestId).digest('hex').slice(0, 40)}`;
-}
+/** Derived from the request id (protocol), so every attempt at one request names the same answer. */
+export { responseIdFor };
 
 /**
  * Who gets the answer: the sender when the topology lets this role answer it directly (guide §5:

@@ -24,6 +24,7 @@ import {
   type OutputKind,
   PHASE_NAMES,
   type Priority,
+  responseIdFor,
 } from '@nightshift/protocol';
 import type { Bus, RunStore } from '@nightshift/redis';
 import type { Logger } from '@nightshift/runtime';
@@ -34,7 +35,8 @@ import type { Verifier } from './verify.js';
 
 export interface DriverOptions {
   store: RunStore;
-  bus: Pick<Bus, 'publish'>;
+  /** `publishedAs`/`readLog` (optional) let a re-sent request pick up an answer published before. */
+  bus: Pick<Bus, 'publish'> & Partial<Pick<Bus, 'publishedAs' | 'readLog'>>;
   brain: DirectorBrain;
   verifier: Verifier;
   logger: Logger;
@@ -175,6 +177,31 @@ export class RunDriver {
       phase: c.phase,
       attempt: c.attempt,
     });
+    await this.#answeredEarlier(runId, id);
+  }
+
+  /**
+   * A request sent again (after a restart, or a crash whose AOF lost the step's event) may have
+   * been answered already: the RESPONSE then reached the inbox while no step was waiting for it
+   * and was ignored, and the agent will not answer twice. So look for it on the bus (its id is
+   * derived from the request id) and record it as if it had just arrived.
+   */
+  async #answeredEarlier(runId: string, requestId: string): Promise<void> {
+    const bus = this.#o.bus;
+    if (!bus.publishedAs || !bus.readLog) return;
+    const logId = await bus.publishedAs(responseIdFor(requestId));
+    if (logId === null) return;
+    const [entry] = await bus.readLog({ from: logId, to: logId, count: 1 });
+    const message = entry?.message;
+    if (message?.type !== 'RESPONSE' || message.inReplyTo !== requestId || message.runId !== runId) return;
+    this.#o.logger.info(
+      { runId, requestId, logId },
+      'the request was answered before it was re-sent; using that answer',
+    );
+    // Not awaited: we are inside this run's serial section, and onResponse queues behind it.
+    void this.onResponse(message).catch((err: unknown) =>
+      this.#o.logger.error({ err, runId }, 'recording an earlier answer failed'),
+    );
   }
 
   /**

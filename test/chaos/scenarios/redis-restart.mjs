@@ -224,6 +224,8 @@ export async function redisRestartScenario({ smoke, log }) {
       }
       await sleep(2000);
     }
+    const recoveredAt = Date.now();
+    log(`  requests answered ${((recoveredAt - killAt) / 1000).toFixed(1)} s after the crash`);
     result.details.recovery = {
       republishedByHarness: republished.size,
       retriedAsNewAttempt: [...retries.values()].reduce((n, ids) => n + ids.length, 0),
@@ -236,6 +238,7 @@ export async function redisRestartScenario({ smoke, log }) {
         return [];
       },
     );
+    log(`  runs ended ${((Date.now() - killAt) / 1000).toFixed(1)} s after the crash`);
     await waitFor(async () => pendingWork(await queueCounts(world.redis.url, world.prefix)) === 0, {
       timeoutMs: remaining(90_000) - 20_000,
       intervalMs: 1000,
