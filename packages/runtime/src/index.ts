@@ -20,6 +20,7 @@ export {
   scrubText,
 } from './logger.js';
 export { createMetrics, Metrics, type MetricsOptions } from './metrics.js';
+export { SERVICE_NODE_OPTIONS, withServiceNodeOptions } from './node-options.js';
 export {
   DEFAULT_GRACE_MS,
   type ProcessLike,

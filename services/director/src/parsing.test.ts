@@ -24,7 +24,10 @@ describe('verdict parsing', () => {
     expect(parseVerdict(text)).toEqual({ ok: true, verdict: { decision: 'revise', rationale: 'fix MD5' } });
   });
   it('names what is wrong with an unusable reply', () => {
-    expect(parseVerdict('no json here')).toEqual({ ok: false, error: 'no JSON object found in the reply' });
+    expect(parseVerdict('no json here')).toEqual({
+      ok: false,
+      error: 'no JSON object {"decision": …, "rationale": …} in the reply',
+    });
     const bad = parseVerdict('{"decision": "maybe", "rationale": "x"}');
     expect(bad.ok).toBe(false);
     if (!bad.ok) expect(bad.error).toMatch(/decision/);

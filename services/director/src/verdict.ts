@@ -2,7 +2,7 @@
 // a reply without a usable one is retried once with the parse error, then the guide's safe
 // default applies (guide §10 "Director can force-proceed decisions"), never a crash.
 import type { Decision } from '@nightshift/core';
-import { jsonCandidates } from '@nightshift/protocol';
+import { lastJsonMatching } from '@nightshift/protocol';
 import { z } from 'zod';
 
 export const VerdictSchema = z.object({
@@ -15,22 +15,13 @@ export type VerdictParse = { ok: true; verdict: Verdict } | { ok: false; error: 
 
 /** Finds the last JSON object in the text (fenced or bare) that matches the verdict schema. */
 export function parseVerdict(text: string): VerdictParse {
-  const candidates = jsonCandidates(text);
-  if (candidates.length === 0) return { ok: false, error: 'no JSON object found in the reply' };
-  let lastError = '';
-  for (const candidate of candidates.reverse()) {
-    let value: unknown;
-    try {
-      value = JSON.parse(candidate);
-    } catch (error) {
-      lastError = `invalid JSON: ${(error as Error).message}`;
-      continue;
-    }
-    const parsed = VerdictSchema.safeParse(normalise(value));
-    if (parsed.success) return { ok: true, verdict: parsed.data };
-    lastError = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
-  }
-  return { ok: false, error: lastError };
+  // The decision is read case-insensitively ("Revise" is revise).
+  const read = lastJsonMatching(
+    text,
+    z.preprocess(normalise, VerdictSchema),
+    '{"decision": …, "rationale": …}',
+  );
+  return read.ok ? { ok: true, verdict: read.value } : { ok: false, error: read.error };
 }
 
 function normalise(value: unknown): unknown {

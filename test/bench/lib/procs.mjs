@@ -4,6 +4,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { SERVICE_NODE_OPTIONS } from '@nightshift/runtime';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 export const BENCH_DIR = join(ROOT, 'test/bench');
@@ -17,13 +18,24 @@ export const SERVICE_MAIN = {
 /** Every child still running, so one exit path can end them all. */
 const live = new Set();
 
-/** The parent's REDIS_URL, OLLAMA_HOST etc. never leak into a child by accident. */
+/**
+ * The parent's REDIS_URL, OLLAMA_HOST etc. never leak into a child by accident. Every child (the
+ * services, the baselines and the peers alike) runs with the V8 settings services get from
+ * `nightshift up` and the Docker image, so memory figures are what a deployment sees.
+ */
 export function childEnv(vars) {
   const env = {};
   for (const key of ['PATH', 'HOME', 'TMPDIR', 'SYSTEMROOT']) {
     if (process.env[key] !== undefined) env[key] = process.env[key];
   }
-  return { LOG_LEVEL: 'warn', HEARTBEAT_INTERVAL_MS: '500', HEARTBEAT_TTL_MS: '3000', ...env, ...vars };
+  return {
+    LOG_LEVEL: 'warn',
+    HEARTBEAT_INTERVAL_MS: '500',
+    HEARTBEAT_TTL_MS: '3000',
+    NODE_OPTIONS: SERVICE_NODE_OPTIONS,
+    ...env,
+    ...vars,
+  };
 }
 
 /**

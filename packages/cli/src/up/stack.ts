@@ -2,6 +2,7 @@
 // service as a supervised child process. Shared by `nightshift up` and `nightshift demo`.
 import { resolve } from 'node:path';
 import type { Config } from '@nightshift/config';
+import { withServiceNodeOptions } from '@nightshift/runtime';
 import { type SimulatedModels, startSimulatedModels } from '../sim/models.js';
 import { ensureRedis, type RedisChoice } from './redis.js';
 import { findRoot, type Scale, stackSpecs } from './services.js';
@@ -52,7 +53,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
       });
     }
     const env: NodeJS.ProcessEnv = {
-      ...o.env,
+      ...withServiceNodeOptions(o.env),
       REDIS_URL: redis.url,
       NIGHTSHIFT_PREFIX: o.config.redis.prefix,
       MEMORY_DIR: o.config.memoryDir,

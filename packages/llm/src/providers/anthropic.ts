@@ -1,7 +1,7 @@
 // Anthropic provider (the real `@anthropic-ai/sdk`), used by the Director: the system prompt
 // travels separately, tool calls map to `tool_use` blocks and back, SDK errors to typed errors.
 import { performance } from 'node:perf_hooks';
-import Anthropic from '@anthropic-ai/sdk';
+import type Anthropic from '@anthropic-ai/sdk';
 import { NightshiftError, TimeoutError } from '@nightshift/protocol';
 import { abortError, LlmRequestRejected, LlmUnavailable } from '../errors.js';
 import type { ChatMessage, ChatModel, ChatRequest, ChatResult, ToolCall, ToolSpec } from '../types.js';
@@ -21,20 +21,39 @@ export interface AnthropicChatModelOptions {
 type Param = Anthropic.MessageParam;
 type Block = Anthropic.ContentBlockParam;
 
+/**
+ * The SDK, loaded on first use: only the Director calls Anthropic, and importing the SDK costs
+ * every other process that loads this package ~20 MB of RSS (the workers' memory target is 80 MB).
+ */
+type Sdk = typeof import('@anthropic-ai/sdk');
+let sdk: Sdk | undefined;
+async function loadSdk(): Promise<Sdk> {
+  sdk ??= await import('@anthropic-ai/sdk');
+  return sdk;
+}
+
 export class AnthropicChatModel implements ChatModel {
   readonly name: string;
-  readonly #client: Anthropic;
+  #client: Promise<Anthropic> | undefined;
   readonly #opts: AnthropicChatModelOptions;
 
   constructor(options: AnthropicChatModelOptions) {
     this.#opts = options;
     this.name = `anthropic:${options.model}`;
-    this.#client = new Anthropic({
-      apiKey: options.apiKey,
-      maxRetries: options.maxRetries,
-      timeout: options.timeoutMs,
-      ...(options.baseUrl ? { baseURL: options.baseUrl } : {}),
-    });
+  }
+
+  #sdkClient(): Promise<Anthropic> {
+    const o = this.#opts;
+    this.#client ??= loadSdk().then(
+      ({ default: Client }) =>
+        new Client({
+          apiKey: o.apiKey,
+          maxRetries: o.maxRetries,
+          timeout: o.timeoutMs,
+          ...(o.baseUrl ? { baseURL: o.baseUrl } : {}),
+        }),
+    );
+    return this.#client;
   }
 
   async chat(request: ChatRequest): Promise<ChatResult> {
@@ -45,7 +64,8 @@ export class AnthropicChatModel implements ChatModel {
       .join('\n\n');
     try {
       request.signal?.throwIfAborted();
-      const response = await this.#client.messages.create(
+      const client = await this.#sdkClient();
+      const response = await client.messages.create(
         {
           model: this.#opts.model,
           max_tokens: this.#opts.maxTokens ?? 4096,
@@ -133,6 +153,12 @@ export function classifyAnthropicError(
 ): NightshiftError {
   if (error instanceof NightshiftError) return error;
   if (signal?.aborted) return abortError(signal);
+  // An SDK error implies the SDK is loaded; before that, nothing here can be one of its errors.
+  const Anthropic = sdk?.default;
+  if (Anthropic === undefined) {
+    const message = error instanceof Error ? error.message : String(error);
+    return new NightshiftError('LLM_FAILED', `Anthropic: ${message}`, { category: 'fatal', cause: error });
+  }
   if (error instanceof Anthropic.APIUserAbortError) {
     return new NightshiftError('LLM_ABORTED', 'Anthropic call aborted', { category: 'fatal', cause: error });
   }
