@@ -286,6 +286,15 @@ describe('a run, end to end', () => {
       );
       expect(failed.failedReason).toMatch(/task/);
       expect(failed.attemptsMade).toBeLessThanOrEqual(1);
+      // …and is kept in `dead-letter` with the same reason and the original data.
+      const dead = new Queue(QUEUE_NAMES.deadLetter, { connection, prefix: keys.prefix });
+      try {
+        const letter = await waitFor(() => dead.getJob('dl.runs.bad-task-job'), { what: 'the dead letter' });
+        expect(letter.data).toMatchObject({ source: 'runs', payload: { task: 42 } });
+        expect(letter.data.reason).toMatch(/^invalid run job: task: /);
+      } finally {
+        await dead.close();
+      }
     } finally {
       await queue.close();
       connection.disconnect();

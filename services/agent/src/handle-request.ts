@@ -20,7 +20,7 @@ import {
   TimeoutError,
   type WorkerRole,
 } from '@nightshift/protocol';
-import type { Bus } from '@nightshift/redis';
+import { type Bus, deadLetterJobId } from '@nightshift/redis';
 import type { Logger } from '@nightshift/runtime';
 import type { Refusal } from '@nightshift/tools';
 import { type Job, UnrecoverableError } from 'bullmq';
@@ -101,7 +101,7 @@ export function createRequestProcessor(options: RequestHandlerOptions): RequestP
     if (reason === undefined && request) return request;
     const why = reason ?? 'invalid message';
     // Idempotent id: a retried dead-lettering of the same job is a no-op.
-    const id = `dl.${options.queueName}.${job.id ?? 'unknown'}`.replace(/[^A-Za-z0-9_.-]/g, '.');
+    const id = deadLetterJobId(options.queueName, job.id);
     await bus.deadLetter({
       source: options.queueName,
       reason: why,

@@ -98,6 +98,7 @@ export class DirectorService implements Service {
         const raw = await this.#o.redis.hgetall(keys.trust);
         return Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, Number(v)]));
       },
+      deadLetter: (input) => bus.deadLetter(input),
       onCreated: (runId) =>
         void driver.tick(runId).catch((err: unknown) => logger.error({ err, runId }, 'tick failed')),
     });

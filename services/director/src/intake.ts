@@ -2,7 +2,7 @@
 // `{ runId }` at once; the run itself goes on event-driven, outside this job.
 import { fold, type RunEventDraft, stamp } from '@nightshift/core';
 import { newId, problemsFrom, type RunInput, RunInputSchema, type RunJobResult } from '@nightshift/protocol';
-import type { RunStore } from '@nightshift/redis';
+import { type DeadLetterInput, deadLetterJobId, QUEUE_NAMES, type RunStore } from '@nightshift/redis';
 import { type Job, UnrecoverableError } from 'bullmq';
 
 export interface IntakeOptions {
@@ -11,6 +11,8 @@ export interface IntakeOptions {
   trust: () => Promise<Record<string, number>>;
   /** Called with the new run id, to start driving it. */
   onCreated: (runId: string) => void;
+  /** Where a job that can never be a run goes, with its reason (the bus's `dead-letter`). */
+  deadLetter?: (input: DeadLetterInput) => Promise<unknown>;
   now?: () => Date;
 }
 
@@ -27,7 +29,21 @@ export function parseRunInput(data: unknown): RunInput {
 export function createIntake(options: IntakeOptions) {
   const now = options.now ?? (() => new Date());
   return async (job: Job): Promise<RunJobResult> => {
-    const input = parseRunInput(job.data);
+    let input: RunInput;
+    try {
+      input = parseRunInput(job.data);
+    } catch (error) {
+      // Failed for good (UnrecoverableError, visible in Bull Board) and kept in `dead-letter`,
+      // like every other input that can never succeed.
+      await options.deadLetter?.({
+        source: QUEUE_NAMES.runs,
+        reason: (error as Error).message,
+        payload: job.data,
+        deliveries: job.attemptsStarted,
+        id: deadLetterJobId(QUEUE_NAMES.runs, job.id),
+      });
+      throw error;
+    }
     // The run id is derived from the job id, so a retried job (a Director that died mid-job)
     // finds the run it already created instead of creating a second one.
     const runId =

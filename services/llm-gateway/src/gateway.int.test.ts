@@ -12,6 +12,7 @@ import {
   startRedis,
   type TestRedis,
   uniquePrefix,
+  waitFor,
 } from '@nightshift/testkit';
 import { Queue } from 'bullmq';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -92,6 +93,31 @@ describe('LlmGatewayService', () => {
     expect(service.usage.snapshot().byRole.builder?.calls).toBe(1);
     await Promise.all([service.stop(), service.stop()]);
     expect(service.running).toBe(false);
+  });
+
+  it('fails a job that can never be a call for good, dead-letters it with the reason, and serves on', async () => {
+    const prefix = uniquePrefix();
+    const f = await fake();
+    const { service, lines } = gateway(prefix, f.url);
+    await service.start();
+    const queue = new Queue(LLM_QUEUE, { connection, prefix });
+    const dead = new Queue('dead-letter', { connection, prefix });
+    cleanups.push(() => queue.close());
+    cleanups.push(() => dead.close());
+    const bad = await queue.add(
+      'chat',
+      { v: 1, role: 'janitor', messages: 'hello' },
+      { jobId: 'bad-llm-job', priority: 3 },
+    );
+    const letter = await waitFor(() => dead.getJob('dl.llm.bad-llm-job'), { what: 'the dead letter' });
+    expect(letter.data).toMatchObject({ source: 'llm', payload: { role: 'janitor', messages: 'hello' } });
+    expect(letter.data.reason).toMatch(/role/);
+    expect(
+      await waitFor(async () => ((await bad.isFailed()) ? 'failed' : undefined), { what: 'failed' }),
+    ).toBe('failed');
+    expect(f.records).toHaveLength(0);
+    expect(lines.some((l) => l.msg === 'dead-lettered an llm job')).toBe(true);
+    await expect(client(prefix).chat(ask)).resolves.toMatchObject({ provider: 'gateway' });
   });
 
   it('says clearly at start when the model is missing, and calls then fail fast as fatal', async () => {

@@ -12,6 +12,7 @@ import {
   withUsage,
 } from '@nightshift/llm';
 import { NightshiftError } from '@nightshift/protocol';
+import { type DeadLetterQueue, deadLetterJobId, openDeadLetterQueue } from '@nightshift/redis';
 import type { Logger, Service } from '@nightshift/runtime';
 import { Lifecycle, throttledErrorLog } from '@nightshift/runtime';
 import { type ConnectionOptions, Queue, Worker } from 'bullmq';
@@ -68,6 +69,7 @@ export class LlmGatewayService implements Service {
   readonly #life: Lifecycle;
   #queue: Queue<LlmJobData, LlmJobResult> | undefined;
   #worker: Worker<LlmJobData, LlmJobResult> | undefined;
+  #dead: DeadLetterQueue | undefined;
   #modelStatus: ModelStatus = { state: 'unchecked' };
 
   constructor(options: LlmGatewayOptions) {
@@ -112,8 +114,21 @@ export class LlmGatewayService implements Service {
     await this.#checkModel();
 
     const model = withUsage(this.#opts.model, this.usage);
+    const dead = openDeadLetterQueue(connection, prefix);
+    this.#dead = dead;
     const processor = createLlmProcessor({
       model,
+      // A job that can never be a call fails for good and is kept in `dead-letter` with the reason.
+      onInvalid: async (job, error) => {
+        await dead.deadLetter({
+          source: name,
+          reason: error.message,
+          payload: job.data,
+          deliveries: job.attemptsStarted,
+          id: deadLetterJobId(name, job.id),
+        });
+        logger.warn({ jobId: job.id, reason: error.message }, 'dead-lettered an llm job');
+      },
       onFailure: (job, error) =>
         logger.warn(
           {
@@ -200,6 +215,6 @@ export class LlmGatewayService implements Service {
   /** Workers first (the running call finishes, bounded by the caller's grace), then the queue. */
   async #stop(): Promise<void> {
     await this.#worker?.close();
-    await this.#queue?.close();
+    await Promise.all([this.#queue?.close(), this.#dead?.close()]);
   }
 }

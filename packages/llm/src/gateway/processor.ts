@@ -13,6 +13,8 @@ export interface LlmProcessorOptions {
   progressEveryMs?: number;
   /** Told about every failed call (for logs/metrics); must not throw. */
   onFailure?: (job: Job, error: NightshiftError) => void;
+  /** A job whose data can never be a call (the gateway dead-letters it); awaited, errors ignored. */
+  onInvalid?: (job: Job, error: ValidationError) => Promise<unknown>;
   now?: () => number;
 }
 
@@ -36,7 +38,11 @@ export function createLlmProcessor(options: LlmProcessorOptions): LlmProcessor {
     let callerGone = false;
     try {
       const parsed = LlmJobDataSchema.safeParse(job.data);
-      if (!parsed.success) throw new ValidationError('llm job data', problemsFrom(parsed.error));
+      if (!parsed.success) {
+        const invalid = new ValidationError('llm job data', problemsFrom(parsed.error));
+        await options.onInvalid?.(job, invalid).catch(() => undefined);
+        throw invalid;
+      }
       const data = parsed.data;
       const started = now();
       const remaining = data.deadline - started;

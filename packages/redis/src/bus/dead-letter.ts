@@ -2,6 +2,7 @@
 // reason and delivery count, so nothing is silently dropped (ARCHITECTURE §2). No worker
 // consumes it; operators inspect it in Bull Board, and jobs stay until someone removes them.
 import { BULLMQ_PRIORITY, newId } from '@nightshift/protocol';
+import { type ConnectionOptions, Queue } from 'bullmq';
 import { QUEUE_NAMES } from '../keys.js';
 import type { BusContext } from './context.js';
 import type { RawFields } from './entries.js';
@@ -9,8 +10,8 @@ import type { DeadLetterData, DeadLetterInput } from './types.js';
 
 const JOB_NAME = 'dead-letter';
 
-async function add(ctx: BusContext, jobId: string, data: DeadLetterData): Promise<string> {
-  const job = await ctx.queue(QUEUE_NAMES.deadLetter).add(JOB_NAME, data, {
+async function addTo(queue: Queue, jobId: string, data: DeadLetterData): Promise<string> {
+  const job = await queue.add(JOB_NAME, data, {
     jobId,
     // Explicit, like every job here (REFERENCE: no priority = 0 = ahead of everything).
     priority: BULLMQ_PRIORITY.LOW,
@@ -18,7 +19,11 @@ async function add(ctx: BusContext, jobId: string, data: DeadLetterData): Promis
   return job.id ?? jobId;
 }
 
-export async function deadLetterPayload(ctx: BusContext, input: DeadLetterInput): Promise<string> {
+function add(ctx: BusContext, jobId: string, data: DeadLetterData): Promise<string> {
+  return addTo(ctx.queue(QUEUE_NAMES.deadLetter), jobId, data);
+}
+
+function payloadLetter(queue: Queue, input: DeadLetterInput): Promise<string> {
   const data: DeadLetterData = {
     source: input.source,
     reason: input.reason,
@@ -26,7 +31,28 @@ export async function deadLetterPayload(ctx: BusContext, input: DeadLetterInput)
     at: new Date().toISOString(),
     payload: input.payload,
   };
-  return add(ctx, input.id ?? newId('dl'), data);
+  return addTo(queue, input.id ?? newId('dl'), data);
+}
+
+export function deadLetterPayload(ctx: BusContext, input: DeadLetterInput): Promise<string> {
+  return payloadLetter(ctx.queue(QUEUE_NAMES.deadLetter), input);
+}
+
+/** The id under which a bad job of `queue` is dead-lettered: a retried dead-lettering is a no-op. */
+export function deadLetterJobId(queue: string, jobId: string | undefined): string {
+  return `dl.${queue}.${jobId ?? 'unknown'}`.replace(/[^A-Za-z0-9_.-]/g, '.');
+}
+
+/** For a process without a bus (the llm-gateway): its own handle on the `dead-letter` queue. */
+export interface DeadLetterQueue {
+  deadLetter(input: DeadLetterInput): Promise<string>;
+  close(): Promise<void>;
+}
+
+export function openDeadLetterQueue(connection: ConnectionOptions, prefix: string): DeadLetterQueue {
+  const queue = new Queue(QUEUE_NAMES.deadLetter, { connection, prefix });
+  queue.on('error', () => undefined); // connection errors are the owner's connection's to report
+  return { deadLetter: (input) => payloadLetter(queue, input), close: () => queue.close() };
 }
 
 export interface DeadStreamEntry {

@@ -9,6 +9,11 @@ import { readLog, tailLog } from './log.js';
 import { createPublisher } from './publish.js';
 import type { Bus, BusOptions, Consumer, ConsumeStreamOptions } from './types.js';
 
+export {
+  type DeadLetterQueue,
+  deadLetterJobId,
+  openDeadLetterQueue,
+} from './dead-letter.js';
 export { DEFAULT_REQUEST_JOB_OPTIONS } from './publish.js';
 export type * from './types.js';
 
