@@ -10,3 +10,4 @@ export * from './leadership.js';
 export * from './leases.js';
 export * from './runs/enqueue.js';
 export * from './runs/store.js';
+export * from './service-connections.js';

@@ -4,7 +4,7 @@ import { loadConfig } from '@nightshift/config';
 import { costOf, priceOf } from '@nightshift/core';
 import { AnthropicChatModel, GatewayChatModel } from '@nightshift/llm';
 import { ROLES } from '@nightshift/protocol';
-import { createBus, createKeys, createRedisClient, createRunStore } from '@nightshift/redis';
+import { createRunStore, openServiceConnections } from '@nightshift/redis';
 import {
   createLogger,
   defineService,
@@ -25,17 +25,8 @@ registerSecret(config.anthropic.apiKey);
 const logger = createLogger({ service: 'director', level: config.logLevel, role: 'director' });
 const onError = (err: Error) => logger.warn({ err: err.message }, 'redis connection error');
 
-const keys = createKeys(config.redis.prefix);
-const redis = createRedisClient(config.redis.url, { onError, connectionName: 'director' });
-const bullmq = createRedisClient(config.redis.url, { onError, maxRetriesPerRequest: null });
-const bus = createBus({
-  url: config.redis.url,
-  keys,
-  streamMaxLen: config.redis.streamMaxLen,
-  maxDeliveries: config.redis.maxDeliveries,
-  claimIdleMs: config.redis.claimIdleMs,
-  onError,
-});
+const connections = openServiceConnections(config.redis, 'director', onError);
+const { keys, redis, blocking: bullmq, bus } = connections;
 const store = createRunStore(redis, keys);
 const directorTimeoutMs = config.roles.director.timeoutSeconds * 1000;
 const priorities = Object.fromEntries(ROLES.map((r) => [r, config.roles[r].bullmqPriority]));
@@ -157,9 +148,7 @@ runService(
         name: 'connections',
         stop: async () => {
           await fallback.close();
-          await bus.close();
-          redis.disconnect();
-          bullmq.disconnect();
+          await connections.close();
         },
       }),
     ].reverse(),

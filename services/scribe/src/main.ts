@@ -3,7 +3,7 @@
 import { hostname } from 'node:os';
 import { loadConfig } from '@nightshift/config';
 import { GatewayChatModel } from '@nightshift/llm';
-import { createBus, createKeys, createRedisClient, createRunStore } from '@nightshift/redis';
+import { createRunStore, openServiceConnections } from '@nightshift/redis';
 import {
   createLogger,
   defineService,
@@ -17,17 +17,8 @@ import { ScribeService } from './scribe.js';
 const config = loadConfig(process.env);
 const logger = createLogger({ service: 'scribe', level: config.logLevel, role: 'scribe' });
 const onError = (err: Error) => logger.warn({ err: err.message }, 'redis connection error');
-const keys = createKeys(config.redis.prefix);
-const redis = createRedisClient(config.redis.url, { onError, connectionName: 'scribe' });
-const blocking = createRedisClient(config.redis.url, { onError, maxRetriesPerRequest: null });
-const bus = createBus({
-  url: config.redis.url,
-  keys,
-  streamMaxLen: config.redis.streamMaxLen,
-  maxDeliveries: config.redis.maxDeliveries,
-  claimIdleMs: config.redis.claimIdleMs,
-  onError,
-});
+const connections = openServiceConnections(config.redis, 'scribe', onError);
+const { keys, redis, blocking, bus } = connections;
 // Summaries go through the gateway at the Scribe's own (low) priority, within its role timeout
 // (guide §7: Scribe 60 s, Low); when that fails the Scribe summarises extractively and says so.
 const scribeTimeoutMs = config.roles.scribe.timeoutSeconds * 1000;
@@ -71,9 +62,7 @@ runService(
         name: 'connections',
         stop: async () => {
           await model.close();
-          await bus.close();
-          redis.disconnect();
-          blocking.disconnect();
+          await connections.close();
         },
       }),
       healthEndpoint(health, config.health, logger),

@@ -2,7 +2,7 @@
 import { hostname } from 'node:os';
 import { loadConfig } from '@nightshift/config';
 import { DEFAULT_DETECTION_THRESHOLDS, type DetectionThresholds } from '@nightshift/core';
-import { createBus, createKeys, createRedisClient, createRunStore } from '@nightshift/redis';
+import { createRunStore, openServiceConnections } from '@nightshift/redis';
 import {
   createLogger,
   defineService,
@@ -19,17 +19,8 @@ registerSecret(config.alerts.webhookSecret);
 const logger = createLogger({ service: 'sentinel', level: config.logLevel, role: 'sentinel' });
 const onError = (err: Error) => logger.warn({ err: err.message }, 'redis connection error');
 
-const keys = createKeys(config.redis.prefix);
-const redis = createRedisClient(config.redis.url, { onError, connectionName: 'sentinel' });
-const blocking = createRedisClient(config.redis.url, { onError, maxRetriesPerRequest: null });
-const bus = createBus({
-  url: config.redis.url,
-  keys,
-  streamMaxLen: config.redis.streamMaxLen,
-  maxDeliveries: config.redis.maxDeliveries,
-  claimIdleMs: config.redis.claimIdleMs,
-  onError,
-});
+const connections = openServiceConnections(config.redis, 'sentinel', onError);
+const { keys, redis, blocking, bus } = connections;
 const d = config.detection;
 const thresholds: DetectionThresholds = {
   ...DEFAULT_DETECTION_THRESHOLDS,
@@ -99,9 +90,7 @@ runService(
       defineService({
         name: 'connections',
         stop: async () => {
-          await bus.close();
-          redis.disconnect();
-          blocking.disconnect();
+          await connections.close();
         },
       }),
     ].reverse(),
