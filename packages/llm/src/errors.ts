@@ -1,6 +1,12 @@
 // LLM-specific errors and the one-line wire form that carries a typed error through a BullMQ
 // job's `failedReason` (a plain string) from the gateway back to the caller.
-import { type ErrorCategory, NightshiftError, TimeoutError } from '@nightshift/protocol';
+import {
+  type ErrorCategory,
+  failureReason,
+  NightshiftError,
+  parseFailureReason,
+  TimeoutError,
+} from '@nightshift/protocol';
 
 /** The model server cannot take the call now (503 busy, refused, reset, timed out): retry later. */
 export class LlmUnavailable extends NightshiftError {
@@ -60,13 +66,11 @@ export function abortError(signal: AbortSignal, what = 'model call'): Nightshift
   return new NightshiftError('LLM_ABORTED', `${what} aborted`, { category: 'fatal', cause: reason });
 }
 
-const WIRE_RE = /^\[([A-Z0-9_]+)\/(invalid-input|transient|fatal|policy)\] ([\s\S]*)$/;
-
 /** `[CODE/category] message`: readable in Bull Board, parseable by decodeFailure. */
 export function encodeFailure(error: unknown): string {
-  if (error instanceof NightshiftError) return `[${error.code}/${error.category}] ${error.message}`;
+  if (error instanceof NightshiftError) return failureReason(error);
   const message = error instanceof Error ? error.message : String(error);
-  return `[LLM_FAILED/transient] ${message}`;
+  return failureReason({ code: 'LLM_FAILED', category: 'transient', message });
 }
 
 /**
@@ -74,8 +78,7 @@ export function encodeFailure(error: unknown): string {
  * queue closing) has no prefix; it is about the machinery, not the request, so it is transient.
  */
 export function decodeFailure(reason: string, details: Record<string, unknown> = {}): NightshiftError {
-  const match = WIRE_RE.exec(reason);
-  if (!match) return new NightshiftError('LLM_GATEWAY_FAILED', reason, { category: 'transient', details });
-  const [, code = 'LLM_FAILED', category, message = ''] = match;
-  return new NightshiftError(code, message, { category: category as ErrorCategory, details });
+  const parsed = parseFailureReason(reason);
+  if (!parsed) return new NightshiftError('LLM_GATEWAY_FAILED', reason, { category: 'transient', details });
+  return new NightshiftError(parsed.code, parsed.message, { category: parsed.category, details });
 }

@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { ConfigError, LlmQueueFull, NightshiftError, ValidationError } from './errors.js';
+import {
+  ConfigError,
+  describeProblems,
+  failureReason,
+  LlmQueueFull,
+  NightshiftError,
+  parseFailureReason,
+  ValidationError,
+} from './errors.js';
 import { MessageSchema } from './message.js';
 import { validate } from './schema-errors.js';
 
@@ -49,5 +57,34 @@ describe('validate', () => {
 
   it('returns the parsed value when valid', () => {
     expect(validate(z.object({ a: z.number() }), { a: 1 }, 'thing')).toEqual({ a: 1 });
+  });
+});
+
+describe('failureReason / parseFailureReason', () => {
+  it('round-trips code, category and a multi-line message, and refuses a reason without the prefix', () => {
+    const reason = failureReason({
+      code: 'LLM_UNAVAILABLE',
+      category: 'transient',
+      message: 'down\nfor now',
+    });
+    expect(reason).toBe('[LLM_UNAVAILABLE/transient] down\nfor now');
+    expect(parseFailureReason(reason)).toEqual({
+      code: 'LLM_UNAVAILABLE',
+      category: 'transient',
+      message: 'down\nfor now',
+    });
+    expect(parseFailureReason('job stalled more than allowable limit')).toBeUndefined();
+    expect(parseFailureReason('[X/sometimes] no such category')).toBeUndefined();
+  });
+});
+
+describe('describeProblems', () => {
+  it('lists each field and what was expected, naming the root', () => {
+    expect(
+      describeProblems([
+        { path: 'task', expected: 'a string' },
+        { path: '', expected: 'an object' },
+      ]),
+    ).toBe('task: a string; (root): an object');
   });
 });

@@ -62,6 +62,31 @@ export interface Problem {
   received?: string;
 }
 
+const FAILURE_RE = /^\[([A-Z0-9_]+)\/(invalid-input|transient|fatal|policy)\] ([\s\S]*)$/;
+
+/**
+ * `[CODE/category] message`: how a job's failure reason carries a typed error through BullMQ
+ * (readable in Bull Board, read back by parseFailureReason: the gateway client, the Sentinel).
+ */
+export function failureReason(error: Pick<NightshiftError, 'code' | 'category' | 'message'>): string {
+  return `[${error.code}/${error.category}] ${error.message}`;
+}
+
+/** The code, category and message of a failureReason; undefined for a reason without the prefix. */
+export function parseFailureReason(
+  reason: string,
+): { code: string; category: ErrorCategory; message: string } | undefined {
+  const match = FAILURE_RE.exec(reason);
+  if (!match) return undefined;
+  const [, code = '', category, message = ''] = match;
+  return { code, category: category as ErrorCategory, message };
+}
+
+/** `field: expected; other.field: expected` — how every problem list is shown (root = `(root)`). */
+export function describeProblems(problems: readonly Problem[]): string {
+  return problems.map((p) => `${p.path || '(root)'}: ${p.expected}`).join('; ');
+}
+
 /** Input that can never succeed however often it is retried (maps to BullMQ's UnrecoverableError). */
 export class ValidationError extends NightshiftError {
   readonly problems: readonly Problem[];
@@ -70,8 +95,7 @@ export class ValidationError extends NightshiftError {
     problems: readonly Problem[],
     options: Omit<NightshiftErrorOptions, 'category'> = {},
   ) {
-    const list = problems.map((p) => `${p.path || '(root)'}: ${p.expected}`).join('; ');
-    super('INVALID_INPUT', `invalid ${what}: ${list}`, {
+    super('INVALID_INPUT', `invalid ${what}: ${describeProblems(problems)}`, {
       ...options,
       category: 'invalid-input',
       details: { ...options.details, problems },

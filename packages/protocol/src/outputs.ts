@@ -4,6 +4,8 @@
 // asks once more with the error, and raises an ALERT if the second reply fails too. The Director
 // reads the same schemas back from the RESPONSE.
 import { z } from 'zod';
+import { describeProblems } from './errors.js';
+import { problemsFrom } from './schema-errors.js';
 
 export const OUTPUT_KINDS = ['design', 'changes', 'findings'] as const;
 export const OutputKindSchema = z.enum(OUTPUT_KINDS);
@@ -104,7 +106,7 @@ export function lastJsonMatching<T>(text: string, schema: z.ZodType<T>, what: st
     }
     const parsed = schema.safeParse(value);
     if (parsed.success) return { ok: true, value: parsed.data };
-    error = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+    error = describeProblems(problemsFrom(parsed.error));
   }
   return { ok: false, error };
 }

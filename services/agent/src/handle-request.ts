@@ -13,6 +13,8 @@ import {
 import {
   BULLMQ_PRIORITY,
   checkRoute,
+  describeProblems,
+  failureReason,
   type Message,
   MessageSchema,
   NightshiftError,
@@ -88,7 +90,7 @@ export function createRequestProcessor(options: RequestHandlerOptions): RequestP
     let request: Message | undefined;
     if (!parsed.success) {
       const problems = problemsFrom(parsed.error).slice(0, 10);
-      reason = `invalid message: ${problems.map((p) => `${p.path || '(root)'}: ${p.expected}`).join('; ')}`;
+      reason = `invalid message: ${describeProblems(problems)}`;
     } else {
       request = parsed.data;
       const { from, to, type, phase } = request;
@@ -181,7 +183,7 @@ export function createRequestProcessor(options: RequestHandlerOptions): RequestP
         alertMessage({ role, request, attempt, reason: timeout.message, code: timeout.code }),
         log,
       );
-      throw new UnrecoverableError(`[${timeout.code}/${timeout.category}] ${timeout.message}`);
+      throw new UnrecoverableError(failureReason(timeout));
     }
     await publishQuietly(statusMessage({ role, request, attempt }), log);
 
@@ -290,7 +292,9 @@ export function createRequestProcessor(options: RequestHandlerOptions): RequestP
         const reason = `no valid ${request.output} output: ${enforced.verdict.error}`;
         log.warn(summary, reason);
         await publishQuietly(alertMessage({ role, request, attempt, reason, code: 'OUTPUT_INVALID' }), log);
-        throw new UnrecoverableError(`[OUTPUT_INVALID/fatal] ${reason}`);
+        throw new UnrecoverableError(
+          failureReason({ code: 'OUTPUT_INVALID', category: 'fatal', message: reason }),
+        );
       }
       const outputLine = enforced?.verdict.ok ? enforced.verdict.line : undefined;
       const response = responseMessage({
@@ -322,7 +326,7 @@ export function createRequestProcessor(options: RequestHandlerOptions): RequestP
           alertMessage({ role, request, attempt, reason: typed.message, code: typed.code }),
           log,
         );
-      const reason = `[${typed.code}/${typed.category}] ${typed.message}`;
+      const reason = failureReason(typed);
       throw final ? new UnrecoverableError(reason) : new Error(reason);
     } finally {
       clearTimeout(timer);

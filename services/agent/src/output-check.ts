@@ -3,7 +3,14 @@
 // the model once with the error; if the second reply fails too the caller raises an ALERT instead
 // of answering with something the Director cannot use.
 import { type ChatMessage, readModelReply, type ToolLoopResult } from '@nightshift/llm';
-import { ChangesOutputSchema, OUTPUT_INSTRUCTIONS, type OutputKind, readOutput } from '@nightshift/protocol';
+import {
+  ChangesOutputSchema,
+  describeProblems,
+  OUTPUT_INSTRUCTIONS,
+  type OutputKind,
+  problemsFrom,
+  readOutput,
+} from '@nightshift/protocol';
 
 export type OutputVerdict =
   | { ok: true /** A context line to add (the changed files), if any. */; line?: string }
@@ -16,10 +23,7 @@ export function checkOutput(kind: OutputKind, text: string, written: readonly st
     const summary = content === '(empty answer)' ? '' : content;
     const parsed = ChangesOutputSchema.safeParse({ summary, files: [...written] });
     if (!parsed.success) {
-      return {
-        ok: false,
-        error: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
-      };
+      return { ok: false, error: describeProblems(problemsFrom(parsed.error)) };
     }
     const files = parsed.data.files;
     return { ok: true, line: `changed files: ${files.length > 0 ? files.join(', ') : 'none'}` };

@@ -1,7 +1,14 @@
 // Queue `runs`: turns an enqueued task into a run (event `run.created`). The job returns
 // `{ runId }` at once; the run itself goes on event-driven, outside this job.
 import { fold, type RunEventDraft, stamp } from '@nightshift/core';
-import { newId, problemsFrom, type RunInput, RunInputSchema, type RunJobResult } from '@nightshift/protocol';
+import {
+  describeProblems,
+  newId,
+  problemsFrom,
+  type RunInput,
+  RunInputSchema,
+  type RunJobResult,
+} from '@nightshift/protocol';
 import { type DeadLetterInput, deadLetterJobId, QUEUE_NAMES, type RunStore } from '@nightshift/redis';
 import { type Job, UnrecoverableError } from 'bullmq';
 
@@ -20,10 +27,7 @@ export interface IntakeOptions {
 export function parseRunInput(data: unknown): RunInput {
   const result = RunInputSchema.safeParse(data);
   if (result.success) return result.data;
-  const problems = problemsFrom(result.error)
-    .map((p) => `${p.path || '(root)'}: ${p.expected}`)
-    .join('; ');
-  throw new UnrecoverableError(`invalid run job: ${problems}`);
+  throw new UnrecoverableError(`invalid run job: ${describeProblems(problemsFrom(result.error))}`);
 }
 
 export function createIntake(options: IntakeOptions) {

@@ -1,6 +1,7 @@
 // Why a job failed, for the circuit breaker: only the model/provider failing says anything about
 // the provider's health (issue 9 §4). A poison job (bad input, dead-lettered) fails the same way
 // whatever the provider does, so counting it would let one bad message pause a healthy queue.
+import { parseFailureReason } from '@nightshift/protocol';
 
 /**
  * `provider`: the model, Ollama/Anthropic or the gateway in front of them failed (counts).
@@ -8,9 +9,6 @@
  * `other`: anything else — the agent's own code, a tool, BullMQ giving up on a dying worker (never counts).
  */
 export type FailureKind = 'provider' | 'input' | 'other';
-
-/** `[CODE/category] message`, as packages/llm encodeFailure and services/agent write it. */
-const WIRE_RE = /^\[([A-Z0-9_]+)\/(invalid-input|transient|fatal|policy)\] /;
 
 /**
  * The reasons services/agent admit() dead-letters a job with (UnrecoverableError, no prefix):
@@ -23,9 +21,10 @@ const CALLER_CODES = new Set(['LLM_ABORTED', 'LLM_CLIENT_CLOSED']);
 
 export function classifyFailure(failedReason: string | undefined): FailureKind {
   const reason = (failedReason ?? '').trimStart();
-  const wire = WIRE_RE.exec(reason);
+  // `[CODE/category] message`, as packages/llm encodeFailure and services/agent write it.
+  const wire = parseFailureReason(reason);
   if (wire) {
-    const [, code = '', category] = wire;
+    const { code, category } = wire;
     // The provider said the request itself is wrong (HTTP 400) or a rule refused it: the job's fault.
     if (category === 'invalid-input' || category === 'policy') return 'input';
     if (code === 'TIMEOUT') return 'provider';

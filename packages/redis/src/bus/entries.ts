@@ -1,6 +1,6 @@
 // Reading raw stream replies: field arrays to records, and the one `message` field to a
 // validated Message or the reason it is not one (which then becomes a dead-letter reason).
-import { type Message, MessageSchema, problemsFrom } from '@nightshift/protocol';
+import { describeProblems, type Message, MessageSchema, problemsFrom } from '@nightshift/protocol';
 
 export type RawFields = Record<string, string>;
 
@@ -58,10 +58,10 @@ export function decodeEntry(fields: RawFields): Decoded {
   }
   const result = MessageSchema.safeParse(json);
   if (result.success) return { ok: true, message: result.data };
-  const list = problemsFrom(result.error)
-    .map((p) => `${p.path || '(root)'}: ${p.expected}`)
-    .join('; ');
-  return { ok: false, reason: clip(`message fails the schema: ${list}`) };
+  return {
+    ok: false,
+    reason: clip(`message fails the schema: ${describeProblems(problemsFrom(result.error))}`),
+  };
 }
 
 function clip(text: string): string {
