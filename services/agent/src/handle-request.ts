@@ -40,7 +40,7 @@ import { responseContext } from './usage-line.js';
 
 export interface RequestHandlerOptions {
   role: WorkerRole;
-  bus: Pick<Bus, 'publish' | 'deadLetter' | 'redis' | 'keys' | 'readLog' | 'tailLog'>;
+  bus: Pick<Bus, 'publish' | 'publishedAs' | 'deadLetter' | 'redis' | 'keys' | 'readLog' | 'tailLog'>;
   model: ChatModel;
   /** guide §7 role timeout, ms: the whole job, queueing at the gateway included. */
   timeoutMs: number;
@@ -129,13 +129,14 @@ export function createRequestProcessor(options: RequestHandlerOptions): RequestP
    */
   async function taskStart(requestId: string): Promise<{ answeredAs: string | null; startedAt: number }> {
     const now = Date.now();
-    const guard = bus.keys.published(responseIdFor(requestId));
-    if (options.runTimeoutMs === undefined) return { answeredAs: await bus.redis.get(guard), startedAt: now };
+    const responseId = responseIdFor(requestId);
+    if (options.runTimeoutMs === undefined)
+      return { answeredAs: await bus.publishedAs(responseId), startedAt: now };
     const key = bus.keys.custom('task', requestId, 'started');
     const ttl = Math.max(options.runTimeoutMs, options.timeoutMs) * 2;
     const replies = (await bus.redis
       .multi()
-      .get(guard)
+      .get(bus.keys.published(responseId))
       .set(key, String(now), 'PX', ttl, 'NX')
       .get(key)
       .exec()) as [Error | null, string | null][] | null;

@@ -10,8 +10,8 @@ const ASK: Record<StepId, string> = {
   'research-exec': 'Support the build: answer open questions and check assumptions of the design.',
   checkpoint: 'Record a checkpoint: status of each agent, blockers, and the state of the work.',
   refactor: 'Review the build for quality and propose improvements that keep behaviour unchanged.',
-  inspect:
-    'Test and review the work independently. Report every finding as JSON: {"findings":[{"severity":"critical|major|minor","file":"…","description":"…"}]} (an empty list if none).',
+  // The findings JSON it must end with is asked for in Expected Response (protocol OUTPUT_INSTRUCTIONS).
+  inspect: 'Test and review the work independently and report every finding with its severity.',
   verify: 'Verify the review and decide.',
 };
 
