@@ -6,6 +6,7 @@ import { SandboxViolation } from '@nightshift/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_COMMAND_ALLOWLIST, runCommand } from './command.js';
 import { executeToolCall } from './execute.js';
+import { cleanEnv } from './process.js';
 import type { SandboxRule } from './sandbox.js';
 import type { ToolContext } from './tool.js';
 
@@ -18,6 +19,8 @@ const options = (over: Partial<Parameters<typeof runCommand>[1]> = {}) => ({
   allowlist: [...DEFAULT_COMMAND_ALLOWLIST, 'node'],
   timeoutMs: 60_000,
   outputCapBytes: 65_536,
+  // As the agent's main.ts passes it: where node and npm are found on this machine.
+  host: { path: process.env.PATH },
   ...over,
 });
 
@@ -193,5 +196,14 @@ describe('running', () => {
     expect(env).toMatchObject({ CI: '1', NODE_ENV: 'test' });
     expect(env.HOME).not.toBe(homedir());
     await expect(stat(env.HOME as string)).rejects.toThrow();
+    expect(env.PATH).toBe(process.env.PATH);
+    // Nothing is taken from this process's environment: a standard PATH unless the caller passes one.
+    expect(cleanEnv({ home: '/h' })).toMatchObject({ PATH: '/usr/local/bin:/usr/bin:/bin', LANG: 'C.UTF-8' });
+  });
+
+  it("uses the host PATH and LANG it is given (the agent's main.ts passes its own)", async () => {
+    const host = { path: `${path.dirname(process.execPath)}:/usr/bin:/bin`, lang: 'en_GB.UTF-8' };
+    const result = await runCommand(['node', 'env.mjs'], { ...options(), host });
+    expect(JSON.parse(result.stdout)).toMatchObject({ PATH: host.path, LANG: 'en_GB.UTF-8' });
   });
 });

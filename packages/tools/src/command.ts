@@ -14,7 +14,7 @@
 // container or a dedicated user around the agent (deploy/), which this layer does not replace.
 import { SandboxViolation } from '@nightshift/protocol';
 import { z } from 'zod';
-import { cleanEnv, type ProcessResult, runProcess, withTempHome } from './process.js';
+import { cleanEnv, type HostEnv, type ProcessResult, runProcess, withTempHome } from './process.js';
 import { resolveInside, sandboxViolation } from './sandbox.js';
 import { defineTool } from './tool.js';
 
@@ -33,8 +33,8 @@ export interface RunCommandOptions {
   timeoutMs: number;
   outputCapBytes: number;
   signal?: AbortSignal | undefined;
-  /** PATH for the child; default the host's. */
-  path?: string | undefined;
+  /** PATH and LANG for the child (the host's, as the caller passes them); default a standard PATH. */
+  host?: HostEnv | undefined;
 }
 
 function clip(text: string): string {
@@ -106,7 +106,7 @@ export async function runCommand(
   return withTempHome((home) =>
     runProcess(file, args, {
       cwd: root,
-      env: cleanEnv({ home, path: options.path }),
+      env: cleanEnv({ home, ...options.host }),
       timeoutMs: options.timeoutMs,
       outputCapBytes: options.outputCapBytes,
       signal: options.signal,
@@ -141,6 +141,7 @@ export const runCommandTool = defineTool({
       timeoutMs: ctx.timeoutMs,
       outputCapBytes: ctx.outputCapBytes,
       signal: ctx.signal,
+      host: ctx.host,
     });
     return { output: formatCommandResult(argv, result), data: result };
   },

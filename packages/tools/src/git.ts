@@ -7,7 +7,7 @@
 import { appendFile, lstat, realpath } from 'node:fs/promises';
 import * as path from 'node:path';
 import { z } from 'zod';
-import { cleanEnv, type ProcessResult, runProcess, withTempHome } from './process.js';
+import { cleanEnv, type HostEnv, type ProcessResult, runProcess, withTempHome } from './process.js';
 import { isErrno, ToolFailure } from './result.js';
 import { defineTool } from './tool.js';
 
@@ -31,6 +31,8 @@ const SAFETY_CONFIG = [
 export interface GitOptions {
   timeoutMs?: number | undefined;
   outputCapBytes?: number | undefined;
+  /** The host's PATH and LANG (where git is found); default a standard PATH. */
+  host?: HostEnv | undefined;
 }
 
 /** Runs git in `root` (a real path) and fails with its stderr on a non-zero exit unless `allowFail`. */
@@ -40,6 +42,7 @@ async function git(root: string, args: string[], options: GitOptions & { allowFa
       cwd: root,
       env: cleanEnv({
         home,
+        ...options.host,
         extra: {
           GIT_CONFIG_NOSYSTEM: '1',
           GIT_CONFIG_GLOBAL: '/dev/null',

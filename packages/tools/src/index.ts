@@ -37,7 +37,7 @@ export {
   TOOLS_BY_ROLE,
   type ToolName,
 } from './permissions.js';
-export { cleanEnv, type ProcessResult } from './process.js';
+export { cleanEnv, type HostEnv, type ProcessResult } from './process.js';
 export { getTool, type OfferOptions, TOOLS, toolsForRole } from './registry.js';
 export { askScoutTool, webSearchTool } from './remote-tools.js';
 export {

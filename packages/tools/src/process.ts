@@ -137,20 +137,26 @@ export function runProcess(
   });
 }
 
-export interface CleanEnvOptions {
-  home: string;
-  /** Default: the host's PATH — binary lookup, not configuration, so it is passed through. */
+/**
+ * The host's PATH and LANG, passed through to child processes (binary lookup and locale, not
+ * configuration). The agent's main.ts reads them from its environment; library code never does.
+ */
+export interface HostEnv {
   path?: string | undefined;
   lang?: string | undefined;
+}
+
+export interface CleanEnvOptions extends HostEnv {
+  home: string;
   extra?: Record<string, string> | undefined;
 }
 
 /** Only what a test run needs: no API keys, no REDIS_URL, no tokens from the parent (issue 6 §1). */
 export function cleanEnv(options: CleanEnvOptions): Record<string, string> {
   return {
-    PATH: options.path ?? process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
+    PATH: options.path ?? '/usr/local/bin:/usr/bin:/bin',
     HOME: options.home,
-    LANG: options.lang ?? process.env.LANG ?? 'C.UTF-8',
+    LANG: options.lang ?? 'C.UTF-8',
     CI: '1',
     NODE_ENV: 'test',
     ...options.extra,

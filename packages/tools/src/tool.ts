@@ -3,6 +3,7 @@ import { realpath } from 'node:fs/promises';
 import * as path from 'node:path';
 import { problemsFrom, type Role } from '@nightshift/protocol';
 import { z } from 'zod';
+import type { HostEnv } from './process.js';
 import { errorToResult, type ToolOutput, type ToolResult, toolError, toolOk } from './result.js';
 
 /** A permission or sandbox refusal, reported so the caller can log and count it (issue 6 §2). */
@@ -39,6 +40,8 @@ export interface ToolContext {
   onRefusal?: ((refusal: Refusal) => void) | undefined;
   /** Aborts a running command or search (e.g. the role's own timeout). */
   signal?: AbortSignal | undefined;
+  /** The host's PATH and LANG for run_command's child (injected, never read here). */
+  host?: HostEnv | undefined;
 }
 
 /** JSON Schema of one property, loose enough to be both providers' parameter shape. */

@@ -36,6 +36,8 @@ function toolOptions(config: Config): AgentToolOptions {
     contextBudgetChars: config.tools.contextBudgetChars,
     // Scout gets its own role timeout to answer (guide §7: 300 s).
     scoutTimeoutMs: config.roles.scout.timeoutSeconds * 1000,
+    // Where commands and git are found, and their locale: the host's, passed through.
+    host: { path: process.env.PATH, lang: process.env.LANG },
   };
 }
 

@@ -8,6 +8,7 @@ import {
   type CommitResult,
   commitAll,
   executeToolCall,
+  type HostEnv,
   isToolPermitted,
   permittedTools,
   type Refusal,
@@ -40,6 +41,8 @@ export interface AgentToolOptions {
   scoutTimeoutMs?: number | undefined;
   /** Tool calls reported one STATUS each per request; the rest are summed up (default 20). */
   maxStatusPerRequest?: number | undefined;
+  /** The host's PATH and LANG for commands and git (read by main.ts). */
+  host?: HostEnv | undefined;
 }
 
 /** Tools that change the workspace: a successful one makes the request end with a commit. */
@@ -95,7 +98,10 @@ export function openToolSession(o: ToolSessionOptions): ToolSession {
       const ws = await resolveRunWorkspace(o.bus.redis, o.bus.keys, tools.workspaceDir, request.runId);
       if (writes) {
         // Without git the tools still work; only the milestone commit is lost, so warn and go on.
-        await prepareGitWorkspace(ws.root, request.runId, { timeoutMs: tools.commandTimeoutMs }).then(
+        await prepareGitWorkspace(ws.root, request.runId, {
+          timeoutMs: tools.commandTimeoutMs,
+          host: tools.host,
+        }).then(
           (git) =>
             git.created && logger.info({ workspace: ws.root, ...git }, 'workspace made a git repository'),
           (err: unknown) =>
@@ -148,6 +154,7 @@ export function openToolSession(o: ToolSessionOptions): ToolSession {
         askScout: ask,
         onRefusal,
         signal: o.signal,
+        host: tools.host,
       });
       if (result.ok && WRITES.has(call.name)) {
         changed = true;
@@ -159,7 +166,7 @@ export function openToolSession(o: ToolSessionOptions): ToolSession {
     async commit(message) {
       if (workspace === undefined) return undefined;
       const { root } = await workspace;
-      return commitAll(root, request.runId, message, { timeoutMs: tools.commandTimeoutMs });
+      return commitAll(root, request.runId, message, { timeoutMs: tools.commandTimeoutMs, host: tools.host });
     },
   };
 }

@@ -1,7 +1,7 @@
 // Which folder a run works in: the `workspace` of its run.created event (the authoritative
 // record, written when the run was enqueued), else `<WORKSPACE_DIR>/<runId>`.
 import { createRunStore, type Keys, type RedisClient } from '@nightshift/redis';
-import { commitAll, ensureGitRepo, workspaceForRun } from '@nightshift/tools';
+import { commitAll, ensureGitRepo, type GitOptions, workspaceForRun } from '@nightshift/tools';
 
 export interface RunWorkspace {
   root: string;
@@ -42,7 +42,7 @@ export async function resolveRunWorkspace(
 export async function prepareGitWorkspace(
   root: string,
   runId: string,
-  options: { timeoutMs: number },
+  options: GitOptions & { timeoutMs: number },
 ): Promise<{ created: boolean; baseline?: string }> {
   const { created } = await ensureGitRepo(root, options);
   if (!created) return { created };
