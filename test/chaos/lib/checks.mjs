@@ -4,6 +4,7 @@
 import { fold, parseRunEvent } from '@nightshift/core';
 import { MessageSchema, newId, WORKER_ROLES } from '@nightshift/protocol';
 import { createAlertStore, createRedisClient, createRunStore, QUEUE_NAMES } from '@nightshift/redis';
+import { waitFor } from '@nightshift/testkit';
 import { Queue } from 'bullmq';
 
 /** Every entry of bus:log, paged. */
@@ -272,4 +273,13 @@ export async function diagnose(world) {
     out.error = error instanceof Error ? error.message : String(error);
   }
   return out;
+}
+
+/** Waits (bounded) until no queue holds work; a timeout becomes a note on the result, not a throw. */
+export async function waitForDrain(world, result, timeoutMs) {
+  await waitFor(async () => pendingWork(await queueCounts(world.redis.url, world.prefix)) === 0, {
+    timeoutMs,
+    intervalMs: 1000,
+    what: 'the queues to drain',
+  }).catch((error) => result.notes.push(String(error.message)));
 }

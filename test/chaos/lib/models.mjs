@@ -58,3 +58,22 @@ export async function waitForRuns(world, runIds, timeoutMs) {
     { timeoutMs, intervalMs: 1000, what: `runs ${runIds.join(', ')} to end` },
   );
 }
+
+/**
+ * Counts a run scenario in runs: a run that did not finish is a lost one, a step completed twice
+ * for one request id a duplicated one. Returns how many finished.
+ */
+export function countRuns(result, world, runIds, runs) {
+  const finished = runs.filter((r) => r.status === 'finished').length;
+  result.unit = 'runs';
+  result.requests = runIds.length;
+  result.answered = finished;
+  result.lost = runIds.length - finished;
+  result.limiterMax = world.ollama.maxConcurrent;
+  result.duplicated = 0;
+  for (const r of runs) {
+    const completed = r.events.filter((e) => e.type === 'step.completed').map((e) => e.messageId);
+    result.duplicated += completed.length - new Set(completed).size;
+  }
+  return finished;
+}

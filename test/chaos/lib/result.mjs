@@ -55,3 +55,14 @@ export function finish(result, startedAt) {
   result.ok = result.checks.length > 0 && result.checks.every((c) => c.ok);
   return result;
 }
+
+/** Every service process still up, none exited that the harness did not stop. */
+export function checkStayedUp(result, world, name = 'services stayed up') {
+  const exits = world.stack.unexpectedExits;
+  return check(
+    result,
+    name,
+    exits.length === 0 && world.stack.allAlive(),
+    exits.map((e) => `${e.name} exited ${e.code}`).join('; ') || `${world.stack.current.length} alive`,
+  );
+}

@@ -1,8 +1,3 @@
-// Scenario "Anthropic faults": the fake Anthropic answers 429, 529 and 500 and once never answers
-// at all (hang), in that order, then keeps answering 529. The Director retries (the SDK, with
-// ANTHROPIC_MAX_RETRIES=1 and a 4 s timeout), falls back to the Ollama model, and says so in its
-// DECISIONs; the runs finish and nothing is left stuck in any queue.
-import { waitFor } from '@nightshift/testkit';
 import {
   diagnose,
   foldRuns,
@@ -10,9 +5,10 @@ import {
   queueCounts,
   readWholeLog,
   streamIntegrity,
+  waitForDrain,
 } from '../lib/checks.mjs';
-import { ollamaRunRules, startRuns, waitForRuns } from '../lib/models.mjs';
-import { check, finish, newResult } from '../lib/result.mjs';
+import { countRuns, ollamaRunRules, startRuns, waitForRuns } from '../lib/models.mjs';
+import { check, checkStayedUp, finish, newResult } from '../lib/result.mjs';
 import { addServices, createWorld, waitForStack } from '../lib/stack.mjs';
 
 export async function anthropicFaultsScenario({ smoke, log }) {
@@ -40,20 +36,10 @@ export async function anthropicFaultsScenario({ smoke, log }) {
       result.notes.push(error.message);
       return [];
     });
-    await waitFor(async () => pendingWork(await queueCounts(world.redis.url, world.prefix)) === 0, {
-      timeoutMs: 60_000,
-      intervalMs: 1000,
-      what: 'the queues to drain',
-    }).catch((error) => result.notes.push(error.message));
+    await waitForDrain(world, result, 60_000);
 
     // Counted in runs here: a run that does not finish is a lost one.
-    const finished = runs.filter((r) => r.status === 'finished').length;
-    result.unit = 'runs';
-    result.requests = runIds.length;
-    result.answered = finished;
-    result.lost = runIds.length - finished;
-    result.duplicated = 0;
-    result.limiterMax = world.ollama.maxConcurrent;
+    const finished = countRuns(result, world, runIds, runs);
     check(
       result,
       'every run finished',
@@ -112,7 +98,7 @@ export async function anthropicFaultsScenario({ smoke, log }) {
     );
     const integrity = await streamIntegrity(world.bus);
     check(result, 'every stream entry parses', integrity.bad.length === 0, `${integrity.entries} entries`);
-    check(result, 'services stayed up', world.stack.unexpectedExits.length === 0 && world.stack.allAlive());
+    checkStayedUp(result, world);
     result.summary = `Anthropic answered ${statuses.join(',')}; ${decisions.length} DECISION(s), all FALLBACK; runs ${finished}/${runIds.length}`;
     if (!result.checks.every((c) => c.ok)) {
       result.details.diagnosis = await diagnose(world);

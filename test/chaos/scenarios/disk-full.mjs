@@ -6,17 +6,9 @@ import { execFileSync } from 'node:child_process';
 import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { waitFor } from '@nightshift/testkit';
-import {
-  diagnose,
-  foldRuns,
-  pendingWork,
-  queueCounts,
-  readWholeLog,
-  streamIntegrity,
-} from '../lib/checks.mjs';
-import { scriptRun, startRuns, waitForRuns } from '../lib/models.mjs';
-import { check, finish, newResult } from '../lib/result.mjs';
+import { diagnose, foldRuns, readWholeLog, streamIntegrity, waitForDrain } from '../lib/checks.mjs';
+import { countRuns, scriptRun, startRuns, waitForRuns } from '../lib/models.mjs';
+import { check, checkStayedUp, finish, newResult } from '../lib/result.mjs';
 import { addServices, createWorld, waitForStack } from '../lib/stack.mjs';
 
 /** What the Scribe (and others) say when a write fails: ENOSPC for tmpfs, ENOTDIR/EEXIST for the file. */
@@ -89,23 +81,9 @@ export async function diskFullScenario({ smoke, log }) {
       result.notes.push(error.message);
       return [];
     });
-    await waitFor(async () => pendingWork(await queueCounts(world.redis.url, world.prefix)) === 0, {
-      timeoutMs: 60_000,
-      intervalMs: 1000,
-      what: 'the queues to drain',
-    }).catch((error) => result.notes.push(error.message));
+    await waitForDrain(world, result, 60_000);
 
-    const finished = runs.filter((r) => r.status === 'finished').length;
-    result.unit = 'runs';
-    result.requests = runIds.length;
-    result.answered = finished;
-    result.lost = runIds.length - finished;
-    result.limiterMax = world.ollama.maxConcurrent;
-    result.duplicated = 0;
-    for (const r of runs) {
-      const completed = r.events.filter((e) => e.type === 'step.completed').map((e) => e.messageId);
-      result.duplicated += completed.length - new Set(completed).size;
-    }
+    const finished = countRuns(result, world, runIds, runs);
     check(
       result,
       'the team kept working: every run finished',
@@ -138,12 +116,7 @@ export async function diskFullScenario({ smoke, log }) {
     );
     if (alerts.length === 0)
       result.notes.push('the Scribe logs the failed write but raises no ALERT on the bus');
-    check(
-      result,
-      'services stayed up',
-      world.stack.unexpectedExits.length === 0 && world.stack.allAlive(),
-      world.stack.unexpectedExits.map((e) => `${e.name} exited ${e.code}`).join('; ') || 'all alive',
-    );
+    checkStayedUp(result, world);
     const folds = await foldRuns(world.bus);
     check(
       result,

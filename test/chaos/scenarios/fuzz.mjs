@@ -25,7 +25,7 @@ import {
 } from '../lib/fuzz-gen.mjs';
 import { operator } from '../lib/operator.mjs';
 import { SENTINEL_BUILT } from '../lib/procs.mjs';
-import { check, checkCounts, finish, newResult } from '../lib/result.mjs';
+import { check, checkCounts, checkStayedUp, finish, newResult } from '../lib/result.mjs';
 import { addServices, createWorld, waitForStack } from '../lib/stack.mjs';
 
 export async function fuzzScenario({ smoke, log }) {
@@ -221,13 +221,7 @@ export async function fuzzScenario({ smoke, log }) {
     result.requests = valid.length;
     result.answered = counts.answered;
     checkCounts(result, { ...counts, limiterMax: world.ollama.maxConcurrent });
-    check(
-      result,
-      'no service crashed (every PID alive)',
-      world.stack.allAlive() && world.stack.unexpectedExits.length === 0,
-      world.stack.unexpectedExits.map((e) => `${e.name} exited ${e.code}`).join('; ') ||
-        `${world.stack.current.length} alive`,
-    );
+    checkStayedUp(result, world, 'no service crashed (every PID alive)');
     check(
       result,
       'publish() refused every bad object',

@@ -8,12 +8,12 @@ import {
   answerTracker,
   diagnose,
   foldRuns,
-  pendingWork,
   publishPaced,
   queueCounts,
   requestBatch,
   sleep,
   streamIntegrity,
+  waitForDrain,
 } from '../lib/checks.mjs';
 import { scriptRun, startRuns, waitForRuns } from '../lib/models.mjs';
 import { check, checkCounts, finish, newResult } from '../lib/result.mjs';
@@ -70,11 +70,7 @@ export async function killScenario({ smoke, log }) {
     await killer;
     // Drained: no job waiting or active anywhere. A second answer could only come from a job
     // still running, so once everything is idle the counts are final.
-    await waitFor(async () => pendingWork(await queueCounts(world.redis.url, world.prefix)) === 0, {
-      timeoutMs: 90_000,
-      intervalMs: 1000,
-      what: 'the queues to drain',
-    }).catch((error) => result.notes.push(String(error.message)));
+    await waitForDrain(world, result, 90_000);
 
     const counts = await answerCounts(
       world.bus,

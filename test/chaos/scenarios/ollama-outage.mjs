@@ -12,16 +12,15 @@ import {
   answerCounts,
   answerTracker,
   diagnose,
-  pendingWork,
   publishPaced,
-  queueCounts,
   readWholeLog,
   requestBatch,
   sleep,
+  waitForDrain,
 } from '../lib/checks.mjs';
 import { operator } from '../lib/operator.mjs';
 import { SENTINEL_BUILT } from '../lib/procs.mjs';
-import { check, checkCounts, finish, newResult } from '../lib/result.mjs';
+import { check, checkCounts, checkStayedUp, finish, newResult } from '../lib/result.mjs';
 import { addServices, createWorld, waitForStack } from '../lib/stack.mjs';
 
 const LATENCY_RULE_SECONDS = 2;
@@ -119,11 +118,7 @@ export async function ollamaOutageScenario({ smoke, log }) {
       },
     ).catch((error) => result.notes.push(error.message));
     await publishing;
-    await waitFor(async () => pendingWork(await queueCounts(world.redis.url, world.prefix)) === 0, {
-      timeoutMs: 90_000,
-      intervalMs: 1000,
-      what: 'the queues to drain',
-    }).catch((error) => result.notes.push(error.message));
+    await waitForDrain(world, result, 90_000);
 
     const counts = await answerCounts(
       world.bus,
@@ -132,12 +127,7 @@ export async function ollamaOutageScenario({ smoke, log }) {
     result.requests = messages.length;
     result.answered = counts.answered;
     checkCounts(result, { ...counts, limiterMax: world.ollama.maxConcurrent });
-    check(
-      result,
-      'services stayed up',
-      world.stack.unexpectedExits.length === 0 && world.stack.allAlive(),
-      world.stack.unexpectedExits.map((e) => `${e.name} exited ${e.code}`).join('; ') || 'all alive',
-    );
+    checkStayedUp(result, world);
 
     // Backoff: attempts during the 503 window, per second. A retry loop without backoff makes
     // hundreds per second; with it, a handful per outstanding call over the window.

@@ -24,9 +24,10 @@ import {
   requestBatch,
   sleep,
   streamIntegrity,
+  waitForDrain,
 } from '../lib/checks.mjs';
 import { scriptRun, startRuns, waitForRuns } from '../lib/models.mjs';
-import { check, checkCounts, finish, newResult } from '../lib/result.mjs';
+import { check, checkCounts, checkStayedUp, finish, newResult } from '../lib/result.mjs';
 import { addServices, createWorld, waitForStack } from '../lib/stack.mjs';
 
 /** The AOF file that receives new writes (Redis 7 multi-part AOF: appendonlydir/*.incr.aof). */
@@ -239,11 +240,7 @@ export async function redisRestartScenario({ smoke, log }) {
       },
     );
     log(`  runs ended ${((Date.now() - killAt) / 1000).toFixed(1)} s after the crash`);
-    await waitFor(async () => pendingWork(await queueCounts(world.redis.url, world.prefix)) === 0, {
-      timeoutMs: remaining(90_000) - 20_000,
-      intervalMs: 1000,
-      what: 'the queues to drain',
-    }).catch((error) => result.notes.push(error.message));
+    await waitForDrain(world, result, remaining(90_000) - 20_000);
 
     const counts = await answerCounts(
       world.bus,
@@ -253,12 +250,7 @@ export async function redisRestartScenario({ smoke, log }) {
     result.requests = sent.length;
     result.answered = counts.answered;
     checkCounts(result, { ...counts, limiterMax: world.ollama.maxConcurrent });
-    check(
-      result,
-      'services stayed up (reconnected)',
-      world.stack.unexpectedExits.length === 0 && world.stack.allAlive(),
-      world.stack.unexpectedExits.map((e) => `${e.name} exited ${e.code}`).join('; ') || 'all alive',
-    );
+    checkStayedUp(result, world, 'services stayed up (reconnected)');
     const finished = runs.filter((r) => r.status === 'finished').length;
     result.details.runs = { statuses: runs.map((r) => r.status) };
     check(result, 'both runs finished', finished === 2, `${finished}/2`);
