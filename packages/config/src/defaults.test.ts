@@ -136,7 +136,7 @@ describe('defaults are the guide numbers', () => {
   it('queues, heartbeat, dashboard, alerts', () => {
     expect(c.queues).toEqual({ lockDurationMs: 30_000, stalledIntervalMs: 30_000, maxStalledCount: 3 });
     expect(c.heartbeat).toEqual({ intervalMs: 5000, ttlMs: 15_000 });
-    expect(c.dashboard).toEqual({ host: '127.0.0.1', port: 8080 });
+    expect(c.dashboard).toEqual({ host: '127.0.0.1', port: 8080, allowedHosts: [] });
     expect(c.alerts).toEqual({ minLevel: 3 });
   });
 

@@ -166,6 +166,12 @@ const SPECS: Spec[] = [
   ['DASHBOARD_HOST', ['dashboard', 'host'], 'string', 'Dashboard bind address'],
   ['DASHBOARD_PORT', ['dashboard', 'port'], 'number', 'Dashboard port'],
   ['DASHBOARD_TOKEN', ['dashboard', 'token'], 'string', 'Bearer token for the dashboard (>= 16 chars)'],
+  [
+    'DASHBOARD_ALLOWED_HOSTS',
+    ['dashboard', 'allowedHosts'],
+    'list',
+    'Comma-separated extra Host names the dashboard answers to (name or name:port; loopback is always allowed)',
+  ],
   ['ALERT_WEBHOOK_URL', ['alerts', 'webhookUrl'], 'string', 'Webhook POSTed on escalation level 3+'],
   ['ALERT_WEBHOOK_SECRET', ['alerts', 'webhookSecret'], 'string', 'HMAC secret signing webhook bodies'],
   ['HEALTH_PORT', ['health', 'port'], 'number', 'Port of GET /healthz of this service (unset = no endpoint)'],

@@ -203,6 +203,15 @@ const DashboardSchema = z
   .strictObject({
     host: token('a host name or IP address').default('127.0.0.1'),
     port: int(0, 65_535).default(8080),
+    // Names besides loopback and the bind address that the dashboard answers to (DNS-rebinding guard,
+    // services/dashboard/src/host-check.ts): `name` or `name:port`, or `*` to accept any Host.
+    allowedHosts: stringList(
+      z
+        .string({ error: 'a host name, host:port, [IPv6]:port or *' })
+        .regex(/^(\*|\[[0-9A-Fa-f:.]+\](:\d{1,5})?|[A-Za-z0-9.-]+(:\d{1,5})?|[0-9A-Fa-f:]+)$/, {
+          error: 'a host name, host:port, [IPv6]:port or *',
+        }),
+    ).default(() => []),
     token: z
       .string({ error: 'a token of at least 16 characters without spaces' })
       .regex(/^\S{16,}$/, { error: 'a token of at least 16 characters without spaces' })

@@ -64,6 +64,7 @@ runService(
             bus: control.bus,
             host: config.dashboard.host,
             token: config.dashboard.token,
+            allowedHosts: config.dashboard.allowedHosts,
             logger,
             metrics: createMetrics({
               collectDefaultMetrics: true,

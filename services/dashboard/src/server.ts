@@ -1,4 +1,4 @@
-// buildServer(deps): the whole dashboard as one Fastify instance — auth first, then Bull Board,
+// buildServer(deps): the whole dashboard as one Fastify instance — Host/Origin check and auth first, then Bull Board,
 // the team view, REST, SSE, OpenAPI and metrics. Injectable: tests call it with `app.inject`.
 import type { Control } from '@nightshift/cli';
 import { createMetrics, type Metrics } from '@nightshift/runtime';
@@ -6,6 +6,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { assertBindAllowed, registerAuth } from './auth.js';
 import { BULL_BOARD_PATH, registerBullBoard } from './bull-board.js';
 import type { DashboardContext } from './context.js';
+import { hostPolicy, registerHostCheck } from './host-check.js';
 import { installErrorHandler } from './http-errors.js';
 import { DashboardMetrics } from './metrics.js';
 import { registerOpenApi } from './openapi.js';
@@ -24,6 +25,10 @@ export interface DashboardDeps {
   host: string;
   /** DASHBOARD_TOKEN; when set every route but /healthz needs it. */
   token?: string | undefined;
+  /** DASHBOARD_ALLOWED_HOSTS: Host names besides loopback and the bind address (host-check.ts). */
+  allowedHosts?: readonly string[] | undefined;
+  /** This machine's addresses, for a bind on all of them; default os.networkInterfaces(). */
+  interfaceAddresses?: readonly string[] | undefined;
   logger?: FastifyBaseLogger;
   metrics?: Metrics;
   streamIntervalMs?: number;
@@ -67,6 +72,15 @@ export async function buildServer(deps: DashboardDeps): Promise<FastifyInstance>
     return payload;
   });
   installErrorHandler(app);
+  // The Host/Origin check runs before auth, token or no token: DNS rebinding (host-check.ts).
+  registerHostCheck(
+    app,
+    hostPolicy({
+      bindHost: deps.host,
+      allowedHosts: deps.allowedHosts,
+      interfaceAddresses: deps.interfaceAddresses,
+    }),
+  );
   registerAuth(app, deps.token);
 
   const ctx: DashboardContext = {
