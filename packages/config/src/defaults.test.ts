@@ -24,6 +24,10 @@ describe('defaults are the guide numbers', () => {
       numParallel: 2,
       maxQueue: 100,
       keepAlive: '60m',
+      // Not guide numbers: the window arithmetic of docs/operations.md (issue 20).
+      numCtx: 8192,
+      numPredict: 2048,
+      think: 'false',
     });
   });
 

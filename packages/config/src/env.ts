@@ -61,6 +61,14 @@ const SPECS: Spec[] = [
   ],
   ['OLLAMA_MAX_QUEUE', ['ollama', 'maxQueue'], 'number', 'LLM calls allowed to wait before LlmQueueFull'],
   ['OLLAMA_KEEP_ALIVE', ['ollama', 'keepAlive'], 'string', 'How long Ollama keeps the model loaded'],
+  ['OLLAMA_NUM_CTX', ['ollama', 'numCtx'], 'number', 'Context window (tokens) sent as num_ctx on every call'],
+  ['OLLAMA_NUM_PREDICT', ['ollama', 'numPredict'], 'number', 'Most tokens of one answer (num_predict)'],
+  [
+    'OLLAMA_THINK',
+    ['ollama', 'think'],
+    'string',
+    'Thinking of the worker model: false, true, low, medium or high',
+  ],
   [
     'ANTHROPIC_API_KEY',
     ['anthropic', 'apiKey'],

@@ -180,6 +180,8 @@ describe('bad configuration', () => {
     ['ROLE_TIMEOUT_BUILDER', '-5', 'a positive integer'],
     ['ROLE_PRIORITY_SCRIBE', 'urgent', 'one of highest'],
     ['DASHBOARD_PORT', '70000', 'from 0 to 65535'],
+    ['OLLAMA_THINK', 'maybe', 'one of false, true'],
+    ['OLLAMA_NUM_PREDICT', '9000', 'less than OLLAMA_NUM_CTX'],
     ['DASHBOARD_ALLOWED_HOSTS', 'ok.example,http://x/', 'a host name, host:port'],
     ['ANTHROPIC_BASE_URL', 'ftp://x', 'http'],
     ['ROLE_TIMEOUT_BULDER', '5', 'role suffix'],

@@ -45,6 +45,19 @@ const OllamaSchema = z
     numParallel: int(1).default(2),
     maxQueue: int(1).default(100),
     keepAlive: duration.default('60m'),
+    // Sent on every call: Ollama's own default window (2048) silently cuts longer prompts. The
+    // arithmetic behind 8192 for qwen3:32b × 2 slots on 24 GB is in docs/operations.md.
+    numCtx: int(512, 1_048_576).default(8192),
+    // Room kept for the answer; the tool loop's context budget is num_ctx − num_predict.
+    numPredict: int(16).default(2048),
+    // qwen3 thinks unless told not to: off by default (faster, fewer tokens); a level if the model has them.
+    think: z
+      .enum(['false', 'true', 'low', 'medium', 'high'], { error: 'one of false, true, low, medium, high' })
+      .default('false'),
+  })
+  .refine((o) => o.numPredict < o.numCtx, {
+    path: ['numPredict'],
+    error: 'less than OLLAMA_NUM_CTX (the answer must fit in the window with its prompt)',
   })
   .prefault({});
 

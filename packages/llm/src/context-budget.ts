@@ -113,3 +113,46 @@ function elideLongStrings(args: Record<string, unknown>, limit: number): Record<
   };
   return visit(args) as Record<string, unknown>;
 }
+
+/**
+ * Characters per token assumed when estimating a prompt: on the safe side. English prose runs at
+ * about 4 characters per Qwen/Llama token, code and JSON nearer 3; assuming 3 over-counts prose,
+ * so an estimate that fits really fits.
+ */
+export const SAFE_CHARS_PER_TOKEN = 3;
+/** Tokens a chat template adds per message (role markers, separators), counted generously. */
+const TEMPLATE_TOKENS_PER_MESSAGE = 8;
+
+/** A safe-side token count of what the model will read: messages, tool calls and tool specs. */
+export function estimatePromptTokens(
+  messages: readonly ChatMessage[],
+  tools: readonly { name: string; description: string; parameters: unknown }[] = [],
+): number {
+  const toolChars = tools.reduce((sum, t) => sum + JSON.stringify(t).length, 0);
+  const chars = conversationChars(messages) + toolChars;
+  return Math.ceil(chars / SAFE_CHARS_PER_TOKEN) + TEMPLATE_TOKENS_PER_MESSAGE * messages.length;
+}
+
+export interface TokenBudgetInput {
+  /** The context window every call asks for (OLLAMA_NUM_CTX). */
+  numCtx: number;
+  /** Room kept for the answer (OLLAMA_NUM_PREDICT). */
+  numPredict: number;
+  /** The tool specs sent with every call of the loop: they are part of the prompt too. */
+  tools?: readonly { name: string; description: string; parameters: unknown }[] | undefined;
+  /** An operator's cap in characters (TOOLS_CONTEXT_BUDGET_CHARS), if lower. */
+  capChars?: number | undefined;
+}
+
+/**
+ * The tool loop's budget in characters of conversation, derived from the window in tokens:
+ * (num_ctx − num_predict − tool specs − template) × the safe characters per token, never more
+ * than the operator's cap. So a conversation inside the budget reaches Ollama whole.
+ */
+export function contextBudgetChars(input: TokenBudgetInput): number {
+  const toolTokens = estimatePromptTokens([], input.tools);
+  // Room for the template of a long conversation (64 turns) on top of the tool specs.
+  const promptTokens = input.numCtx - input.numPredict - toolTokens - 64 * TEMPLATE_TOKENS_PER_MESSAGE;
+  const derived = Math.max(0, promptTokens) * SAFE_CHARS_PER_TOKEN;
+  return input.capChars === undefined ? derived : Math.min(derived, input.capChars);
+}

@@ -82,3 +82,22 @@ export function decodeFailure(reason: string, details: Record<string, unknown> =
   if (!parsed) return new NightshiftError('LLM_GATEWAY_FAILED', reason, { category: 'transient', details });
   return new NightshiftError(parsed.code, parsed.message, { category: parsed.category, details });
 }
+
+/**
+ * The answer stopped at the output limit (Ollama `done_reason: "length"`, Anthropic
+ * `stop_reason: "max_tokens"`) even after one retry with more room: it is not a whole answer.
+ */
+export class LlmOutputTruncated extends NightshiftError {
+  constructor(
+    provider: string,
+    limits: { numPredict: number; numCtx?: number | undefined; promptTokens?: number },
+  ) {
+    const ctx = limits.numCtx === undefined ? '' : ` within num_ctx=${limits.numCtx}`;
+    const prompt = limits.promptTokens === undefined ? '' : ` after a ${limits.promptTokens}-token prompt`;
+    super(
+      'LLM_OUTPUT_TRUNCATED',
+      `${provider} stopped at the output limit (num_predict=${limits.numPredict}${ctx}${prompt}); raise OLLAMA_NUM_PREDICT / OLLAMA_NUM_CTX or ask for a shorter answer`,
+      { category: 'fatal', details: { provider, ...limits } },
+    );
+  }
+}

@@ -1,12 +1,16 @@
 // @nightshift/llm: the ChatModel contract, its providers (Ollama, Anthropic, gateway client,
 // simulated), personas, retries and usage accounting. Contract tests: `@nightshift/llm/contract`.
 export {
+  contextBudgetChars,
   conversationChars,
   DEFAULT_CONTEXT_BUDGET_CHARS,
+  estimatePromptTokens,
   type FitOptions,
   type FitResult,
   fitToBudget,
   messageChars,
+  SAFE_CHARS_PER_TOKEN,
+  type TokenBudgetInput,
   truncationMarker,
 } from './context-budget.js';
 export * from './errors.js';
@@ -29,8 +33,17 @@ export {
   type AnthropicChatModelOptions,
   classifyAnthropicError,
 } from './providers/anthropic.js';
-export { OllamaChatModel, type OllamaChatModelOptions } from './providers/ollama.js';
+export {
+  DEFAULT_NUM_CTX,
+  DEFAULT_NUM_PREDICT,
+  OllamaChatModel,
+  type OllamaChatModelOptions,
+  type ThinkSetting,
+  thinkSetting,
+} from './providers/ollama.js';
 export { classifyOllamaError } from './providers/ollama-errors.js';
+export { promptMayBeCut, splitThinking } from './providers/ollama-reply.js';
+export { parseTextToolCalls, type TextToolCalls } from './providers/text-tool-calls.js';
 export { backoffDelay, type RetryOptions, retryingChat } from './retry.js';
 export {
   InstantChatModel,

@@ -80,6 +80,12 @@ export interface ChatResult {
   provider: ProviderName;
   /** True when an answer came from a fallback provider (e.g. Director on Ollama instead of Claude). */
   fallback?: boolean;
+  /** The model's reasoning (Ollama `message.thinking` or inline `<think>`), never part of `text`. */
+  thinking?: string | undefined;
+  /** Tool calls that came as text in the content (`<tool_call>…`), not as native calls. */
+  textToolCalls?: number | undefined;
+  /** The prompt may have been cut to fit the context window (see promptMayBeCut). */
+  promptCut?: boolean | undefined;
 }
 
 export interface ChatModel {

@@ -4,11 +4,13 @@
 import {
   buildAgentPrompt,
   type ChatModel,
+  contextBudgetChars,
   DEFAULT_CONTEXT_BUDGET_CHARS,
   DEFAULT_MAX_TOOL_ITERATIONS,
   type RetryOptions,
   readModelReply,
   runToolLoop,
+  type ToolSpec,
 } from '@nightshift/llm';
 import {
   BULLMQ_PRIORITY,
@@ -215,6 +217,11 @@ export function createRequestProcessor(options: RequestHandlerOptions): RequestP
         // EMERGENCY/HIGH requests may jump ahead of the role's usual place, never behind it.
         priority: Math.min(options.llmPriority, BULLMQ_PRIORITY[request.priority]),
       };
+      const budgetFor = (tools: readonly ToolSpec[]): number => {
+        const cap = options.tools?.contextBudgetChars ?? DEFAULT_CONTEXT_BUDGET_CHARS;
+        const window = options.tools?.window;
+        return window === undefined ? cap : contextBudgetChars({ ...window, tools, capChars: cap });
+      };
       const firstLoop = await runToolLoop({
         model: options.model,
         request: { ...chatRequest, messages: buildAgentPrompt(role, request) },
@@ -227,7 +234,7 @@ export function createRequestProcessor(options: RequestHandlerOptions): RequestP
                 error: { code: 'TOOL_UNAVAILABLE', message: `no tools are wired for ${role}` },
               }),
         maxIterations,
-        contextBudgetChars: options.tools?.contextBudgetChars ?? DEFAULT_CONTEXT_BUDGET_CHARS,
+        contextBudgetChars: budgetFor(session?.specs ?? []),
         onToolCall: reporter.report,
         onTruncate: (info) => log.info(info, 'conversation truncated to fit the context budget'),
         ...(options.retry ? { retry: options.retry } : {}),
@@ -247,7 +254,7 @@ export function createRequestProcessor(options: RequestHandlerOptions): RequestP
                     error: { code: 'TOOL_UNAVAILABLE', message: 'no tools now' },
                   }),
                 maxIterations: 1,
-                contextBudgetChars: options.tools?.contextBudgetChars ?? DEFAULT_CONTEXT_BUDGET_CHARS,
+                contextBudgetChars: budgetFor([]),
                 ...(options.retry ? { retry: options.retry } : {}),
               }),
             );

@@ -34,6 +34,7 @@ function toolOptions(config: Config): AgentToolOptions {
     toolsByRole: Object.fromEntries(ROLES.map((r) => [r, config.roles[r].tools])),
     maxIterations: config.tools.maxToolIterations,
     contextBudgetChars: config.tools.contextBudgetChars,
+    window: { numCtx: config.ollama.numCtx, numPredict: config.ollama.numPredict },
     // Scout gets its own role timeout to answer (guide §7: 300 s).
     scoutTimeoutMs: config.roles.scout.timeoutSeconds * 1000,
     // Where commands and git are found, and their locale: the host's, passed through.

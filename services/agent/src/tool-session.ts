@@ -35,8 +35,14 @@ export interface AgentToolOptions {
   toolsByRole?: Partial<Record<Role, readonly string[]>> | undefined;
   /** config.tools.maxToolIterations. */
   maxIterations: number;
-  /** config.tools.contextBudgetChars. */
+  /** config.tools.contextBudgetChars: an upper cap on the budget derived from the window. */
   contextBudgetChars: number;
+  /**
+   * The worker model's window (config.ollama numCtx / numPredict). When set, the tool loop's budget
+   * is derived from it in tokens (llm contextBudgetChars), so a conversation inside it reaches
+   * Ollama whole (issue 20).
+   */
+  window?: { numCtx: number; numPredict: number } | undefined;
   /** How long ask_scout waits for Scout; unset = ask_scout is not offered. */
   scoutTimeoutMs?: number | undefined;
   /** Tool calls reported one STATUS each per request; the rest are summed up (default 20). */

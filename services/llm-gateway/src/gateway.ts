@@ -53,6 +53,18 @@ export interface LlmCallRecord {
   inputTokens: number;
   outputTokens: number;
   model: string;
+  /** The prompt may have been cut to fit num_ctx (the report and the Sentinel count these). */
+  promptCut?: boolean;
+  /** Tool calls the model wrote as text instead of native calls. */
+  textToolCalls?: number;
+}
+
+/** What the gateway has seen of the model's habits since it started (heartbeat info). */
+export interface ModelHabits {
+  calls: number;
+  promptCuts: number;
+  textToolCalls: number;
+  thinkingChars: number;
 }
 
 export type ModelStatus =
@@ -71,6 +83,7 @@ export class LlmGatewayService implements Service {
   #worker: Worker<LlmJobData, LlmJobResult> | undefined;
   #dead: DeadLetterQueue | undefined;
   #modelStatus: ModelStatus = { state: 'unchecked' };
+  readonly #habits: ModelHabits = { calls: 0, promptCuts: 0, textToolCalls: 0, thinkingChars: 0 };
 
   constructor(options: LlmGatewayOptions) {
     if (!Number.isInteger(options.numParallel) || options.numParallel < 1) {
@@ -90,6 +103,10 @@ export class LlmGatewayService implements Service {
 
   stop(): Promise<void> {
     return this.#life.stop();
+  }
+
+  get habits(): Readonly<ModelHabits> {
+    return this.#habits;
   }
 
   get modelStatus(): ModelStatus {
@@ -159,6 +176,25 @@ export class LlmGatewayService implements Service {
         logger.error({ jobId: job.id, role: job.data?.role, reason: error.message }, 'llm call gave up');
       }
     });
+    worker.on('completed', (job, result) => {
+      if (!result) return;
+      this.#habits.calls++;
+      this.#habits.textToolCalls += result.textToolCalls ?? 0;
+      this.#habits.thinkingChars += result.thinkingChars ?? 0;
+      if (result.promptCut) {
+        this.#habits.promptCuts++;
+        // Never silence (issue 20): a cut prompt means the model answered without its instructions.
+        logger.warn(
+          {
+            jobId: job.id,
+            role: job.data?.role,
+            runId: job.data?.runId,
+            inputTokens: result.usage.inputTokens,
+          },
+          'the prompt may have been cut to fit the context window (num_ctx): raise OLLAMA_NUM_CTX or lower TOOLS_CONTEXT_BUDGET_CHARS',
+        );
+      }
+    });
     const record = this.#opts.recordCall;
     if (record) {
       worker.on('completed', (job, result) => {
@@ -173,6 +209,8 @@ export class LlmGatewayService implements Service {
           inputTokens: result.usage.inputTokens,
           outputTokens: result.usage.outputTokens,
           model: result.model,
+          ...(result.promptCut ? { promptCut: true } : {}),
+          ...(result.textToolCalls ? { textToolCalls: result.textToolCalls } : {}),
         }).catch((err: unknown) => logger.debug({ err }, 'could not record the llm call'));
       });
     }

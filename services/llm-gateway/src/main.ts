@@ -1,7 +1,7 @@
 // Entry of the llm-gateway process: load config, build dependencies, run until SIGTERM.
 import { hostname } from 'node:os';
 import { loadConfig } from '@nightshift/config';
-import { OllamaChatModel } from '@nightshift/llm';
+import { OllamaChatModel, thinkSetting } from '@nightshift/llm';
 import { createKeys, createRedisClient, heartbeatLoop, redactRedisUrl } from '@nightshift/redis';
 import {
   createLogger,
@@ -45,6 +45,9 @@ function main(): void {
         host: config.ollama.host,
         model: config.ollama.model,
         keepAlive: config.ollama.keepAlive,
+        numCtx: config.ollama.numCtx,
+        numPredict: config.ollama.numPredict,
+        think: thinkSetting(config.ollama.think),
       });
       const gateway = new LlmGatewayService({
         connection: redis,
@@ -82,6 +85,7 @@ function main(): void {
             model: config.ollama.model,
             modelStatus: gateway.modelStatus.state,
             usage: gateway.usage.snapshot().total,
+            habits: gateway.habits,
           },
         }),
       });

@@ -146,6 +146,8 @@ export class GatewayChatModel implements ChatModel {
         model: result.model,
         latencyMs: performance.now() - started,
         provider: 'gateway',
+        ...(result.textToolCalls ? { textToolCalls: result.textToolCalls } : {}),
+        ...(result.promptCut ? { promptCut: true } : {}),
       };
     } finally {
       this.#progress.delete(jobId);

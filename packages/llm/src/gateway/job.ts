@@ -77,6 +77,12 @@ export interface LlmJobResult {
   serviceMs: number;
   /** Time from enqueue to the gateway starting the call (the limiter's queueing). */
   waitedMs: number;
+  /** Tool calls the model wrote as text (recognised and returned in toolCalls). */
+  textToolCalls?: number;
+  /** The prompt may have been cut to fit the context window. */
+  promptCut?: boolean;
+  /** Characters of reasoning the model produced (the text itself stays in the gateway). */
+  thinkingChars?: number;
 }
 
 /** Streamed progress as published with `job.updateProgress`. */

@@ -90,6 +90,9 @@ export function createLlmProcessor(options: LlmProcessorOptions): LlmProcessor {
         provider: result.provider,
         serviceMs: performance.now() - t0,
         waitedMs: started - data.enqueuedAt,
+        ...(result.textToolCalls ? { textToolCalls: result.textToolCalls } : {}),
+        ...(result.promptCut ? { promptCut: true } : {}),
+        ...(result.thinking ? { thinkingChars: result.thinking.length } : {}),
       };
     } catch (error) {
       const typed =

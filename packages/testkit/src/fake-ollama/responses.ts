@@ -7,7 +7,10 @@ const MS = 1_000_000; // Ollama reports durations in nanoseconds
 
 export interface ChatTiming {
   arrival: number;
-  promptChars: number;
+  /** Prompt tokens evaluated: what fitted the window (habits.ts fitWindow). */
+  promptTokens: number;
+  /** `length` when the answer stopped at num_predict. */
+  doneReason?: 'stop' | 'length';
 }
 
 /** What a cooperative model appends when the request's `OUTPUT:` header asks for a schema. */
@@ -44,14 +47,14 @@ function assistantMessage(reply: OllamaReply, content: string): Record<string, u
 
 /** The counts and durations every final chat object carries. */
 function finalFields(timing: ChatTiming, replyChars: number): Record<string, unknown> {
-  const promptEvalCount = estimateTokens(timing.promptChars);
+  const promptEvalCount = timing.promptTokens;
   const evalCount = estimateTokens(replyChars);
   const loadDuration = 1 * MS;
   const promptEvalDuration = promptEvalCount * 50_000;
   const evalDuration = evalCount * 200_000;
   const measured = (Date.now() - timing.arrival) * MS;
   return {
-    done_reason: 'stop',
+    done_reason: timing.doneReason ?? 'stop',
     done: true,
     total_duration: Math.max(measured, loadDuration + promptEvalDuration + evalDuration),
     load_duration: loadDuration,

@@ -4,6 +4,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { asObject, BadRequest, clientGone, HttpListener, readJson, sendJson, sendRaw } from '../http.js';
 import { Scenario } from '../scenario.js';
 import { sleep, untilAborted } from '../wait.js';
+import { fitWindow, numCtxOf, shapeReply } from './habits.js';
 import { requestInfo } from './request.js';
 import {
   chatChunks,
@@ -177,7 +178,14 @@ export class FakeOllama {
     const arrival = Date.now();
     const body = asObject(await readJson(req));
     if (typeof body.model !== 'string' || body.model === '') throw new BadRequest('model is required');
-    const info = requestInfo(this.#nextId++, body, req);
+    const asked = requestInfo(this.#nextId++, body, req);
+    // Ollama's habit: a prompt longer than the window silently loses its start (habits.ts).
+    const numCtx = numCtxOf(body);
+    const toolsChars = asked.tools.length > 0 ? JSON.stringify(asked.tools).length : 0;
+    const window = fitWindow(asked.messages, toolsChars, numCtx);
+    const info = window.truncated
+      ? requestInfo(asked.id, { ...body, messages: window.messages }, req)
+      : asked;
     const record: OllamaRecord = {
       id: info.id,
       arrival,
@@ -192,6 +200,9 @@ export class FakeOllama {
       status: null,
       aborted: false,
       replyChars: 0,
+      numCtx,
+      truncated: window.truncated,
+      doneReason: null,
     };
     this.#records.push(record);
     const gone = clientGone(res);
@@ -219,23 +230,25 @@ export class FakeOllama {
     try {
       record.start = Date.now();
       this.#loaded.set(normaliseModel(info.model), record.start);
-      const reply = (await this.#scenario.pick(info)) ?? defaultReply(info);
-      await sleep(reply.latencyMs ?? this.#latencyMs, gone);
+      const picked = (await this.#scenario.pick(info)) ?? defaultReply(info);
+      await sleep(picked.latencyMs ?? this.#latencyMs, gone);
       if (gone.aborted) return finish(null);
-      if (reply.hang === true) {
+      if (picked.hang === true) {
         await untilAborted(gone);
         return finish(null);
       }
-      if (reply.error !== undefined) {
-        finish(reply.error.status);
+      if (picked.error !== undefined) {
+        finish(picked.error.status);
         return sendRaw(
           res,
-          reply.error.status,
-          reply.error.body ?? JSON.stringify({ error: `fake error ${reply.error.status}` }),
+          picked.error.status,
+          picked.error.body ?? JSON.stringify({ error: `fake error ${picked.error.status}` }),
         );
       }
+      const { reply, doneReason } = shapeReply(picked, body);
       record.replyChars = replyChars(reply);
-      const timing = { arrival, promptChars: info.promptChars };
+      record.doneReason = doneReason;
+      const timing = { arrival, promptTokens: window.promptTokens, doneReason };
       if (!info.stream) {
         finish(200);
         return sendJson(res, 200, chatResponse(info.model, reply, timing));

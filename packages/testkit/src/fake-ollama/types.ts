@@ -36,6 +36,8 @@ export interface OllamaReply {
   /** Sent as `message.thinking` (qwen3 with `think: true`). */
   thinking?: string;
   toolCalls?: OllamaToolCall[];
+  /** Write the tool calls into `content` as `<tool_call>{…}</tool_call>` with empty `tool_calls`. */
+  toolCallsAsText?: boolean;
   /** Delay before the reply while holding the slot; overrides the server's `latencyMs`. */
   latencyMs?: number;
   /** Streaming only: pause between NDJSON chunks (lets a test abort mid-stream). */
@@ -68,6 +70,12 @@ export interface OllamaRecord {
   aborted: boolean;
   /** Characters of reply content (0 for errors). */
   replyChars: number;
+  /** The window the request asked for (`options.num_ctx`, else Ollama's default 2048). */
+  numCtx: number;
+  /** The start of the prompt was dropped to fit the window (`messages` holds what was kept). */
+  truncated: boolean;
+  /** `done_reason` sent: `length` when the answer stopped at `num_predict`. */
+  doneReason: 'stop' | 'length' | null;
 }
 
 export interface FakeOllamaOptions {
