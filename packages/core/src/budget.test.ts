@@ -3,6 +3,22 @@ import { describe, expect, it } from 'vitest';
 import { type BudgetLimit, budgetOverruns, costOf, EMPTY_BUDGET, overBudget, priceOf } from './budget.js';
 
 describe('costOf', () => {
+  it('bills prompt-cache writes at 1.25× and reads at 0.1× of the input price', () => {
+    const plain = costOf('claude-sonnet-4-5', { inputTokens: 1_000_000, outputTokens: 0 });
+    const written = costOf('claude-sonnet-4-5', {
+      inputTokens: 1_000_000,
+      outputTokens: 0,
+      cacheWriteTokens: 1_000_000,
+    });
+    const read = costOf('claude-sonnet-4-5', {
+      inputTokens: 1_000_000,
+      outputTokens: 0,
+      cacheReadTokens: 800_000,
+    });
+    expect(written).toBeCloseTo(plain * 1.25, 6);
+    expect(read).toBeCloseTo(plain * (0.2 + 0.8 * 0.1), 6);
+  });
+
   it('prices Claude Sonnet at $3 / $15 per million tokens by default', () => {
     expect(costOf('claude-sonnet-4-5', { inputTokens: 1_000_000, outputTokens: 100_000 })).toBeCloseTo(
       4.5,

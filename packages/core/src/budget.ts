@@ -14,8 +14,12 @@ export const BudgetLimitSchema = z.object({
 export type BudgetLimit = z.infer<typeof BudgetLimitSchema>;
 
 export const UsageSchema = z.object({
+  /** Every prompt token, cached or not. */
   inputTokens: z.int().min(0),
   outputTokens: z.int().min(0),
+  /** Of inputTokens: read from Anthropic's prompt cache / written to it. */
+  cacheReadTokens: z.int().min(0).optional(),
+  cacheWriteTokens: z.int().min(0).optional(),
   usd: z.number().min(0).optional(),
 });
 export type Usage = z.infer<typeof UsageSchema>;
@@ -84,9 +88,13 @@ export function priceOf(model: string, prices: PriceTable = DEFAULT_PRICES): Mod
  * USD cost of one call. An unknown model is a ValidationError rather than a silent 0, which
  * would hide real spend: config should check its models with `priceOf` at start.
  */
+/** Anthropic's prompt-cache prices relative to input: a write 1.25×, a read 0.1× (5-minute cache). */
+export const CACHE_WRITE_FACTOR = 1.25;
+export const CACHE_READ_FACTOR = 0.1;
+
 export function costOf(
   model: string,
-  usage: Pick<Usage, 'inputTokens' | 'outputTokens'>,
+  usage: Pick<Usage, 'inputTokens' | 'outputTokens' | 'cacheReadTokens' | 'cacheWriteTokens'>,
   prices: PriceTable = DEFAULT_PRICES,
 ): number {
   const price = priceOf(model, prices);
@@ -99,7 +107,11 @@ export function costOf(
       },
     ]);
   }
-  return (usage.inputTokens * price.inputPerMTok + usage.outputTokens * price.outputPerMTok) / 1_000_000;
+  const read = usage.cacheReadTokens ?? 0;
+  const write = usage.cacheWriteTokens ?? 0;
+  const plain = Math.max(0, usage.inputTokens - read - write);
+  const input = plain + write * CACHE_WRITE_FACTOR + read * CACHE_READ_FACTOR;
+  return (input * price.inputPerMTok + usage.outputTokens * price.outputPerMTok) / 1_000_000;
 }
 
 export type BudgetDimension = 'tokens' | 'usd' | 'hours';

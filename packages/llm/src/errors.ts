@@ -90,14 +90,28 @@ export function decodeFailure(reason: string, details: Record<string, unknown> =
 export class LlmOutputTruncated extends NightshiftError {
   constructor(
     provider: string,
-    limits: { numPredict: number; numCtx?: number | undefined; promptTokens?: number },
+    limits: {
+      numPredict: number;
+      numCtx?: number | undefined;
+      promptTokens?: number;
+      /** How the provider names the limit: `num_predict` (Ollama) or `max_tokens` (Anthropic). */
+      limitName?: string;
+    },
   ) {
+    const name = limits.limitName ?? 'num_predict';
     const ctx = limits.numCtx === undefined ? '' : ` within num_ctx=${limits.numCtx}`;
     const prompt = limits.promptTokens === undefined ? '' : ` after a ${limits.promptTokens}-token prompt`;
+    const fix =
+      name === 'num_predict'
+        ? 'raise OLLAMA_NUM_PREDICT / OLLAMA_NUM_CTX or ask for a shorter answer'
+        : 'ask for a shorter answer';
     super(
       'LLM_OUTPUT_TRUNCATED',
-      `${provider} stopped at the output limit (num_predict=${limits.numPredict}${ctx}${prompt}); raise OLLAMA_NUM_PREDICT / OLLAMA_NUM_CTX or ask for a shorter answer`,
-      { category: 'fatal', details: { provider, ...limits } },
+      `${provider} stopped at the output limit (${name}=${limits.numPredict}${ctx}${prompt}); ${fix}`,
+      {
+        category: 'fatal',
+        details: { provider, ...limits },
+      },
     );
   }
 }

@@ -64,8 +64,13 @@ export interface ChatProgress {
 }
 
 export interface Usage {
+  /** Every prompt token, cached or not (Anthropic's input_tokens + cache reads + cache writes). */
   inputTokens: number;
   outputTokens: number;
+  /** Prompt tokens read from Anthropic's prompt cache (billed at 0.1× input). */
+  cacheReadTokens?: number | undefined;
+  /** Prompt tokens written to Anthropic's prompt cache (billed at 1.25× input). */
+  cacheWriteTokens?: number | undefined;
 }
 
 export type ProviderName = 'ollama' | 'anthropic' | 'gateway' | 'simulated';

@@ -46,7 +46,15 @@ export interface DriverOptions {
   /** The Scribe's rolling summary of the run (markdown, bounded), or null when there is none yet. */
   summaryOf?: (runId: string) => Promise<string | null>;
   /** Cost of a Director call, USD (from the price table), when known. */
-  costOf?: (model: string, usage: { inputTokens: number; outputTokens: number }) => number;
+  costOf?: (model: string, usage: CallUsage) => number;
+}
+
+/** What one model call used (llm Usage): every prompt token, with the cached share if any. */
+export interface CallUsage {
+  inputTokens: number;
+  outputTokens: number;
+  cacheReadTokens?: number | undefined;
+  cacheWriteTokens?: number | undefined;
 }
 
 /** A bounded number of commands per tick, so a logic error can never spin forever. */
@@ -282,9 +290,16 @@ export class RunDriver {
     return true;
   }
 
-  #usage(model: string, usage: { inputTokens: number; outputTokens: number }) {
+  /** The event's usage: tokens, the prompt-cache share when Anthropic reports one, and its cost. */
+  #usage(model: string, usage: CallUsage) {
     const usd = this.#o.costOf?.(model, usage) ?? 0;
-    return { inputTokens: usage.inputTokens, outputTokens: usage.outputTokens, usd };
+    return {
+      inputTokens: usage.inputTokens,
+      outputTokens: usage.outputTokens,
+      ...(usage.cacheReadTokens ? { cacheReadTokens: usage.cacheReadTokens } : {}),
+      ...(usage.cacheWriteTokens ? { cacheWriteTokens: usage.cacheWriteTokens } : {}),
+      usd,
+    };
   }
 
   /** A worker answered: record the step (and the Inspector's findings) if it answers a request in flight. */

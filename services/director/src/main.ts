@@ -60,7 +60,7 @@ const roleTimeoutsMs = Object.fromEntries(
   ROLES.map((r) => [r, config.roles[r].timeoutSeconds * 2000 + config.queues.lockDurationMs]),
 ) as Record<(typeof ROLES)[number], number>;
 
-const costOfModel = (model: string, usage: { inputTokens: number; outputTokens: number }) =>
+const costOfModel = (model: string, usage: Parameters<typeof costOf>[1]) =>
   priceOf(model) ? costOf(model, usage) : 0;
 const awaiter = new InboxAwaiter();
 // guide §3 review debate; votes wait at most one role timeout of the slowest voter.

@@ -29,7 +29,15 @@ export interface VerifierOptions {
   /** Deployment-wide trust (`<prefix>:trust`), written when a run's trust changes. */
   saveTrust?: (role: Role, score: number) => Promise<void>;
   memoryDir?: string | undefined;
-  costOf: (model: string, usage: { inputTokens: number; outputTokens: number }) => number;
+  costOf: (
+    model: string,
+    usage: {
+      inputTokens: number;
+      outputTokens: number;
+      cacheReadTokens?: number | undefined;
+      cacheWriteTokens?: number | undefined;
+    },
+  ) => number;
   now?: () => Date;
 }
 
@@ -41,6 +49,14 @@ export interface VerifyResult {
   answer: BrainAnswer;
 }
 
+/** What the verdict's model calls cost, the prompt-cache share included. */
+interface Spent {
+  tokens: number;
+  usd: number;
+  cacheReadTokens: number;
+  cacheWriteTokens: number;
+}
+
 export class Verifier {
   readonly #o: VerifierOptions;
   constructor(options: VerifierOptions) {
@@ -48,7 +64,7 @@ export class Verifier {
   }
 
   /** One verdict from the Director's model, retried once with the parse error, else the safe default. */
-  async #verdict(c: DecideCommand, previous: readonly Vote[], spent: { tokens: number; usd: number }) {
+  async #verdict(c: DecideCommand, previous: readonly Vote[], spent: Spent) {
     const base = verifyPrompt(c.context, this.#o.maxIterations);
     const prompt = previous.length
       ? `${base}\n\nThe team's votes so far:\n${previous.map((v) => ('abstain' in v ? `- ${v.voter}: abstained` : `- ${v.voter}: ${v.option} — ${v.rationale}`)).join('\n')}`
@@ -56,6 +72,8 @@ export class Verifier {
     let answer = await this.#o.brain.ask(DIRECTOR_SYSTEM, prompt, c.context.runId);
     const charge = (a: BrainAnswer) => {
       spent.tokens += a.usage.inputTokens + a.usage.outputTokens;
+      spent.cacheReadTokens += a.usage.cacheReadTokens ?? 0;
+      spent.cacheWriteTokens += a.usage.cacheWriteTokens ?? 0;
       spent.usd += this.#o.costOf(a.model, a.usage);
     };
     charge(answer);
@@ -79,7 +97,7 @@ export class Verifier {
   }
 
   async verify(state: RunState, c: DecideCommand): Promise<VerifyResult> {
-    const spent = { tokens: 0, usd: 0 };
+    const spent: Spent = { tokens: 0, usd: 0, cacheReadTokens: 0, cacheWriteTokens: 0 };
     let last = await this.#verdict(c, [], spent);
     let decision: Decision = last.verdict.decision;
     let rationale = last.verdict.rationale;
@@ -124,7 +142,14 @@ export class Verifier {
       ? ` [fallback model ${last.answer.model}: ${last.answer.fallbackReason ?? 'primary unavailable'}]`
       : '';
     const drafts: RunEventDraft[] = [
-      { type: 'budget.used', tokens: spent.tokens, usd: spent.usd, model: last.answer.model },
+      {
+        type: 'budget.used',
+        tokens: spent.tokens,
+        usd: spent.usd,
+        model: last.answer.model,
+        ...(spent.cacheReadTokens > 0 ? { cacheReadTokens: spent.cacheReadTokens } : {}),
+        ...(spent.cacheWriteTokens > 0 ? { cacheWriteTokens: spent.cacheWriteTokens } : {}),
+      },
       {
         type: 'decision.made',
         decision,

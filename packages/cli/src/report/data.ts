@@ -34,7 +34,10 @@ export interface ReportData {
   /** From the gateway's call log when present; otherwise derived from step spans. */
   llm: { source: 'call-log' | 'steps'; calls: LlmCall[] };
   trust: { role: string; at: number; score: number; reason: string }[];
-  tokensByRole: Record<string, { tokens: number; usd: number }>;
+  tokensByRole: Record<
+    string,
+    { tokens: number; usd: number; cacheReadTokens?: number; cacheWriteTokens?: number }
+  >;
   testsRun: { at: string; text: string; passed: boolean }[];
   diffStat: string | undefined;
   files: { label: string; path: string }[];
@@ -77,6 +80,7 @@ export function buildReportData(input: {
         const t = tokensByRole[e.role] ?? { tokens: 0, usd: 0 };
         t.tokens += e.usage.inputTokens + e.usage.outputTokens;
         t.usd += e.usage.usd ?? 0;
+        addCache(t, e.usage);
         tokensByRole[e.role] = t;
       }
     }
@@ -84,6 +88,7 @@ export function buildReportData(input: {
       const t = tokensByRole.director ?? { tokens: 0, usd: 0 };
       t.tokens += e.tokens;
       t.usd += e.usd;
+      addCache(t, e);
       tokensByRole.director = t;
     }
     if (e.type === 'trust.changed') trust.push({ role: e.role, at, score: e.to, reason: e.reason });
@@ -163,4 +168,13 @@ export function occupancy(calls: readonly LlmCall[]): { t: number; running: numb
       running: calls.filter((c) => c.startedAt <= t && t < c.endedAt).length,
       waiting: calls.filter((c) => c.enqueuedAt <= t && t < c.startedAt).length,
     }));
+}
+
+/** Adds a call's prompt-cache tokens (Anthropic) to a role's totals, keeping absent as absent. */
+function addCache(
+  t: { cacheReadTokens?: number; cacheWriteTokens?: number },
+  u: { cacheReadTokens?: number | undefined; cacheWriteTokens?: number | undefined },
+): void {
+  if (u.cacheReadTokens) t.cacheReadTokens = (t.cacheReadTokens ?? 0) + u.cacheReadTokens;
+  if (u.cacheWriteTokens) t.cacheWriteTokens = (t.cacheWriteTokens ?? 0) + u.cacheWriteTokens;
 }

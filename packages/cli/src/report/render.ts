@@ -69,7 +69,7 @@ export function sections(d: ReportData): Section[] {
         `- Tokens: ${st.budget.spent.tokens}${st.budget.limit.maxTokens ? ` of ${st.budget.limit.maxTokens}` : ''}`,
         `- Estimated cost: $${st.budget.spent.usd.toFixed(4)}${st.budget.limit.maxUsd ? ` of $${st.budget.limit.maxUsd}` : ''}`,
         ...Object.entries(d.tokensByRole).map(
-          ([r, v]) => `- ${displayName(r as Role)}: ${v.tokens} tokens, $${v.usd.toFixed(4)}`,
+          ([r, v]) => `- ${displayName(r as Role)}: ${v.tokens} tokens${cacheNote(v)}, $${v.usd.toFixed(4)}`,
         ),
       ],
     },
@@ -132,4 +132,13 @@ pre{white-space:pre-wrap;font-size:13px}code{background:#eef;padding:0 .2rem;bor
 <div class="grid">${body.join('\n')}</div>
 </body></html>
 `;
+}
+
+/** ` (1200 read from the prompt cache, 1500 written to it)`, or nothing when no call was cached. */
+function cacheNote(v: { cacheReadTokens?: number; cacheWriteTokens?: number }): string {
+  const parts = [
+    v.cacheReadTokens ? `${v.cacheReadTokens} read from the prompt cache` : '',
+    v.cacheWriteTokens ? `${v.cacheWriteTokens} written to ${v.cacheReadTokens ? 'it' : 'the prompt cache'}` : '',
+  ].filter((p) => p !== '');
+  return parts.length === 0 ? '' : ` (${parts.join(', ')})`;
 }

@@ -105,6 +105,9 @@ export const BudgetUsedSchema = event('budget.used', {
   tokens: z.int().min(0),
   usd: z.number().min(0),
   model: z.string().optional(),
+  /** Of tokens: read from / written to Anthropic's prompt cache. */
+  cacheReadTokens: z.int().min(0).optional(),
+  cacheWriteTokens: z.int().min(0).optional(),
 });
 export const AlertRaisedSchema = event('alert.raised', {
   level: LevelSchema,

@@ -3,7 +3,7 @@
 import { performance } from 'node:perf_hooks';
 import type Anthropic from '@anthropic-ai/sdk';
 import { NightshiftError, TimeoutError } from '@nightshift/protocol';
-import { abortError, LlmRequestRejected, LlmUnavailable } from '../errors.js';
+import { abortError, LlmOutputTruncated, LlmRequestRejected, LlmUnavailable } from '../errors.js';
 import type { ChatMessage, ChatModel, ChatRequest, ChatResult, ToolCall, ToolSpec } from '../types.js';
 
 export interface AnthropicChatModelOptions {
@@ -16,7 +16,18 @@ export interface AnthropicChatModelOptions {
   /** Per-request timeout; keep it inside the Director's role timeout (guide §7: 120 s). */
   timeoutMs: number;
   maxTokens?: number;
+  /**
+   * Mark the stable prefix (tool specs, then the system prompt) for Anthropic's prompt cache
+   * (default true). The Director resends the same long system prompt and guide context on every
+   * call; cached, those tokens cost a tenth. Prefixes under the model's minimum (1024 tokens for
+   * Sonnet) are simply not cached by the API.
+   */
+  promptCaching?: boolean;
 }
+
+/** Most output tokens a retry of a max_tokens-cut answer may ask for. */
+const MAX_RETRY_TOKENS = 32_000;
+const EPHEMERAL = { type: 'ephemeral' } as const;
 
 type Param = Anthropic.MessageParam;
 type Block = Anthropic.ContentBlockParam;
@@ -65,24 +76,41 @@ export class AnthropicChatModel implements ChatModel {
     try {
       request.signal?.throwIfAborted();
       const client = await this.#sdkClient();
-      const response = await client.messages.create(
-        {
-          model: this.#opts.model,
-          max_tokens: this.#opts.maxTokens ?? 4096,
-          messages: toAnthropicMessages(request.messages),
-          ...(system ? { system } : {}),
-          ...(request.tools && request.tools.length > 0
-            ? {
-                tools: request.tools.map((t) => ({
-                  name: t.name,
-                  description: t.description,
-                  input_schema: inputSchema(t.parameters),
-                })),
-              }
-            : {}),
-        },
-        request.signal ? { signal: request.signal } : {},
-      );
+      const cache = this.#opts.promptCaching !== false;
+      const tools = (request.tools ?? []).map((t, i, all) => ({
+        name: t.name,
+        description: t.description,
+        input_schema: inputSchema(t.parameters),
+        // The cache breakpoint covers everything before it: tools come first in the prompt.
+        ...(cache && i === all.length - 1 && !system ? { cache_control: EPHEMERAL } : {}),
+      }));
+      const params = {
+        model: this.#opts.model,
+        messages: toAnthropicMessages(request.messages),
+        ...(system
+          ? {
+              system: [
+                { type: 'text' as const, text: system, ...(cache ? { cache_control: EPHEMERAL } : {}) },
+              ],
+            }
+          : {}),
+        ...(tools.length > 0 ? { tools } : {}),
+      };
+      const options = request.signal ? { signal: request.signal } : {};
+      const maxTokens = this.#opts.maxTokens ?? 4096;
+      let response = await client.messages.create({ ...params, max_tokens: maxTokens }, options);
+      if (response.stop_reason === 'max_tokens') {
+        // Cut at the limit: not a whole answer. Once more with twice the room, then a clear failure.
+        const more = Math.min(maxTokens * 2, MAX_RETRY_TOKENS);
+        if (more > maxTokens)
+          response = await client.messages.create({ ...params, max_tokens: more }, options);
+        if (response.stop_reason === 'max_tokens') {
+          throw new LlmOutputTruncated(this.name, {
+            numPredict: Math.max(more, maxTokens),
+            limitName: 'max_tokens',
+          });
+        }
+      }
       let text = '';
       const toolCalls: ToolCall[] = [];
       for (const block of response.content) {
@@ -100,7 +128,7 @@ export class AnthropicChatModel implements ChatModel {
       return {
         text,
         toolCalls,
-        usage: { inputTokens: response.usage.input_tokens, outputTokens: response.usage.output_tokens },
+        usage: usageOf(response.usage),
         model: response.model,
         latencyMs: performance.now() - started,
         provider: 'anthropic',
@@ -109,6 +137,18 @@ export class AnthropicChatModel implements ChatModel {
       throw classifyAnthropicError(error, request.signal, this.#opts.timeoutMs);
     }
   }
+}
+
+/** Anthropic's input_tokens excludes cached tokens; ours counts every prompt token, and says which were cached. */
+function usageOf(u: Anthropic.Usage): ChatResult['usage'] {
+  const read = u.cache_read_input_tokens ?? 0;
+  const write = u.cache_creation_input_tokens ?? 0;
+  return {
+    inputTokens: u.input_tokens + read + write,
+    outputTokens: u.output_tokens,
+    ...(read > 0 ? { cacheReadTokens: read } : {}),
+    ...(write > 0 ? { cacheWriteTokens: write } : {}),
+  };
 }
 
 /** The whole JSON Schema (additionalProperties, descriptions…), not just its properties. */

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { plainHeaders } from '../http.js';
 import { estimateTokens, extractRole } from '../scenario.js';
+import type { CacheUsage } from './cache.js';
 import type { AnthropicMessage, AnthropicReply, AnthropicReplyError, AnthropicRequestInfo } from './types.js';
 
 const ERROR_TYPES: Record<number, string> = {
@@ -117,7 +118,15 @@ export function replyChars(reply: AnthropicReply): number {
 }
 
 /** The Message object `messages.create()` resolves with. */
-export function messageResponse(req: AnthropicRequestInfo, reply: AnthropicReply): Record<string, unknown> {
+export function messageResponse(
+  req: AnthropicRequestInfo,
+  reply: AnthropicReply,
+  cache: CacheUsage = {
+    input_tokens: estimateTokens(req.promptChars),
+    cache_creation_input_tokens: 0,
+    cache_read_input_tokens: 0,
+  },
+): Record<string, unknown> {
   const content: Record<string, unknown>[] = [];
   if (reply.content !== undefined && reply.content !== '')
     content.push({ type: 'text', text: reply.content });
@@ -133,9 +142,6 @@ export function messageResponse(req: AnthropicRequestInfo, reply: AnthropicReply
     content,
     stop_reason: reply.stopReason ?? (hasTools ? 'tool_use' : 'end_turn'),
     stop_sequence: null,
-    usage: {
-      input_tokens: estimateTokens(req.promptChars),
-      output_tokens: estimateTokens(replyChars(reply)),
-    },
+    usage: { ...cache, output_tokens: estimateTokens(replyChars(reply)) },
   };
 }

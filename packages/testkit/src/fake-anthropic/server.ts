@@ -13,6 +13,7 @@ import {
 } from '../http.js';
 import { Scenario } from '../scenario.js';
 import { sleep, untilAborted } from '../wait.js';
+import { limitReply, PromptCache } from './cache.js';
 import {
   defaultReply,
   errorResponse,
@@ -32,6 +33,8 @@ import type {
 export class FakeAnthropic {
   readonly #scenario: Scenario<AnthropicRequestInfo, AnthropicReply>;
   readonly #records: AnthropicRecord[] = [];
+  /** Prompt-cache prefixes written so far (cache.ts); cleared by reset(). */
+  readonly #cache = new PromptCache();
   readonly #models: readonly string[] | undefined;
   #listener: HttpListener | null = null;
   #latencyMs: number;
@@ -105,6 +108,7 @@ export class FakeAnthropic {
   /** Forgets records and the concurrency peak (the scenario stays). */
   reset(): void {
     this.#records.length = 0;
+    this.#cache.clear();
     this.#maxConcurrent = this.#inFlight;
   }
 
@@ -196,7 +200,7 @@ export class FakeAnthropic {
     if (this.#models !== undefined && !this.#models.includes(info.model)) {
       return fail(404, 'not_found_error', `model: ${info.model}`);
     }
-    const reply = (await this.#scenario.pick(info)) ?? defaultReply(info);
+    const reply = limitReply((await this.#scenario.pick(info)) ?? defaultReply(info), info.maxTokens);
     await sleep(reply.latencyMs ?? this.#latencyMs, gone);
     if (gone.aborted) return;
     if (reply.hang === true) return untilAborted(gone);
@@ -208,7 +212,9 @@ export class FakeAnthropic {
     }
     record.status = 200;
     record.replyChars = replyChars(reply);
-    sendJson(res, 200, messageResponse(info, reply), { 'request-id': `req_${info.id}` });
+    sendJson(res, 200, messageResponse(info, reply, this.#cache.usage(info)), {
+      'request-id': `req_${info.id}`,
+    });
   }
 }
 
