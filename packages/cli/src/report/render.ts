@@ -138,7 +138,9 @@ pre{white-space:pre-wrap;font-size:13px}code{background:#eef;padding:0 .2rem;bor
 function cacheNote(v: { cacheReadTokens?: number; cacheWriteTokens?: number }): string {
   const parts = [
     v.cacheReadTokens ? `${v.cacheReadTokens} read from the prompt cache` : '',
-    v.cacheWriteTokens ? `${v.cacheWriteTokens} written to ${v.cacheReadTokens ? 'it' : 'the prompt cache'}` : '',
+    v.cacheWriteTokens
+      ? `${v.cacheWriteTokens} written to ${v.cacheReadTokens ? 'it' : 'the prompt cache'}`
+      : '',
   ].filter((p) => p !== '');
   return parts.length === 0 ? '' : ` (${parts.join(', ')})`;
 }
