@@ -104,6 +104,7 @@ describe('defaults are the guide numbers', () => {
       commandTimeoutMs: 120_000,
       outputCapBytes: 65_536,
       contextBudgetChars: 24_000,
+      sandbox: 'on',
     });
     // The agents' model goes through the llm-gateway unless a test asks for the simulated one.
     expect(c.model).toEqual({ mode: 'gateway' });

@@ -146,6 +146,12 @@ const SPECS: Spec[] = [
     'number',
     'Cap on each tool output stream, file read and search result',
   ],
+  [
+    'TOOLS_SANDBOX',
+    ['tools', 'sandbox'],
+    'string',
+    'on: commands and git run in the OS sandbox (bubblewrap); off: unconfined (not recommended)',
+  ],
   ['QUEUE_LOCK_DURATION_MS', ['queues', 'lockDurationMs'], 'number', 'BullMQ job lock duration'],
   [
     'QUEUE_STALLED_INTERVAL_MS',

@@ -6,6 +6,7 @@ export { CONFIG_FILE_NAMES } from './file.js';
 export { type Env, type LoadConfigOptions, loadConfig } from './load.js';
 export { normaliseOllamaHost } from './primitives.js';
 export { BULLMQ_PRIORITY, PRIORITIES, ROLE_DEFAULTS, type RolePriority, type RoleSettings } from './roles.js';
+export { UNCONFINED_WARNING, unconfinedWarning } from './sandbox.js';
 export {
   type AnthropicConfig,
   type Config,
@@ -18,5 +19,6 @@ export {
   type ModelMode,
   type OllamaConfig,
   type RedisConfig,
+  SANDBOX_MODES,
 } from './schema.js';
 export { maskUrlCredentials, REDACTED, SECRET_PATHS, type SecretKind } from './secrets.js';

@@ -103,6 +103,7 @@ describe('environment variables', () => {
       TOOLS_COMMAND_ALLOWLIST: 'npm test, node --test',
       TOOLS_COMMAND_TIMEOUT_MS: '5000',
       TOOLS_OUTPUT_CAP_BYTES: '1024',
+      TOOLS_SANDBOX: 'off',
     });
     expect(c.model.mode).toBe('instant');
     expect(c.tools).toEqual({
@@ -112,6 +113,7 @@ describe('environment variables', () => {
       commandAllowlist: ['npm test', 'node --test'],
       commandTimeoutMs: 5000,
       outputCapBytes: 1024,
+      sandbox: 'off',
     });
     expect(load({ NIGHTSHIFT_MODEL: 'gateway' }).model.mode).toBe('gateway');
   });
@@ -188,6 +190,8 @@ describe('bad configuration', () => {
     ['NIGHTSHIFT_MODEL', 'ollama', 'gateway, or instant'],
     ['TOOLS_MAX_ITERATIONS', '0', 'a positive integer'],
     ['TOOLS_CONTEXT_BUDGET_CHARS', '100', 'an integer'],
+    // Fail closed: anything but on/off is refused, never read as a silently unconfined run.
+    ['TOOLS_SANDBOX', 'no', 'on, or off'],
   ])('%s=%s is reported by name', (name, value, expected) => {
     const error = configError({ [name]: value });
     expect(error.problems).toHaveLength(1);

@@ -81,6 +81,8 @@ const SubagentsSchema = z
   })
   .prefault({});
 
+export const SANDBOX_MODES = ['on', 'off'] as const;
+
 const ToolsSchema = z
   .strictObject({
     deny: stringList(toolName).default(() => ['gateway', 'cron']), // guide §7
@@ -95,6 +97,11 @@ const ToolsSchema = z
     // guide §10.3 "set max context per agent call": past this many characters the tool loop
     // truncates the oldest tool outputs first (never the system prompt or the request).
     contextBudgetChars: int(2000).default(24_000),
+    // issue 17: every command and git call runs in the OS sandbox (bubblewrap); `off` runs them
+    // unconfined and is then announced at every service start, on the dashboard and in the report.
+    sandbox: z
+      .enum(SANDBOX_MODES, { error: 'on, or off (commands run unconfined, not recommended)' })
+      .default('on'),
   })
   .prefault({});
 

@@ -152,6 +152,23 @@ export class SandboxViolation extends NightshiftError {
   }
 }
 
+/**
+ * The OS sandbox around child processes could not start (bubblewrap missing, user namespaces
+ * disabled, a container's seccomp refusing it). Commands fail closed: nothing runs unconfined
+ * unless the configuration says so explicitly (issue 17 §3). `fix` says what to install or set.
+ */
+export class SandboxUnavailable extends NightshiftError {
+  readonly fix: string;
+  constructor(reason: string, fix: string, options: Omit<NightshiftErrorOptions, 'category'> = {}) {
+    super('SANDBOX_UNAVAILABLE', `${reason}. Fix: ${fix}`, {
+      ...options,
+      category: 'fatal',
+      details: { ...options.details, reason, fix },
+    });
+    this.fix = fix;
+  }
+}
+
 /** Anything that went past its deadline (a role timeout, a model call). */
 export class TimeoutError extends NightshiftError {
   constructor(what: string, ms: number, options: Omit<NightshiftErrorOptions, 'category'> = {}) {

@@ -1,5 +1,5 @@
 // run_command acceptance (issue 6): allowlist, no shell, argument injection, timeout kills the group, cap, clean env.
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { SandboxViolation } from '@nightshift/protocol';
@@ -24,17 +24,6 @@ const options = (over: Partial<Parameters<typeof runCommand>[1]> = {}) => ({
   ...over,
 });
 
-/** Alive = has a /proc entry that is not a zombie (pid 1 here may never reap orphans). */
-async function isAlive(pid: number): Promise<boolean> {
-  try {
-    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
-    throw error;
-  }
-}
-
 async function waitFor(condition: () => Promise<boolean>, what: string, ms = 30_000): Promise<void> {
   const deadline = Date.now() + ms;
   while (!(await condition())) {
@@ -57,14 +46,14 @@ beforeAll(async () => {
       "import { test } from 'node:test';\nimport assert from 'node:assert';\ntest('fails', () => assert.equal(1, 2));\n",
     'sleep.test.mjs':
       "import { test } from 'node:test';\ntest('sleeps', () => new Promise(() => setInterval(() => {}, 1000)));\n",
-    // A test that starts a grandchild and records both pids, then never finishes.
+    // A test that starts a detached grandchild appending a heartbeat, then never finishes. Its
+    // pids are the sandbox's own (a pid namespace), so the heartbeat is what shows it is alive.
     'tree.test.mjs': [
       "import { test } from 'node:test';",
       "import { spawn } from 'node:child_process';",
-      "import { writeFileSync } from 'node:fs';",
       "test('spawns and hangs', () => {",
-      "  const child = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });",
-      "  writeFileSync('pids.json', JSON.stringify([process.pid, child.pid]));",
+      "  const beat = \"setInterval(() => require('fs').appendFileSync('beat', '.'), 20)\";",
+      "  spawn(process.execPath, ['-e', beat], { stdio: 'ignore', detached: true }).unref();",
       '  return new Promise(() => setInterval(() => {}, 1000));',
       '});',
       '',
@@ -174,12 +163,14 @@ describe('running', () => {
 
   it('kills the whole process group at the timeout, grandchildren included', async () => {
     // Generous deadline so the test has started its grandchild even on a loaded machine.
-    const result = await runCommand(['node', '--test', 'tree.test.mjs'], options({ timeoutMs: 5000 }));
+    const result = await runCommand(['node', '--test', 'tree.test.mjs'], options({ timeoutMs: 3000 }));
     expect(result.timedOut).toBe(true);
-    const pids = JSON.parse(await readFile(path.join(root, 'pids.json'), 'utf8')) as number[];
-    expect(pids).toHaveLength(2);
-    for (const pid of pids) await waitFor(async () => !(await isAlive(pid)), `pid ${pid} to die`);
-  });
+    const beat = path.join(root, 'beat');
+    await waitFor(async () => (await stat(beat)).size > 0, 'the grandchild to have started');
+    const before = (await stat(beat)).size;
+    await new Promise((r) => setTimeout(r, 300));
+    expect((await stat(beat)).size).toBe(before);
+  }, 20_000);
 
   it('caps output and marks the cut', async () => {
     const result = await runCommand(['node', 'big.mjs'], options({ outputCapBytes: 1000 }));
@@ -192,18 +183,26 @@ describe('running', () => {
     expect(result.stdout).not.toContain(SECRET);
     expect(result.stdout).not.toContain('hunter2');
     const env = JSON.parse(result.stdout) as Record<string, string>;
-    expect(Object.keys(env).sort()).toEqual(['CI', 'HOME', 'LANG', 'NODE_ENV', 'PATH']);
+    expect(Object.keys(env).sort()).toEqual(['CI', 'HOME', 'LANG', 'NODE_ENV', 'PATH', 'PWD']);
     expect(env).toMatchObject({ CI: '1', NODE_ENV: 'test' });
     expect(env.HOME).not.toBe(homedir());
     await expect(stat(env.HOME as string)).rejects.toThrow();
-    expect(env.PATH).toBe(process.env.PATH);
+    // Only the directories node, npm, git are found in on the host PATH, then the standard ones.
+    expect(env.PATH?.split(':')).toContain(path.dirname(process.execPath));
+    expect(env.PATH?.split(':')).toEqual(expect.arrayContaining(['/usr/local/bin', '/usr/bin', '/bin']));
+    expect(env.PATH).not.toMatch(/\.cargo|\.pyenv|node_modules/);
     // Nothing is taken from this process's environment: a standard PATH unless the caller passes one.
     expect(cleanEnv({ home: '/h' })).toMatchObject({ PATH: '/usr/local/bin:/usr/bin:/bin', LANG: 'C.UTF-8' });
   });
 
   it("uses the host PATH and LANG it is given (the agent's main.ts passes its own)", async () => {
-    const host = { path: `${path.dirname(process.execPath)}:/usr/bin:/bin`, lang: 'en_GB.UTF-8' };
+    const host = {
+      path: `/nonexistent/bin:${path.dirname(process.execPath)}:/usr/bin:/bin`,
+      lang: 'en_GB.UTF-8',
+    };
     const result = await runCommand(['node', 'env.mjs'], { ...options(), host });
-    expect(JSON.parse(result.stdout)).toMatchObject({ PATH: host.path, LANG: 'en_GB.UTF-8' });
+    const env = JSON.parse(result.stdout) as Record<string, string>;
+    expect(env).toMatchObject({ LANG: 'en_GB.UTF-8' });
+    expect(env.PATH?.split(':')[0]).toBe(path.dirname(process.execPath));
   });
 });

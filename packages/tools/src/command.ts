@@ -9,12 +9,14 @@
 //    `node --test --require /tmp/x.js`); put flags into the allowlist entry itself. Each extra
 //    argument is treated as a path and must resolve inside the workspace (`node --test ../x.js`
 //    is refused). A test file named `-rf` is reachable as `./-rf`.
-// What it cannot stop: the allowlisted command runs the workspace's own code (`npm test` runs the
-// `test` script a Builder may have written) with this process's user. Real isolation needs a
-// container or a dedicated user around the agent (deploy/), which this layer does not replace.
+// What this layer cannot stop — the allowlisted command runs the workspace's own code (`npm test`
+// runs the `test` script a Builder may have written) — the OS sandbox contains (runner.ts, issue 17):
+// own pid/net/user namespaces, only the workspace writable, a private HOME and /tmp, a cleared
+// env and limits. See docs/security.md for the threat model.
 import { SandboxViolation } from '@nightshift/protocol';
 import { z } from 'zod';
-import { cleanEnv, type HostEnv, type ProcessResult, runProcess, withTempHome } from './process.js';
+import type { HostEnv } from './process.js';
+import { type ConfinedResult, runConfined, type SandboxSettings } from './runner.js';
 import { resolveInside, sandboxViolation } from './sandbox.js';
 import { defineTool } from './tool.js';
 
@@ -25,7 +27,7 @@ export const DEFAULT_OUTPUT_CAP_BYTES = 65_536;
 // biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is one of the refused characters
 const SHELL_METACHARACTERS = /[;&|$`<>\r\n\u0000]/;
 
-export type CommandResult = ProcessResult;
+export type CommandResult = ConfinedResult;
 
 export interface RunCommandOptions {
   workspaceRoot: string;
@@ -35,6 +37,8 @@ export interface RunCommandOptions {
   signal?: AbortSignal | undefined;
   /** PATH and LANG for the child (the host's, as the caller passes them); default a standard PATH. */
   host?: HostEnv | undefined;
+  /** The OS sandbox (default on; `mode: 'off'` only by explicit configuration). */
+  sandbox?: SandboxSettings | undefined;
 }
 
 function clip(text: string): string {
@@ -95,7 +99,10 @@ export async function checkCommand(
   }
 }
 
-/** Checks argv against the policy, then runs it in the workspace. Throws SandboxViolation when refused. */
+/**
+ * Checks argv against the policy, then runs it in the workspace inside the OS sandbox. Throws
+ * SandboxViolation when refused, SandboxUnavailable when the sandbox cannot start.
+ */
 export async function runCommand(
   argv: readonly string[],
   options: RunCommandOptions,
@@ -103,15 +110,14 @@ export async function runCommand(
   await checkCommand(argv, options.allowlist, options.workspaceRoot);
   const [file, ...args] = argv as [string, ...string[]];
   const root = (await resolveInside(options.workspaceRoot, '.', 'read')).root;
-  return withTempHome((home) =>
-    runProcess(file, args, {
-      cwd: root,
-      env: cleanEnv({ home, ...options.host }),
-      timeoutMs: options.timeoutMs,
-      outputCapBytes: options.outputCapBytes,
-      signal: options.signal,
-    }),
-  );
+  return runConfined(file, args, {
+    workspace: root,
+    timeoutMs: options.timeoutMs,
+    outputCapBytes: options.outputCapBytes,
+    signal: options.signal,
+    host: options.host,
+    sandbox: options.sandbox,
+  });
 }
 
 export function formatCommandResult(argv: readonly string[], r: CommandResult): string {
@@ -142,6 +148,7 @@ export const runCommandTool = defineTool({
       outputCapBytes: ctx.outputCapBytes,
       signal: ctx.signal,
       host: ctx.host,
+      sandbox: ctx.sandbox,
     });
     return { output: formatCommandResult(argv, result), data: result };
   },

@@ -3,12 +3,15 @@
 // The workspace is a repository of its own (ensureGitRepo): git never walks up into an enclosing
 // repository (GIT_CEILING_DIRECTORIES), never reads the host's global or system config, and runs
 // with hooks, fsmonitor, pagers, external diff and textconv drivers switched off — each of those
-// executes a command named by repository files, which the allowlist never approved.
+// executes a command named by repository files, which the allowlist never approved. And git itself
+// runs inside the OS sandbox (runner.ts) like every command, so a setting this list misses still
+// runs confined to the workspace.
 import { appendFile, lstat, realpath } from 'node:fs/promises';
 import * as path from 'node:path';
 import { z } from 'zod';
-import { cleanEnv, type HostEnv, type ProcessResult, runProcess, withTempHome } from './process.js';
+import type { HostEnv, ProcessResult } from './process.js';
 import { isErrno, ToolFailure } from './result.js';
+import { runConfined, type SandboxSettings } from './runner.js';
 import { defineTool } from './tool.js';
 
 export const GIT_IDENTITY = { name: 'Nightshift', email: 'nightshift@localhost' } as const;
@@ -33,27 +36,25 @@ export interface GitOptions {
   outputCapBytes?: number | undefined;
   /** The host's PATH and LANG (where git is found); default a standard PATH. */
   host?: HostEnv | undefined;
+  /** The OS sandbox (default on). */
+  sandbox?: SandboxSettings | undefined;
 }
 
 /** Runs git in `root` (a real path) and fails with its stderr on a non-zero exit unless `allowFail`. */
 async function git(root: string, args: string[], options: GitOptions & { allowFail?: boolean } = {}) {
-  const result: ProcessResult = await withTempHome((home) =>
-    runProcess('git', [...SAFETY_CONFIG, ...args], {
-      cwd: root,
-      env: cleanEnv({
-        home,
-        ...options.host,
-        extra: {
-          GIT_CONFIG_NOSYSTEM: '1',
-          GIT_CONFIG_GLOBAL: '/dev/null',
-          GIT_TERMINAL_PROMPT: '0',
-          GIT_CEILING_DIRECTORIES: path.dirname(root),
-        },
-      }),
-      timeoutMs: options.timeoutMs ?? GIT_TIMEOUT_MS,
-      outputCapBytes: options.outputCapBytes ?? GIT_OUTPUT_CAP,
-    }),
-  );
+  const result: ProcessResult = await runConfined('git', [...SAFETY_CONFIG, ...args], {
+    workspace: root,
+    env: {
+      GIT_CONFIG_NOSYSTEM: '1',
+      GIT_CONFIG_GLOBAL: '/dev/null',
+      GIT_TERMINAL_PROMPT: '0',
+      GIT_CEILING_DIRECTORIES: path.dirname(root),
+    },
+    host: options.host,
+    sandbox: options.sandbox,
+    timeoutMs: options.timeoutMs ?? GIT_TIMEOUT_MS,
+    outputCapBytes: options.outputCapBytes ?? GIT_OUTPUT_CAP,
+  });
   if (result.timedOut) throw new ToolFailure(`git ${args[0]} timed out`);
   if (result.exitCode !== 0 && options.allowFail !== true) {
     throw new ToolFailure(`git ${args[0]} failed (exit ${result.exitCode}): ${result.stderr.trim()}`);
@@ -156,7 +157,12 @@ export const gitTool = defineTool({
       message: 'a commit message (required when action is "commit")',
     }),
   async execute(args, ctx) {
-    const options = { timeoutMs: ctx.timeoutMs, outputCapBytes: ctx.outputCapBytes };
+    const options = {
+      timeoutMs: ctx.timeoutMs,
+      outputCapBytes: ctx.outputCapBytes,
+      host: ctx.host,
+      sandbox: ctx.sandbox,
+    };
     await ensureGitRepo(ctx.workspaceRoot, options);
     if (args.action === 'status') {
       const status = await gitStatus(ctx.workspaceRoot, options);

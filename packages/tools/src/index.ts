@@ -1,4 +1,10 @@
 // @nightshift/tools: workspace-sandboxed agent tools, the command allowlist, git, and per-role permissions.
+
+export {
+  DEFAULT_SANDBOX_LIMITS,
+  SANDBOX_HOME,
+  type SandboxLimits,
+} from './bwrap.js';
 export {
   type CommandResult,
   checkCommand,
@@ -51,6 +57,17 @@ export {
   toolError,
   toolOk,
 } from './result.js';
+export {
+  type ConfinedOptions,
+  type ConfinedResult,
+  probeSandbox,
+  runConfined,
+  SANDBOX_FIX,
+  SANDBOX_MODES,
+  type SandboxMode,
+  type SandboxReport,
+  type SandboxSettings,
+} from './runner.js';
 export {
   type Access,
   MAX_COMPONENT_BYTES,

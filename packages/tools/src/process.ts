@@ -1,4 +1,5 @@
-// Runs one process without a shell, in its own process group, with a deadline, an output cap and a clean env.
+// Spawns one process without a shell, in its own process group, with a deadline, an output cap and a
+// clean env. Only runner.ts calls it: every command and git call goes through the OS sandbox there.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -14,6 +15,8 @@ export interface ProcessResult {
   /** Either stream went past the cap and had its middle cut out. */
   truncated: boolean;
   durationMs: number;
+  /** What the child wrote to fd 3, when `statusFd` asked for it (bwrap's --json-status-fd). */
+  status?: string;
 }
 
 export interface ProcessOptions {
@@ -23,6 +26,8 @@ export interface ProcessOptions {
   /** Cap on each of stdout and stderr, in bytes. */
   outputCapBytes: number;
   signal?: AbortSignal | undefined;
+  /** Open a pipe on the child's fd 3 and return what it wrote as `status`. */
+  statusFd?: boolean | undefined;
 }
 
 /** Keeps the first and last halves of a stream: errors tend to come first, summaries last. */
@@ -92,13 +97,15 @@ export function runProcess(
       env: options.env,
       shell: false,
       detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: ['ignore', 'pipe', 'pipe', options.statusFd === true ? 'pipe' : 'ignore'],
       windowsHide: true,
     });
+    const status: Buffer[] = [];
+    child.stdio[3]?.on('data', (chunk: Buffer) => status.push(chunk));
     const stdout = new CappedOutput(options.outputCapBytes);
     const stderr = new CappedOutput(options.outputCapBytes);
-    child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
-    child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
+    child.stdout?.on('data', (chunk: Buffer) => stdout.push(chunk));
+    child.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk));
     let timedOut = false;
     let settled = false;
     const timer = setTimeout(() => {
@@ -125,6 +132,7 @@ export function runProcess(
       if (settled) return;
       cleanup();
       resolve({
+        ...(options.statusFd === true ? { status: Buffer.concat(status).toString('utf8') } : {}),
         exitCode: code,
         signal,
         timedOut,

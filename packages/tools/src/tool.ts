@@ -5,6 +5,7 @@ import { problemsFrom, type Role } from '@nightshift/protocol';
 import { z } from 'zod';
 import type { HostEnv } from './process.js';
 import { errorToResult, type ToolOutput, type ToolResult, toolError, toolOk } from './result.js';
+import type { SandboxSettings } from './runner.js';
 
 /** A permission or sandbox refusal, reported so the caller can log and count it (issue 6 §2). */
 export interface Refusal {
@@ -42,6 +43,8 @@ export interface ToolContext {
   signal?: AbortSignal | undefined;
   /** The host's PATH and LANG for run_command's child (injected, never read here). */
   host?: HostEnv | undefined;
+  /** The OS sandbox around run_command and git (config tools.sandbox; default on). */
+  sandbox?: SandboxSettings | undefined;
 }
 
 /** JSON Schema of one property, loose enough to be both providers' parameter shape. */

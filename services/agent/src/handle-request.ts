@@ -117,6 +117,8 @@ export function createRequestProcessor(options: RequestHandlerOptions): RequestP
     throw new UnrecoverableError(why);
   }
 
+  let sandboxAlerted = false;
+
   async function publishQuietly(message: Message, log: Logger): Promise<void> {
     // STATUS and ALERT are reports: failing to send one must not fail (or repeat) the work.
     await bus
@@ -203,6 +205,16 @@ export function createRequestProcessor(options: RequestHandlerOptions): RequestP
             logger: log,
             signal,
             onRefusal: options.onRefusal,
+            onSandboxUnavailable: (error) => {
+              // One ALERT per process, naming the fix: every later command fails the same way.
+              if (sandboxAlerted) return;
+              sandboxAlerted = true;
+              log.error({ code: error.code }, error.message);
+              void publishQuietly(
+                alertMessage({ role, request, attempt, reason: error.message, code: error.code }),
+                log,
+              );
+            },
           })
         : undefined;
       const reporter = toolReporter(session, options.tools?.maxStatusPerRequest ?? 20, (record) =>

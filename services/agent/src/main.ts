@@ -1,7 +1,7 @@
 // Entry of an agent process: `ROLE=builder node services/agent/dist/main.js`. Loads config,
 // builds the bus, the model client and the worker, and runs until SIGTERM.
 import { hostname } from 'node:os';
-import { type Config, loadConfig } from '@nightshift/config';
+import { type Config, loadConfig, UNCONFINED_WARNING } from '@nightshift/config';
 import { type ChatModel, GatewayChatModel, InstantChatModel, type LlmCaller } from '@nightshift/llm';
 import { ROLES } from '@nightshift/protocol';
 import { createBus, createKeys, createRedisClient, heartbeatLoop, redactRedisUrl } from '@nightshift/redis';
@@ -39,6 +39,7 @@ function toolOptions(config: Config): AgentToolOptions {
     scoutTimeoutMs: config.roles.scout.timeoutSeconds * 1000,
     // Where commands and git are found, and their locale: the host's, passed through.
     host: { path: process.env.PATH, lang: process.env.LANG },
+    sandbox: { mode: config.tools.sandbox },
   };
 }
 
@@ -55,6 +56,8 @@ function main(): void {
     return;
   }
   const logger = createLogger({ service: 'agent', role, level: config.logLevel });
+  // issue 17 §3: running commands unconfined is announced at every start.
+  if (config.tools.sandbox === 'off') logger.warn({ sandbox: 'off' }, UNCONFINED_WARNING);
   const instance = `${hostname()}-${process.pid}`;
   const settings = config.roles[role];
 

@@ -12,7 +12,9 @@ import {
   isToolPermitted,
   permittedTools,
   type Refusal,
+  type SandboxSettings,
   type ToolContext,
+  type ToolError,
   toolError,
   toolsForRole,
 } from '@nightshift/tools';
@@ -49,6 +51,8 @@ export interface AgentToolOptions {
   maxStatusPerRequest?: number | undefined;
   /** The host's PATH and LANG for commands and git (read by main.ts). */
   host?: HostEnv | undefined;
+  /** config.tools.sandbox: the OS sandbox around commands and git (default on). */
+  sandbox?: SandboxSettings | undefined;
 }
 
 /** Tools that change the workspace: a successful one makes the request end with a commit. */
@@ -73,6 +77,8 @@ export interface ToolSessionOptions {
   logger: Logger;
   signal: AbortSignal;
   onRefusal?: ((refusal: Refusal) => void) | undefined;
+  /** A command or git call could not start its sandbox (issue 17 §3: the agent raises an ALERT). */
+  onSandboxUnavailable?: ((error: ToolError) => void) | undefined;
 }
 
 export function openToolSession(o: ToolSessionOptions): ToolSession {
@@ -107,6 +113,7 @@ export function openToolSession(o: ToolSessionOptions): ToolSession {
         await prepareGitWorkspace(ws.root, request.runId, {
           timeoutMs: tools.commandTimeoutMs,
           host: tools.host,
+          sandbox: tools.sandbox,
         }).then(
           (git) =>
             git.created && logger.info({ workspace: ws.root, ...git }, 'workspace made a git repository'),
@@ -161,7 +168,9 @@ export function openToolSession(o: ToolSessionOptions): ToolSession {
         onRefusal,
         signal: o.signal,
         host: tools.host,
+        sandbox: tools.sandbox,
       });
+      if (!result.ok && result.error.code === 'SANDBOX_UNAVAILABLE') o.onSandboxUnavailable?.(result.error);
       if (result.ok && WRITES.has(call.name)) {
         changed = true;
         const path = (call.arguments as { path?: unknown } | null)?.path;
@@ -172,7 +181,11 @@ export function openToolSession(o: ToolSessionOptions): ToolSession {
     async commit(message) {
       if (workspace === undefined) return undefined;
       const { root } = await workspace;
-      return commitAll(root, request.runId, message, { timeoutMs: tools.commandTimeoutMs, host: tools.host });
+      return commitAll(root, request.runId, message, {
+        timeoutMs: tools.commandTimeoutMs,
+        host: tools.host,
+        sandbox: tools.sandbox,
+      });
     },
   };
 }

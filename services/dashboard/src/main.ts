@@ -1,7 +1,7 @@
 // Dashboard entry point: load the config, open the control layer, serve until SIGTERM. Like every
 // service it also answers the Docker/k8s probe on HEALTH_PORT when that is set.
 import { openControl } from '@nightshift/cli';
-import { loadConfig } from '@nightshift/config';
+import { loadConfig, UNCONFINED_WARNING } from '@nightshift/config';
 import {
   createLogger,
   createMetrics,
@@ -18,6 +18,8 @@ import { buildServer } from './server.js';
 const config = loadConfig(process.env);
 registerSecret(config.dashboard.token);
 const logger = createLogger({ service: 'dashboard', level: config.logLevel });
+// issue 17 §3: running commands unconfined is announced at every start.
+if (config.tools.sandbox === 'off') logger.warn({ sandbox: 'off' }, UNCONFINED_WARNING);
 const control = openControl({
   url: config.redis.url,
   prefix: config.redis.prefix,

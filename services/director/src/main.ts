@@ -1,6 +1,6 @@
 // Director entry point: load the config, build the dependencies, lead runs until SIGTERM.
 import { hostname } from 'node:os';
-import { loadConfig } from '@nightshift/config';
+import { loadConfig, UNCONFINED_WARNING } from '@nightshift/config';
 import { costOf, priceOf } from '@nightshift/core';
 import { AnthropicChatModel, GatewayChatModel } from '@nightshift/llm';
 import { ROLES } from '@nightshift/protocol';
@@ -23,6 +23,8 @@ import { Verifier } from './verify.js';
 const config = loadConfig(process.env);
 registerSecret(config.anthropic.apiKey);
 const logger = createLogger({ service: 'director', level: config.logLevel, role: 'director' });
+// issue 17 §3: running commands unconfined is announced at every start.
+if (config.tools.sandbox === 'off') logger.warn({ sandbox: 'off' }, UNCONFINED_WARNING);
 const onError = (err: Error) => logger.warn({ err: err.message }, 'redis connection error');
 
 const connections = openServiceConnections(config.redis, 'director', onError);

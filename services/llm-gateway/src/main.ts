@@ -1,6 +1,6 @@
 // Entry of the llm-gateway process: load config, build dependencies, run until SIGTERM.
 import { hostname } from 'node:os';
-import { loadConfig } from '@nightshift/config';
+import { loadConfig, UNCONFINED_WARNING } from '@nightshift/config';
 import { OllamaChatModel, thinkSetting } from '@nightshift/llm';
 import { createKeys, createRedisClient, heartbeatLoop, redactRedisUrl } from '@nightshift/redis';
 import {
@@ -26,6 +26,8 @@ function main(): void {
     return;
   }
   const logger = createLogger({ service: 'llm-gateway', level: config.logLevel });
+  // issue 17 §3: running commands unconfined is announced at every start.
+  if (config.tools.sandbox === 'off') logger.warn({ sandbox: 'off' }, UNCONFINED_WARNING);
   const instance = `${hostname()}-${process.pid}`;
 
   runService(

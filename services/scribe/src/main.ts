@@ -1,7 +1,7 @@
 // Scribe entry point: load the config, keep team state, checkpoints, summaries and the archive
 // until SIGTERM.
 import { hostname } from 'node:os';
-import { loadConfig } from '@nightshift/config';
+import { loadConfig, UNCONFINED_WARNING } from '@nightshift/config';
 import { GatewayChatModel } from '@nightshift/llm';
 import { createRunStore, openServiceConnections } from '@nightshift/redis';
 import {
@@ -16,6 +16,8 @@ import { ScribeService } from './scribe.js';
 
 const config = loadConfig(process.env);
 const logger = createLogger({ service: 'scribe', level: config.logLevel, role: 'scribe' });
+// issue 17 §3: running commands unconfined is announced at every start.
+if (config.tools.sandbox === 'off') logger.warn({ sandbox: 'off' }, UNCONFINED_WARNING);
 const onError = (err: Error) => logger.warn({ err: err.message }, 'redis connection error');
 const connections = openServiceConnections(config.redis, 'scribe', onError);
 const { keys, redis, blocking, bus } = connections;

@@ -1,6 +1,6 @@
 // Sentinel entry point: load the config, build the dependencies, watch until SIGTERM.
 import { hostname } from 'node:os';
-import { loadConfig } from '@nightshift/config';
+import { loadConfig, UNCONFINED_WARNING } from '@nightshift/config';
 import { DEFAULT_DETECTION_THRESHOLDS, type DetectionThresholds } from '@nightshift/core';
 import { createRunStore, openServiceConnections } from '@nightshift/redis';
 import {
@@ -17,6 +17,8 @@ import { SentinelService } from './sentinel.js';
 const config = loadConfig(process.env);
 registerSecret(config.alerts.webhookSecret);
 const logger = createLogger({ service: 'sentinel', level: config.logLevel, role: 'sentinel' });
+// issue 17 §3: running commands unconfined is announced at every start.
+if (config.tools.sandbox === 'off') logger.warn({ sandbox: 'off' }, UNCONFINED_WARNING);
 const onError = (err: Error) => logger.warn({ err: err.message }, 'redis connection error');
 
 const connections = openServiceConnections(config.redis, 'sentinel', onError);
