@@ -142,6 +142,20 @@ export async function gitDiff(
   return { diff: text, truncated: diff.truncated || untracked.truncated };
 }
 
+/** `git diff --stat` from the first commit to HEAD (the morning report's "files changed"), or undefined. */
+export async function gitDiffStat(root: string, options: GitOptions = {}): Promise<string | undefined> {
+  const real = await realpath(root);
+  const first = await git(real, ['rev-list', '--max-parents=0', 'HEAD'], { ...options, allowFail: true });
+  const base = first.stdout.trim().split('\n')[0];
+  if (first.exitCode !== 0 || !base) return undefined;
+  const stat = await git(real, ['diff', '--no-ext-diff', '--stat', base, 'HEAD'], {
+    ...options,
+    allowFail: true,
+  });
+  if (stat.exitCode !== 0) return undefined;
+  return stat.stdout.trim() || '(no changes since the first commit)';
+}
+
 export const gitTool = defineTool({
   name: 'git',
   description:

@@ -28,6 +28,7 @@ export {
   GIT_IDENTITY,
   type GitOptions,
   gitDiff,
+  gitDiffStat,
   gitStatus,
   gitTool,
 } from './git.js';

@@ -2,13 +2,13 @@
 // SIMULATED model, a sample task on a copy of examples/sample-workspace, progress a person can
 // watch, and a one-screen summary of where everything is. Exit 0 when the run finished and the
 // workspace's own tests pass.
-import { spawnSync } from 'node:child_process';
 import { cpSync, createWriteStream, existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { loadConfig } from '@nightshift/config';
 import { fold, parseRunEvent, type RunEvent } from '@nightshift/core';
 import { PHASE_NAMES } from '@nightshift/protocol';
 import { createKeys, createRedisClient, createRunStore, enqueueRun } from '@nightshift/redis';
+import { runCommand } from '@nightshift/tools';
 import type { Command } from 'commander';
 import type { CliDeps } from '../deps.js';
 import { SIM_BANNER, startStack } from '../up/stack.js';
@@ -67,12 +67,19 @@ export function registerDemo(program: Command, deps: CliDeps): void {
           out,
         );
         const state = fold(events);
-        const test = spawnSync('npm', ['test'], {
-          cwd: workspace,
-          encoding: 'utf8',
-          env: { PATH: env.PATH ?? '' },
+        // The same sandboxed runner as the agents' run_command: the sample's tests never run unconfined.
+        const test = await runCommand(['npm', 'test'], {
+          workspaceRoot: workspace,
+          allowlist: ['npm test'],
+          timeoutMs: config.tools.commandTimeoutMs,
+          outputCapBytes: config.tools.outputCapBytes,
+          host: { path: env.PATH, lang: env.LANG },
+          sandbox: { mode: config.tools.sandbox },
+        }).catch((error: unknown) => {
+          out(`npm test could not run: ${error instanceof Error ? error.message : String(error)}`);
+          return undefined;
         });
-        const passed = test.status === 0;
+        const passed = test?.exitCode === 0;
         const runDir = join(config.memoryDir, runId);
         const report = await writeReport(
           { ...config, redis: { ...config.redis, url: stack.redis.url } },
@@ -89,7 +96,9 @@ export function registerDemo(program: Command, deps: CliDeps): void {
           `findings   ${state.findings.all.length} (${state.findings.all.filter((f) => f.severity === 'critical').length} critical)`,
         );
         out(`tokens     ${state.budget.spent.tokens} (simulated)`);
-        out(`npm test   ${passed ? 'PASSES' : 'FAILS'} in ${workspace}`);
+        out(
+          `npm test   ${passed ? 'PASSES' : 'FAILS'} in ${workspace}${test?.sandboxed ? ' (in the sandbox)' : ' (UNCONFINED: TOOLS_SANDBOX=off)'}`,
+        );
         out(
           `team state ${join(runDir, 'team-state.md')}${existsSync(join(runDir, 'team-state.md')) ? '' : ' (not written)'}`,
         );

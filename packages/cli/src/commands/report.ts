@@ -3,10 +3,11 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { type Config, loadConfig } from '@nightshift/config';
-import { parseRunEvent } from '@nightshift/core';
+import { type Config, loadConfig, unconfinedWarning } from '@nightshift/config';
+import { fold, parseRunEvent } from '@nightshift/core';
 import type { Message } from '@nightshift/protocol';
 import { createBus, createKeys, createRunStore } from '@nightshift/redis';
+import { gitDiffStat } from '@nightshift/tools';
 import type { Command } from 'commander';
 import type { CliDeps } from '../deps.js';
 import { charts } from '../report/charts.js';
@@ -43,7 +44,21 @@ export async function writeReport(
         }
       })
       .filter((c): c is LlmCall => c !== undefined);
-    const data = buildReportData({ runId, events, messages, llmCalls, memoryDir: config.memoryDir });
+    const workspace = fold(events).workspace;
+    // The workspace's git runs in the sandbox too: its config (core.fsmonitor…) was written by a model.
+    const diffStat =
+      workspace && existsSync(join(workspace, '.git'))
+        ? await gitDiffStat(workspace, { sandbox: { mode: config.tools.sandbox } }).catch(() => undefined)
+        : undefined;
+    const data = buildReportData({
+      runId,
+      events,
+      messages,
+      llmCalls,
+      memoryDir: config.memoryDir,
+      diffStat,
+      warning: unconfinedWarning(config),
+    });
     const rendered = await charts(data);
     const out = resolve(outDir ?? join(config.memoryDir, runId, 'report'));
     mkdirSync(out, { recursive: true });

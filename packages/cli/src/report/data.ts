@@ -1,6 +1,5 @@
 // Everything the morning report shows, gathered from the run's events, its bus messages, the
 // LLM call log and the workspace — one plain object, so the HTML and the markdown agree.
-import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fold, type RunEvent, type RunState } from '@nightshift/core';
@@ -40,6 +39,8 @@ export interface ReportData {
   >;
   testsRun: { at: string; text: string; passed: boolean }[];
   diffStat: string | undefined;
+  /** Said at the top of the report: e.g. that commands ran unconfined (TOOLS_SANDBOX=off). */
+  warning: string | undefined;
   files: { label: string; path: string }[];
 }
 
@@ -49,6 +50,9 @@ export function buildReportData(input: {
   messages: Message[];
   llmCalls?: LlmCall[];
   memoryDir: string;
+  /** `git diff --stat` of the workspace, read by the caller through the sandboxed git tool. */
+  diffStat?: string | undefined;
+  warning?: string | undefined;
 }): ReportData {
   const state = fold(input.events);
   const spans: Span[] = [];
@@ -141,20 +145,10 @@ export function buildReportData(input: {
     trust,
     tokensByRole,
     testsRun,
-    diffStat: state.workspace ? gitDiffStat(state.workspace) : undefined,
+    diffStat: input.diffStat,
+    warning: input.warning,
     files,
   };
-}
-
-function gitDiffStat(workspace: string): string | undefined {
-  if (!existsSync(join(workspace, '.git'))) return undefined;
-  const first = spawnSync('git', ['-C', workspace, 'rev-list', '--max-parents=0', 'HEAD'], {
-    encoding: 'utf8',
-  });
-  const root = first.stdout.trim().split('\n')[0];
-  if (first.status !== 0 || !root) return undefined;
-  const stat = spawnSync('git', ['-C', workspace, 'diff', '--stat', root, 'HEAD'], { encoding: 'utf8' });
-  return stat.status === 0 ? stat.stdout.trim() || '(no changes since the first commit)' : undefined;
 }
 
 /** Slot occupancy (calls running) and waiting calls over time, as step functions. */

@@ -84,6 +84,7 @@ export function toMarkdown(d: ReportData, chartTitles: string[]): string {
   const out = [
     `# Morning report — ${d.state.title ?? d.runId}`,
     '',
+    ...(d.warning ? [`> **WARNING:** ${d.warning}`, ''] : []),
     `Run \`${d.runId}\`, ${d.events.length} events, ${d.messages.length} messages.`,
     '',
   ];
@@ -127,7 +128,7 @@ pre{white-space:pre-wrap;font-size:13px}code{background:#eef;padding:0 .2rem;bor
 .status{font-size:1.1rem;padding:.4rem .8rem;border-radius:6px;display:inline-block;background:${d.state.status === 'finished' ? '#d8f5dd' : '#fde9c8'}}
 </style></head><body>
 <h1>Morning report — ${esc(d.state.title ?? d.runId)}</h1>
-<p class="status">${esc(d.state.status)}${d.state.outcome ? ` · ${esc(d.state.outcome)}` : ''} · run <code>${esc(d.runId)}</code> · ${d.events.length} events · ${d.messages.length} messages</p>
+${d.warning ? `<p class="warning" style="background:#fbd5d5;padding:.5rem .8rem;border-radius:6px"><strong>WARNING:</strong> ${esc(d.warning)}</p>\n` : ''}<p class="status">${esc(d.state.status)}${d.state.outcome ? ` · ${esc(d.state.outcome)}` : ''} · run <code>${esc(d.runId)}</code> · ${d.events.length} events · ${d.messages.length} messages</p>
 <div class="charts">${figures}</div>
 <div class="grid">${body.join('\n')}</div>
 </body></html>

@@ -44,6 +44,22 @@ function scriptedRun(): RunEvent[] {
 }
 
 describe('morning report', () => {
+  it('says at the top when commands ran unconfined (TOOLS_SANDBOX=off), and nothing when sandboxed', () => {
+    const base = {
+      runId: 'run_r1',
+      events: scriptedRun(),
+      messages: [],
+      memoryDir: mkdtempSync(join(tmpdir(), 'rep-')),
+    };
+    const off = buildReportData({ ...base, warning: 'TOOLS_SANDBOX=off: commands and git run UNCONFINED' });
+    const md = toMarkdown(off, []);
+    expect(md.split('\n').slice(0, 4).join('\n')).toContain('**WARNING:** TOOLS_SANDBOX=off');
+    expect(toHtml(off, []).indexOf('TOOLS_SANDBOX=off')).toBeLessThan(
+      toHtml(off, []).indexOf('class="status"'),
+    );
+    expect(toMarkdown(buildReportData(base), [])).not.toContain('WARNING');
+  });
+
   it('fills every checklist section and draws charts whose points match the events', async () => {
     const events = scriptedRun();
     const data = buildReportData({
