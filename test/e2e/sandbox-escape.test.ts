@@ -1,0 +1,249 @@
+// Issue 17 acceptance, part 1: what a model-written `npm test` tries to see or touch outside its
+// workspace — other processes, the agent, host files, the network. Each attempt reports what it
+// saw and the test checks the specific refusal (ENOENT, ESRCH, ECONNREFUSED…), never just exit != 0.
+import { existsSync } from 'node:fs';
+import { createConnection } from 'node:net';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { attempt, type EscapeHost, SECRET, startEscapeHost } from './support/escape.js';
+
+let host: EscapeHost;
+
+beforeAll(async () => {
+  host = await startEscapeHost();
+});
+
+afterAll(async () => {
+  await host?.close();
+});
+
+/** Redis of this machine, when one listens on 127.0.0.1:6379 (the escape test then aims at it too). */
+function redisListening(): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = createConnection({ host: '127.0.0.1', port: 6379 });
+    s.once('connect', () => resolve(s.destroy() === s));
+    s.once('error', () => resolve(false));
+  });
+}
+
+describe('other processes and the agent', () => {
+  it("cannot read the agent's or another process's environ (secrets)", async () => {
+    const { seen } = await attempt(
+      host,
+      'environ',
+      `const fs = require('fs');
+      const leaked = fs.readdirSync('/proc').filter((p) => /^\\d+$/.test(p)).filter((p) => {
+        try { return fs.readFileSync('/proc/' + p + '/environ', 'utf8').includes('${SECRET}'); } catch { return false; }
+      });
+      report({ agent: code(() => fs.readFileSync('/proc/' + targets.agentPid + '/environ')),
+        holder: code(() => fs.readFileSync('/proc/' + targets.secretPid + '/environ')), leaked });`,
+    );
+    expect(seen).toEqual({ agent: 'ENOENT', holder: 'ENOENT', leaked: [] });
+  });
+
+  it('cannot signal the agent', async () => {
+    const { seen } = await attempt(
+      host,
+      'signal',
+      `report({ term: code(() => process.kill(targets.agentPid, 'SIGTERM')),
+        kill: code(() => process.kill(targets.secretPid, 'SIGKILL')), probe: code(() => process.kill(targets.agentPid, 0)) });`,
+    );
+    expect(seen).toEqual({ term: 'ESRCH', kill: 'ESRCH', probe: 'ESRCH' });
+    expect(() => process.kill(host.targets.secretPid, 0)).not.toThrow();
+  });
+
+  it('cannot ptrace the agent (its /proc/<pid>/mem, its fds, its cwd)', async () => {
+    const { seen } = await attempt(
+      host,
+      'ptrace',
+      `const fs = require('fs'); const p = '/proc/' + targets.agentPid;
+      report({ mem: code(() => fs.openSync(p + '/mem', 'r')), fd: code(() => fs.readdirSync(p + '/fd')),
+        cwd: code(() => fs.readlinkSync(p + '/cwd')) });`,
+    );
+    expect(seen).toEqual({ mem: 'ENOENT', fd: 'ENOENT', cwd: 'ENOENT' });
+  });
+
+  it('sees only its own processes: pid 1 is the sandbox, the agent is not listed', async () => {
+    const { seen } = await attempt(
+      host,
+      'pids',
+      `const fs = require('fs');
+      const pids = fs.readdirSync('/proc').filter((p) => /^\\d+$/.test(p)).map(Number);
+      const names = pids.map((p) => { try { return fs.readFileSync('/proc/' + p + '/comm', 'utf8').trim(); } catch { return '?'; } });
+      report({ count: pids.length, max: Math.max(...pids), names, hasAgent: pids.includes(targets.agentPid) });`,
+    );
+    expect(seen?.hasAgent).toBe(false);
+    // bwrap's init, npm, sh and node: a handful of small pids, none of the host's hundreds.
+    expect(seen?.count).toBeLessThan(10);
+    expect(seen?.max).toBeLessThan(50);
+    expect(seen?.names).toContain('bwrap');
+  });
+});
+
+describe('files outside the workspace', () => {
+  it('writes to /tmp land in a private tmpfs that is gone afterwards', async () => {
+    const { seen } = await attempt(
+      host,
+      'tmp',
+      `const fs = require('fs'); fs.writeFileSync('/tmp/ns-escape-marker', 'x');
+      report({ wrote: code(() => fs.readFileSync('/tmp/ns-escape-marker')), host: code(() => fs.writeFileSync(targets.outside + '/m', 'x')) });`,
+    );
+    expect(seen).toEqual({ wrote: 'ok', host: 'ENOENT' });
+    expect(existsSync('/tmp/ns-escape-marker')).toBe(false);
+    expect(existsSync(join(host.targets.outside, 'm'))).toBe(false);
+  });
+
+  it("cannot write the host's HOME; its own HOME is private", async () => {
+    const { seen } = await attempt(
+      host,
+      'home',
+      `const fs = require('fs'); const os = require('os');
+      fs.writeFileSync(os.homedir() + '/.ns-marker', 'x');
+      report({ home: os.homedir(), hostHome: code(() => fs.writeFileSync(targets.hostHome + '/.ns-escape-marker', 'x')) });`,
+    );
+    expect(seen?.home).toBe('/home/nightshift');
+    expect(['ENOENT', 'EROFS', 'EACCES']).toContain(seen?.hostHome);
+    expect(existsSync(join(host.targets.hostHome, '.ns-escape-marker'))).toBe(false);
+    expect(existsSync(join(host.targets.hostHome, '.ns-marker'))).toBe(false);
+  });
+
+  it('cannot read or write the memory directory', async () => {
+    const { seen } = await attempt(
+      host,
+      'memory',
+      `const fs = require('fs');
+      report({ read: code(() => fs.readFileSync(targets.memoryDir + '/team-state.md')),
+        write: code(() => fs.writeFileSync(targets.memoryDir + '/ALERT-fake.md', 'x')) });`,
+    );
+    expect(seen).toEqual({ read: 'ENOENT', write: 'ENOENT' });
+    expect(existsSync(join(host.targets.memoryDir, 'ALERT-fake.md'))).toBe(false);
+  });
+
+  it("cannot read or write another run's workspace", async () => {
+    const { seen } = await attempt(
+      host,
+      'other-run',
+      `const fs = require('fs');
+      report({ read: code(() => fs.readFileSync(targets.otherWorkspace + '/secret.txt')),
+        list: code(() => fs.readdirSync(require('path').dirname(targets.otherWorkspace))),
+        write: code(() => fs.writeFileSync(targets.otherWorkspace + '/pwned', 'x')) });`,
+    );
+    // The workspaces folder exists (the path to this workspace) but shows only this run.
+    expect(seen).toMatchObject({ read: 'ENOENT', list: 'ok', write: 'ENOENT' });
+    expect(existsSync(join(host.targets.otherWorkspace, 'pwned'))).toBe(false);
+  });
+
+  it('cannot read /etc/shadow or gshadow; /etc has only what programs need', async () => {
+    const { seen } = await attempt(
+      host,
+      'shadow',
+      `const fs = require('fs');
+      report({ shadow: code(() => fs.readFileSync('/etc/shadow')), gshadow: code(() => fs.readFileSync('/etc/gshadow')),
+        sshd: code(() => fs.readdirSync('/etc/ssh')), npmrc: code(() => fs.readFileSync('/etc/npmrc')),
+        passwd: code(() => fs.readFileSync('/etc/passwd')) });`,
+    );
+    expect(seen).toEqual({
+      shadow: 'ENOENT',
+      gshadow: 'ENOENT',
+      sshd: 'ENOENT',
+      npmrc: 'ENOENT',
+      passwd: 'ok',
+    });
+  });
+
+  it('cannot read ~/.ssh, /root or /home of the host', async () => {
+    const { seen } = await attempt(
+      host,
+      'ssh',
+      `const fs = require('fs');
+      report({ fake: code(() => fs.readFileSync(targets.fakeHome + '/.ssh/id_ed25519')),
+        real: code(() => fs.readdirSync(targets.hostHome + '/.ssh')), root: code(() => fs.readdirSync('/root')),
+        home: fs.readdirSync('/home') });`,
+    );
+    expect(seen).toMatchObject({ fake: 'ENOENT', real: 'ENOENT', root: 'ENOENT', home: ['nightshift'] });
+  });
+
+  it('cannot reach the Docker socket (a stand-in unix socket; the test machine has no engine)', async () => {
+    const { seen } = await attempt(
+      host,
+      'docker',
+      `const net = require('net');
+      const tryConnect = (path) => new Promise((r) => { const s = net.createConnection(path);
+        s.on('connect', () => { s.destroy(); r('connected'); }); s.on('error', (e) => r(e.code)); });
+      Promise.all([tryConnect(targets.dockerSocket), tryConnect('/var/run/docker.sock'), tryConnect('/run/docker.sock')])
+        .then(([fake, varRun, run]) => report({ fake, varRun, run }));`,
+    );
+    expect(seen).toEqual({ fake: 'ENOENT', varRun: 'ENOENT', run: 'ENOENT' });
+    expect(host.accepted()).toBe(0);
+  });
+
+  it('cannot write the system directories', async () => {
+    const { seen } = await attempt(
+      host,
+      'system',
+      `const fs = require('fs');
+      report({ usr: code(() => fs.writeFileSync('/usr/bin/ns-escape', 'x')), etc: code(() => fs.writeFileSync('/etc/passwd', 'x')) });`,
+    );
+    expect(seen).toEqual({ usr: 'EROFS', etc: 'EROFS' });
+    expect(existsSync('/usr/bin/ns-escape')).toBe(false);
+  });
+});
+
+describe('the network', () => {
+  const connect = (target: string) =>
+    `const net = require('net');
+    new Promise((r) => { const s = net.createConnection(${target});
+      s.on('connect', () => { s.destroy(); r('connected'); }); s.on('error', (e) => r(e.code)); })
+      .then((result) => report({ result }));`;
+
+  it('cannot connect to Redis on 127.0.0.1:6379', async () => {
+    const running = await redisListening();
+    const { seen } = await attempt(host, 'redis', connect("{ host: '127.0.0.1', port: 6379 }"));
+    expect(seen).toEqual({ result: 'ECONNREFUSED' });
+    // Meaningful either way; noted so a reader knows whether a real Redis was there to refuse.
+    expect(typeof running).toBe('boolean');
+  });
+
+  it("cannot connect to another local TCP listener (the suite's own)", async () => {
+    const { seen } = await attempt(
+      host,
+      'listener',
+      connect(`{ host: '127.0.0.1', port: ${host.targets.listenerPort} }`),
+    );
+    expect(seen).toEqual({ result: 'ECONNREFUSED' });
+    expect(host.accepted()).toBe(0);
+  });
+
+  it('has no route off the machine', async () => {
+    const { seen } = await attempt(host, 'internet', connect("{ host: '1.1.1.1', port: 443 }"));
+    expect(seen).toEqual({ result: 'ENETUNREACH' });
+  });
+
+  it('cannot resolve a DNS name', async () => {
+    const { seen } = await attempt(
+      host,
+      'dns',
+      `require('dns').lookup('example.com', (e, address) => report({ result: e ? e.code : address }));`,
+    );
+    expect(['EAI_AGAIN', 'ENOTFOUND']).toContain(seen?.result);
+  });
+});
+
+describe("the agent's secrets", () => {
+  it('the command sees only PATH, HOME, LANG, CI, NODE_ENV (and what npm adds), none of the agent env', async () => {
+    process.env.ANTHROPIC_API_KEY = SECRET;
+    try {
+      const { seen, result } = await attempt(
+        host,
+        'env',
+        `report({ keys: Object.keys(process.env).filter((k) => !k.startsWith('npm_')) });`,
+      );
+      expect(result.stdout).not.toContain(SECRET);
+      expect(seen?.keys).not.toContain('ANTHROPIC_API_KEY');
+      expect(seen?.keys).not.toContain('REDIS_URL');
+      expect(seen?.keys).toEqual(expect.arrayContaining(['PATH', 'HOME', 'LANG', 'CI', 'NODE_ENV']));
+    } finally {
+      delete process.env.ANTHROPIC_API_KEY;
+    }
+  });
+});
