@@ -22,6 +22,12 @@ export const COMPOSE_VARS = Object.freeze([
   },
   { name: 'OLLAMA_IMAGE_TAG', description: 'Tag of the ollama/ollama image', default: 'latest' },
   {
+    name: 'OLLAMA_KV_CACHE_TYPE',
+    description:
+      'KV cache type of the compose Ollama (f16, q8_0, q4_0); q8_0 fits 2 × 8192 tokens beside qwen3:32b in 24 GB (docs/operations.md)',
+    default: 'q8_0',
+  },
+  {
     name: 'NIGHTSHIFT_WORKSPACES',
     description:
       'What is mounted at /data/workspaces: the named volume, or a host folder (./path or /path) writable by uid 1000',

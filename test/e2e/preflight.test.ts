@@ -41,6 +41,7 @@ function redisServer(port: number, policy: string): ChildProcess {
 function preflight(
   port: number,
   extra: string[] = [],
+  env: Record<string, string> = {},
 ): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [BIN, 'preflight', ...extra], {
@@ -49,6 +50,7 @@ function preflight(
         REDIS_URL: `redis://127.0.0.1:${port}`,
         OLLAMA_HOST: ollama.url,
         MEMORY_DIR: join(dir, 'memory'),
+        ...env,
       },
     });
     let stdout = '';
@@ -108,6 +110,21 @@ describe('nightshift preflight', () => {
     expect(byName['Redis maxmemory-policy noeviction']?.ok).toBe(true);
     expect(byName['model qwen3:32b present']?.ok).toBe(true);
     expect(byName['Redis AOF persistence']).toMatchObject({ ok: false, required: false });
+  });
+
+  it("checks the model's window and tool calling from /api/show (issue 20)", async () => {
+    const fine = await preflight(okPort, ['--json']);
+    const checks = (JSON.parse(fine.stdout) as { checks: { name: string; ok: boolean; detail: string }[] })
+      .checks;
+    const byName = Object.fromEntries(checks.map((c) => [c.name, c]));
+    expect(byName["num_ctx 8192 within the model's context"]).toMatchObject({ ok: true });
+    expect(byName["num_ctx 8192 within the model's context"]?.detail).toMatch(/trained for 40960 tokens/);
+    expect(byName['qwen3:32b can call tools']).toMatchObject({ ok: true });
+
+    const tooWide = await preflight(okPort, [], { OLLAMA_NUM_CTX: '65536' });
+    expect(tooWide.status).toBe(1);
+    expect(tooWide.stdout).toMatch(/✗ num_ctx 65536 within the model's context/);
+    expect(tooWide.stdout).toMatch(/fix: set OLLAMA_NUM_CTX to at most 40960/);
   });
 
   it('requires AOF with --production', async () => {

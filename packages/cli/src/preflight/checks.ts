@@ -11,6 +11,7 @@ import {
   redactRedisUrl,
 } from '@nightshift/redis';
 import { Queue } from 'bullmq';
+import { modelChecks } from './model-checks.js';
 
 export interface CheckResult {
   name: string;
@@ -140,6 +141,19 @@ export async function runPreflight(config: Config, o: PreflightOptions = {}): Pr
       detail: loaded.length ? `loaded: ${loaded.join(', ')}` : 'nothing loaded (the first call will load it)',
       fix: `warm it up: ollama run ${config.ollama.model} "" and keep it with OLLAMA_KEEP_ALIVE=${config.ollama.keepAlive}`,
     });
+    if (names.includes(config.ollama.model)) {
+      const show = () =>
+        withTimeout(timeout, 'ollama show', async (signal) =>
+          (
+            await doFetch(`${config.ollama.host}/api/show`, {
+              method: 'POST',
+              signal,
+              body: JSON.stringify({ model: config.ollama.model }),
+            })
+          ).json(),
+        );
+      for (const check of await modelChecks(config, show, ps)) add(check);
+    }
   } catch (error) {
     add({
       name: 'Ollama reachable',

@@ -150,6 +150,7 @@ export function tagsResponse(models: readonly string[], modifiedAt: string): Rec
 export function psResponse(
   loaded: ReadonlyMap<string, number>,
   keepAliveMs: number,
+  windows: ReadonlyMap<string, number> = new Map(),
 ): Record<string, unknown> {
   return {
     models: [...loaded].map(([name, lastUsed]) => ({
@@ -160,7 +161,8 @@ export function psResponse(
       details: details(name),
       expires_at: new Date(lastUsed + keepAliveMs).toISOString(),
       size_vram: 22_000_000_000,
-      context_length: 4096,
+      // The window it was loaded with: that of the last request (Ollama reloads when it changes).
+      context_length: windows.get(name) ?? 4096,
     })),
   };
 }
@@ -172,7 +174,12 @@ export function showResponse(name: string, modifiedAt: string): Record<string, u
     parameters: 'temperature 0.6',
     template: '{{ .Prompt }}',
     details: details(name),
-    model_info: { 'general.architecture': details(name).family, 'general.parameter_count': 32_000_000_000 },
+    model_info: {
+      'general.architecture': details(name).family,
+      'general.parameter_count': 32_000_000_000,
+      // qwen3's trained window; preflight compares num_ctx with it.
+      [`${details(name).family}.context_length`]: 40_960,
+    },
     capabilities: ['completion', 'tools'],
     modified_at: modifiedAt,
   };

@@ -30,6 +30,7 @@ export class FakeOllama {
   readonly #version: string;
   readonly #records: OllamaRecord[] = [];
   readonly #loaded = new Map<string, number>();
+  readonly #windows = new Map<string, number>();
   readonly #modifiedAt = new Date().toISOString();
   #listener: HttpListener | null = null;
   #latencyMs: number;
@@ -154,7 +155,7 @@ export class FakeOllama {
       case 'GET /api/tags':
         return sendJson(res, 200, tagsResponse(this.#models, this.#modifiedAt));
       case 'GET /api/ps':
-        return sendJson(res, 200, psResponse(this.#loaded, KEEP_ALIVE_MS));
+        return sendJson(res, 200, psResponse(this.#loaded, KEEP_ALIVE_MS, this.#windows));
       case 'POST /api/show':
         return this.#show(req, res);
       case 'POST /api/chat':
@@ -230,6 +231,7 @@ export class FakeOllama {
     try {
       record.start = Date.now();
       this.#loaded.set(normaliseModel(info.model), record.start);
+      this.#windows.set(normaliseModel(info.model), numCtx);
       const picked = (await this.#scenario.pick(info)) ?? defaultReply(info);
       await sleep(picked.latencyMs ?? this.#latencyMs, gone);
       if (gone.aborted) return finish(null);
