@@ -13,7 +13,7 @@ describe('defaults are the guide numbers', () => {
       prefix: 'nightshift',
       streamMaxLen: 100_000,
       maxDeliveries: 5,
-      claimIdleMs: 60_000,
+      claimIdleMs: 10_000,
     });
   });
 
@@ -139,7 +139,7 @@ describe('defaults are the guide numbers', () => {
   });
 
   it('queues, heartbeat, dashboard, alerts', () => {
-    expect(c.queues).toEqual({ lockDurationMs: 30_000, stalledIntervalMs: 30_000, maxStalledCount: 3 });
+    expect(c.queues).toEqual({ lockDurationMs: 10_000, stalledIntervalMs: 5_000, maxStalledCount: 3 });
     expect(c.heartbeat).toEqual({ intervalMs: 5000, ttlMs: 15_000 });
     expect(c.dashboard).toEqual({ host: '127.0.0.1', port: 8080, allowedHosts: [] });
     expect(c.alerts).toEqual({ minLevel: 3 });

@@ -7,6 +7,7 @@ export * from './heartbeat-loop.js';
 export * from './heartbeats.js';
 export * from './keys.js';
 export * from './leadership.js';
+export { holderKnownDead, instanceToken, type LocalProcess, pidAlive, thisProcess } from './lease-holder.js';
 export * from './leases.js';
 export * from './runs/enqueue.js';
 export * from './runs/store.js';

@@ -5,7 +5,8 @@
 import type { RedisClient } from './connection.js';
 import { clearHeartbeat, heartbeat } from './heartbeats.js';
 import type { Keys } from './keys.js';
-import { acquireLease, releaseLease, renewLease } from './leases.js';
+import { holderKnownDead, type LocalProcess } from './lease-holder.js';
+import { acquireLease, leaseHolder, releaseLease, renewLease } from './leases.js';
 
 /** The logging leadership needs (a pino logger fits); redis does not depend on the runtime package. */
 interface LeadershipLogger {
@@ -30,6 +31,11 @@ export interface LeadershipOptions {
   standDown(): Promise<void>;
   /** Extra heartbeat details (e.g. the Sentinel's round count), read at every beat. */
   info?(): Record<string, unknown>;
+  /**
+   * This process, for taking over at once from a holder on this host that is known dead
+   * (lease-holder.ts); unset = always wait for the holder's lease to expire.
+   */
+  local?: LocalProcess;
 }
 
 export class Leadership {
@@ -78,7 +84,20 @@ export class Leadership {
       await this.#o.standDown();
       return;
     }
-    if (await acquireLease(redis, keys, name, opts)) {
+    let acquired = await acquireLease(redis, keys, name, opts);
+    if (!acquired && this.#o.local !== undefined) {
+      const holder = await leaseHolder(redis, keys, name);
+      // Released only if it still names that dead holder (ownership-checked), then taken normally.
+      if (holder !== null && holderKnownDead(holder, this.#o.local)) {
+        this.#o.logger.info(
+          { instance: this.#o.token, dead: holder },
+          `the ${name} lease holder is dead; taking over`,
+        );
+        await releaseLease(redis, keys, name, { token: holder });
+        acquired = await acquireLease(redis, keys, name, opts);
+      }
+    }
+    if (acquired) {
       this.#o.logger.info({ instance: this.#o.token }, `acquired the ${name} lease; leading`);
       this.#leader = true;
       await this.#o.lead();

@@ -1,17 +1,18 @@
 // The Director service: one active per deployment (an ownership-checked lease); spares wait and
 // take over within a lease TTL if the leader dies. The leader works queue `runs`, listens on its
 // inbox, and ticks every open run so timeouts and human answers are noticed without a message.
-import { hostname } from 'node:os';
 import type { Message } from '@nightshift/protocol';
 import {
   type Bus,
   type Consumer,
   inboxCheck,
+  instanceToken,
   type Keys,
   Leadership,
   QUEUE_NAMES,
   type RedisClient,
   type RunStore,
+  thisProcess,
 } from '@nightshift/redis';
 import type { Logger, Service } from '@nightshift/runtime';
 import { type ConnectionOptions, Worker } from 'bullmq';
@@ -60,7 +61,9 @@ export class DirectorService implements Service {
       keys: options.keys,
       logger: options.logger,
       name: 'director',
-      token: options.instance ?? `${hostname()}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`,
+      token: options.instance ?? instanceToken(),
+      // Take over at once from a holder on this host that is known dead (a kill -9, a restart).
+      local: thisProcess(),
       ttlMs: this.#leaseTtl,
       heartbeatMs: options.heartbeatMs ?? 5000,
       heartbeatTtlMs: options.heartbeatTtlMs ?? 15_000,

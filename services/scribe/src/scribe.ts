@@ -3,18 +3,19 @@
 // Director's checkpoint REQUESTs on queue agent.scribe. One active Scribe (lease). Being down only
 // delays its files: the consumer group resumes where it stopped and a catch-up pass derives every
 // checkpoint from the event log, so no message and no checkpoint is missed (issue 7 §6).
-import { hostname } from 'node:os';
 import { isTerminal } from '@nightshift/core';
 import type { ChatModel } from '@nightshift/llm';
 import { MessageSchema, problemsFrom } from '@nightshift/protocol';
 import {
   type Bus,
   type Consumer,
+  instanceToken,
   type Keys,
   Leadership,
   QUEUE_NAMES,
   type RedisClient,
   type RunStore,
+  thisProcess,
 } from '@nightshift/redis';
 import type { Logger, Service } from '@nightshift/runtime';
 import { type ConnectionOptions, type Job, UnrecoverableError, Worker } from 'bullmq';
@@ -78,7 +79,9 @@ export class ScribeService implements Service {
       keys: options.keys,
       logger: options.logger,
       name: 'scribe',
-      token: options.instance ?? `${hostname()}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`,
+      token: options.instance ?? instanceToken(),
+      // Take over at once from a holder on this host that is known dead (a kill -9, a restart).
+      local: thisProcess(),
       ttlMs: options.leaseTtlMs ?? 10_000,
       heartbeatMs: options.heartbeatMs ?? 5000,
       heartbeatTtlMs: options.heartbeatTtlMs ?? 15_000,

@@ -2,7 +2,7 @@
 // through the same Leadership as the Director and the Scribe), so it still works when the Director
 // is the one that is stuck (issue 9). The leader reads bus:log (consumer group `sentinel`), runs
 // the circuit breakers, and judges the deployment every `intervalMs`.
-import { freemem, hostname, totalmem } from 'node:os';
+import { freemem, totalmem } from 'node:os';
 import {
   DEFAULT_DETECTION_THRESHOLDS,
   type DetectionThresholds,
@@ -14,11 +14,13 @@ import {
   type Bus,
   type Consumer,
   createAlertStore,
+  instanceToken,
   type Keys,
   Leadership,
   QUEUE_NAMES,
   type RedisClient,
   type RunStore,
+  thisProcess,
 } from '@nightshift/redis';
 import type { Logger, Service } from '@nightshift/runtime';
 import { type ConnectionOptions, Queue } from 'bullmq';
@@ -88,14 +90,15 @@ export class SentinelService implements Service {
 
   constructor(options: SentinelServiceOptions) {
     this.#o = options;
-    this.#token =
-      options.instance ?? `${hostname()}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+    this.#token = options.instance ?? instanceToken();
     this.#leadership = new Leadership({
       redis: options.redis,
       keys: options.keys,
       logger: options.logger,
       name: 'sentinel',
       token: this.#token,
+      // Take over at once from a holder on this host that is known dead (a kill -9, a restart).
+      local: thisProcess(),
       ttlMs: options.leaseTtlMs ?? 10_000,
       heartbeatMs: options.heartbeatMs ?? 5000,
       heartbeatTtlMs: options.heartbeatTtlMs ?? 15_000,

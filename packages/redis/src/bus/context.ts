@@ -50,7 +50,7 @@ export function createContext(options: BusOptions): BusContext {
     redis,
     streamMaxLen: options.streamMaxLen ?? 100_000,
     maxDeliveries: options.maxDeliveries ?? 5,
-    claimIdleMs: options.claimIdleMs ?? 60_000,
+    claimIdleMs: options.claimIdleMs ?? 10_000,
     dedupeTtlMs: options.dedupeTtlMs ?? 7 * 24 * 3600 * 1000,
     options,
     onError,
