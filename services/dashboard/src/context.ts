@@ -12,4 +12,6 @@ export interface DashboardContext {
   readonly streamIntervalMs: number;
   /** Messages shown on a run page before the live stream continues. */
   readonly historyLimit: number;
+  /** Set when TOOLS_SANDBOX=off: shown on every page and in /api/status (issue 17 §3). */
+  readonly unconfinedWarning: string | undefined;
 }

@@ -1,7 +1,7 @@
 // Dashboard entry point: load the config, open the control layer, serve until SIGTERM. Like every
 // service it also answers the Docker/k8s probe on HEALTH_PORT when that is set.
 import { openControl } from '@nightshift/cli';
-import { loadConfig, UNCONFINED_WARNING } from '@nightshift/config';
+import { loadConfig, UNCONFINED_WARNING, unconfinedWarning } from '@nightshift/config';
 import {
   createLogger,
   createMetrics,
@@ -67,6 +67,7 @@ runService(
             host: config.dashboard.host,
             token: config.dashboard.token,
             allowedHosts: config.dashboard.allowedHosts,
+            unconfinedWarning: unconfinedWarning(config),
             logger,
             metrics: createMetrics({
               collectDefaultMetrics: true,

@@ -33,6 +33,8 @@ export interface DashboardDeps {
   metrics?: Metrics;
   streamIntervalMs?: number;
   historyLimit?: number;
+  /** The warning to show when agents run commands unconfined (config tools.sandbox off). */
+  unconfinedWarning?: string | undefined;
   /** Mount Bull Board at /queues (default true). */
   bullBoard?: boolean;
 }
@@ -89,6 +91,7 @@ export async function buildServer(deps: DashboardDeps): Promise<FastifyInstance>
     metrics: new DashboardMetrics(deps.control, deps.metrics ?? createMetrics()),
     streamIntervalMs: deps.streamIntervalMs ?? 1000,
     historyLimit: deps.historyLimit ?? 200,
+    unconfinedWarning: deps.unconfinedWarning,
   };
   registerMetrics(app, ctx);
   registerOpenApi(app);

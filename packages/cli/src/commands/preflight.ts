@@ -17,6 +17,7 @@ export function registerPreflight(program: Command, deps: CliDeps): void {
       const results = await runPreflight(config, {
         ...(opts.workspace ? { workspace: opts.workspace } : {}),
         production: opts.production,
+        host: { path: deps.env?.PATH, lang: deps.env?.LANG },
       });
       const failed = results.filter((r) => r.required && !r.ok);
       if (opts.json) {

@@ -10,17 +10,12 @@ import {
   QUEUE_NAMES,
   redactRedisUrl,
 } from '@nightshift/redis';
+import type { HostEnv } from '@nightshift/tools';
 import { Queue } from 'bullmq';
 import { modelChecks } from './model-checks.js';
+import { type CheckResult, sandboxCheck } from './sandbox-check.js';
 
-export interface CheckResult {
-  name: string;
-  ok: boolean;
-  required: boolean;
-  detail: string;
-  fix?: string;
-  skipped?: boolean;
-}
+export type { CheckResult };
 
 export interface PreflightOptions {
   workspace?: string;
@@ -29,6 +24,8 @@ export interface PreflightOptions {
   minFreeBytes?: number;
   fetch?: typeof fetch;
   timeoutMs?: number;
+  /** PATH and LANG of the environment the agents will run with (where bwrap, node, git are). */
+  host?: HostEnv;
 }
 
 async function withTimeout<T>(ms: number, what: string, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
@@ -238,6 +235,8 @@ export async function runPreflight(config: Config, o: PreflightOptions = {}): Pr
   } catch (error) {
     add({ name: 'disk space', ok: false, required: true, detail: (error as Error).message });
   }
+  // issue 17 §3: commands run in the sandbox or not at all; report it, with its limits.
+  add(await sandboxCheck(config, o.host));
   if (o.workspace) {
     const git = existsSync(join(o.workspace, '.git'));
     add({

@@ -35,6 +35,8 @@ export function registerApiRuns(app: FastifyInstance, ctx: DashboardContext): vo
 
   app.get('/api/status', async (request) => {
     const { run } = parseInput(StatusQuerySchema, request.query, 'query');
-    return ctx.control.status(run === undefined ? {} : { runId: run });
+    const status = await ctx.control.status(run === undefined ? {} : { runId: run });
+    // Whether agents' commands run in the OS sandbox: 'off' only by explicit configuration.
+    return { ...status, commandSandbox: ctx.unconfinedWarning === undefined ? 'on' : 'off' };
   });
 }

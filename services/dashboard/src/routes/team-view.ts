@@ -5,11 +5,11 @@ import { IdSchema, isNightshiftError } from '@nightshift/protocol';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { DashboardContext } from '../context.js';
 import { recentForRun, toPayload } from '../stream-history.js';
-import { newNonce, pageCsp } from '../views/html.js';
+import { esc, newNonce, pageCsp } from '../views/html.js';
 import { notFoundPage, runPage } from '../views/run-page.js';
 import { runsPage, runsTable } from '../views/runs-page.js';
 
-function html(reply: FastifyReply, nonce: string, body: string, code = 200): FastifyReply {
+function sendHtml(reply: FastifyReply, nonce: string, body: string, code = 200): FastifyReply {
   return reply
     .code(code)
     .header('Content-Security-Policy', pageCsp(nonce))
@@ -18,6 +18,19 @@ function html(reply: FastifyReply, nonce: string, body: string, code = 200): Fas
 }
 
 export function registerTeamView(app: FastifyInstance, ctx: DashboardContext): void {
+  // Every page says so at the top when commands run unconfined (TOOLS_SANDBOX=off).
+  const html = (reply: FastifyReply, nonce: string, body: string, code?: number): FastifyReply =>
+    sendHtml(
+      reply,
+      nonce,
+      ctx.unconfinedWarning === undefined
+        ? body
+        : body.replace(
+            '<main>',
+            `<main><section data-testid="sandbox-off"><h2>WARNING: commands run unconfined</h2><p>${esc(ctx.unconfinedWarning)}</p></section>`,
+          ),
+      code,
+    );
   app.get('/', async (_request, reply) => {
     const nonce = newNonce();
     return html(reply, nonce, runsPage(await ctx.control.listRuns(50), nonce));
