@@ -13,7 +13,8 @@ import {
 import type { HostEnv } from '@nightshift/tools';
 import { Queue } from 'bullmq';
 import { modelChecks } from './model-checks.js';
-import { type CheckResult, sandboxCheck } from './sandbox-check.js';
+import type { CheckResult } from './result.js';
+import { sandboxCheck } from './sandbox-check.js';
 
 export type { CheckResult };
 

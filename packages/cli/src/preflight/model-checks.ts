@@ -2,7 +2,7 @@
 // what Nightshift will ask of it. A window larger than the model's trained context, or a model
 // without tool calling, fails the night before it starts rather than at 3 a.m.
 import type { Config } from '@nightshift/config';
-import type { CheckResult } from './checks.js';
+import type { CheckResult } from './result.js';
 
 interface ShowResponse {
   capabilities?: string[];

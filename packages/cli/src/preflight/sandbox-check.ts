@@ -5,15 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Config, UNCONFINED_WARNING } from '@nightshift/config';
 import { type HostEnv, probeSandbox, type SandboxReport, type SandboxSettings } from '@nightshift/tools';
-
-export interface CheckResult {
-  name: string;
-  ok: boolean;
-  required: boolean;
-  detail: string;
-  fix?: string;
-  skipped?: boolean;
-}
+import type { CheckResult } from './result.js';
 
 const NAME = 'command sandbox (bubblewrap)';
 
