@@ -47,7 +47,7 @@ function parseArgs(argv) {
     else if (arg.startsWith('--limiter-gateways=')) args.limiterGateways = Number(arg.slice(19));
     else if (arg === '--help' || arg === '-h') {
       process.stdout.write(
-        'usage: node test/bench/run.mjs [--smoke] [--only=bus,dispatch,limiter,fullRun,memory,peers] [--out=file.json] [--redis-url=URL] [--limiter-gateways=1..3]\n',
+        'usage: node test/bench/run.mjs [--smoke] [--only=bus,dispatch,limiter,fullRun,memory,peers,sandbox] [--out=file.json] [--redis-url=URL] [--limiter-gateways=1..3]\n',
       );
       process.exit(0);
     } else throw new Error(`unknown argument ${arg}`);

@@ -55,7 +55,7 @@ describe('the benchmark, smoke mode', () => {
     expect(code, output).toBe(0);
     const result = JSON.parse(readFileSync(out, 'utf8')) as Json;
     expect((result.meta as Json).mode).toBe('smoke');
-    for (const section of ['bus', 'dispatch', 'limiter', 'fullRun', 'memory', 'peers']) {
+    for (const section of ['bus', 'dispatch', 'limiter', 'fullRun', 'memory', 'peers', 'sandbox']) {
       expect(result[section], `section ${section}`).toBeDefined();
       expect((result[section] as Json).error, `section ${section} failed`).toBeUndefined();
     }
@@ -112,5 +112,12 @@ describe('the benchmark, smoke mode', () => {
     const nightshift = variants.find((v) => String(v.name).startsWith('Nightshift'));
     expect(nightshift?.limitHeld).toBe(true);
     expect(nightshift?.failedTasks).toBe(0);
+
+    // The sandbox's cost per command: both sides measured, for each command.
+    const sandboxed = (section('sandbox').commands as Json[]).map((c) => c.name);
+    expect(sandboxed).toEqual(['true', 'node -e 0', 'npm test (sample workspace)']);
+    for (const c of section('sandbox').commands as Json[])
+      for (const key of ['sandboxed.p50Ms', 'unconfined.p99Ms', 'overheadP50Ms', 'overheadP99Ms'])
+        numberAt(c, key);
   });
 });

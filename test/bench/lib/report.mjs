@@ -185,6 +185,26 @@ function waitedAtLimiter(variants) {
     : '';
 }
 
+function sandbox(s) {
+  const rows = s.commands.map((c) => [
+    c.name,
+    num(c.runs),
+    `${ms(c.unconfined.p50Ms)} / ${ms(c.unconfined.p99Ms)}`,
+    `${ms(c.sandboxed.p50Ms)} / ${ms(c.sandboxed.p99Ms)}`,
+    `+${ms(c.overheadP50Ms)} / +${ms(c.overheadP99Ms)}`,
+  ]);
+  return `### 7. Command sandbox — ${s.mechanism}, each command run sandboxed and unconfined in turn\n\n${table(
+    [
+      'command',
+      'runs (each way)',
+      'unconfined p50 / p99, ms',
+      'sandboxed p50 / p99, ms',
+      'overhead p50 / p99, ms',
+    ],
+    rows,
+  )}`;
+}
+
 const RENDER = [
   ['dispatch', '1. Dispatch', dispatch],
   ['bus', '2. Bus', bus],
@@ -192,6 +212,7 @@ const RENDER = [
   ['fullRun', '4. Full run', fullRun],
   ['memory', '5. Memory', memory],
   ['peers', '6. Peers', peers],
+  ['sandbox', '7. Command sandbox', sandbox],
 ];
 
 export function renderTable(result) {

@@ -5,6 +5,7 @@ import { benchFullRun } from './full-run.mjs';
 import { benchLimiter } from './limiter.mjs';
 import { benchMemory } from './memory.mjs';
 import { benchPeers } from './peers.mjs';
+import { benchSandbox } from './sandbox.mjs';
 
 export const SECTIONS = [
   { name: 'bus', run: benchBus },
@@ -13,4 +14,5 @@ export const SECTIONS = [
   { name: 'fullRun', run: benchFullRun },
   { name: 'memory', run: benchMemory },
   { name: 'peers', run: benchPeers },
+  { name: 'sandbox', run: benchSandbox },
 ];
