@@ -8,7 +8,15 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ROOT } from './support/stack.js';
 
-const SCENARIOS = ['kill-9', 'kill-all', 'redis-restart', 'ollama-outage', 'anthropic-faults', 'disk-full', 'fuzz'];
+const SCENARIOS = [
+  'kill-9',
+  'kill-all',
+  'redis-restart',
+  'ollama-outage',
+  'anthropic-faults',
+  'disk-full',
+  'fuzz',
+];
 const dir = mkdtempSync(join(tmpdir(), 'ns-chaos-smoke-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

@@ -52,6 +52,12 @@ export interface ChatRequest {
    * on, so a call still queued or running then is dropped instead of holding an Ollama slot.
    */
   deadline?: number;
+  /**
+   * A JSON Schema the answer must follow (issue 20 §4): Ollama constrains its output to it
+   * (`format`), Anthropic is made to answer through one forced tool whose input is the schema.
+   * The answer's text is then the JSON. Servers that ignore it still answer; the caller checks.
+   */
+  format?: Record<string, unknown> | undefined;
   /** Streamed progress (text so far). Providers that cannot stream simply never call it. */
   onProgress?: (progress: ChatProgress) => void;
 }

@@ -126,3 +126,19 @@ export function readOutput(
     ? lastJsonMatching(text, DesignOutputSchema, '{"components": […], "risks": […]}')
     : lastJsonMatching(text, FindingsOutputSchema, '{"findings": […]}');
 }
+
+/**
+ * JSON Schemas of the outputs a model writes as JSON (design, findings), generated from the zod
+ * schemas above, for servers that constrain the answer to a schema (Ollama `format`, Anthropic
+ * tool-forced output). `changes` has none: its files come from the tools, its summary is prose.
+ */
+function jsonSchemaOf(schema: z.ZodType): Record<string, unknown> {
+  // `input`: what the model writes (before preprocessing); `any` for what JSON Schema cannot say.
+  const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' });
+  return rest;
+}
+
+export const OUTPUT_JSON_SCHEMAS: Readonly<Partial<Record<OutputKind, Record<string, unknown>>>> = {
+  design: jsonSchemaOf(DesignOutputSchema),
+  findings: jsonSchemaOf(FindingsOutputSchema),
+};

@@ -1,7 +1,13 @@
 // AgentService in-process against real Redis and the real bus, with a scripted (simulated) model:
 // answers, replies' routing, dead-lettering bad jobs, role timeout, failures, duplicate attempts.
 import { type ChatModel, ScriptedChatModel } from '@nightshift/llm';
-import { type Message, NightshiftError, newId, type WorkerRole } from '@nightshift/protocol';
+import {
+  type Message,
+  NightshiftError,
+  newId,
+  OUTPUT_JSON_SCHEMAS,
+  type WorkerRole,
+} from '@nightshift/protocol';
 import {
   type Bus,
   createBus,
@@ -315,6 +321,9 @@ describe('AgentService', () => {
     expect(model.calls).toHaveLength(2);
     const second = model.calls[1]?.messages.at(-1)?.content ?? '';
     expect(second).toMatch(/does not have the required design output: no JSON object/);
+    // The second ask, which needs no tools, is constrained to the design's JSON Schema (issue 20 §4).
+    expect(model.calls[0]?.format).toBeUndefined();
+    expect(model.calls[1]?.format).toEqual(OUTPUT_JSON_SCHEMAS.design);
     expect((await h.log()).some((m) => m.type === 'ALERT')).toBe(false);
   });
 

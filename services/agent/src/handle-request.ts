@@ -20,6 +20,8 @@ import {
   type Message,
   MessageSchema,
   NightshiftError,
+  OUTPUT_JSON_SCHEMAS,
+  type OutputKind,
   problemsFrom,
   TimeoutError,
   type WorkerRole,
@@ -258,7 +260,9 @@ export function createRequestProcessor(options: RequestHandlerOptions): RequestP
           : await enforceOutput(request.output, firstLoop, session?.written ?? [], (messages) =>
               runToolLoop({
                 model: options.model,
-                request: { ...chatRequest, messages },
+                // The second ask needs no tools, so it can be constrained to the output's JSON Schema
+                // (Ollama `format`; issue 20 §4). A server that ignores it is still checked below.
+                request: { ...chatRequest, messages, ...structuredFormat(request.output) },
                 tools: [],
                 execute: () =>
                   Promise.resolve({
@@ -361,4 +365,10 @@ function toTyped(error: unknown, signal: AbortSignal): NightshiftError {
     category: 'transient',
     cause: error,
   });
+}
+
+/** `{ format }` for an output the model writes as JSON (design, findings), else nothing. */
+function structuredFormat(kind: OutputKind | undefined): { format?: Record<string, unknown> } {
+  const schema = kind === undefined ? undefined : OUTPUT_JSON_SCHEMAS[kind];
+  return schema === undefined ? {} : { format: schema };
 }

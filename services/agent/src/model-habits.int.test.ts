@@ -12,7 +12,7 @@ import {
   runToolLoop,
   type ToolSpec,
 } from '@nightshift/llm';
-import { type Message, newId } from '@nightshift/protocol';
+import { type Message, newId, OUTPUT_JSON_SCHEMAS, readOutput } from '@nightshift/protocol';
 import { type FakeOllama, startFakeOllama } from '@nightshift/testkit';
 import { toolsForRole } from '@nightshift/tools';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -245,5 +245,39 @@ describe('tool calls written as text', () => {
     });
     expect(result.toolCalls).toEqual([]);
     expect(result.text).toContain('delete_everything');
+  });
+});
+
+describe('structured outputs (format)', () => {
+  const ask = {
+    role: 'inspector' as const,
+    messages: [{ role: 'user' as const, content: 'Review it. OUTPUT: findings' }],
+    format: OUTPUT_JSON_SCHEMAS.findings,
+  };
+
+  it('sends the JSON Schema as format, and the answer is the JSON only', async () => {
+    const seen: unknown[] = [];
+    fake.setScenario([
+      {
+        reply: (r) => {
+          seen.push({ format: r.body.format, think: r.body.think });
+          return {
+            content: 'Checked the parser.\n{"findings": [{"severity": "minor", "description": "naming"}]}',
+          };
+        },
+      },
+    ]);
+    const result = await model({ think: true }).chat(ask);
+    expect(seen).toEqual([{ format: OUTPUT_JSON_SCHEMAS.findings, think: false }]);
+    expect(JSON.parse(result.text)).toEqual({ findings: [{ severity: 'minor', description: 'naming' }] });
+    expect(readOutput('findings', result.text).ok).toBe(true);
+  });
+
+  it('falls back to the check when the server ignores format: prose is still refused by the schema', async () => {
+    fake.setScenario([{ reply: { content: 'Looks fine to me.', ignoreFormat: true } }]);
+    const result = await model().chat(ask);
+    expect(result.text).toBe('Looks fine to me.');
+    const read = readOutput('findings', result.text);
+    expect(read.ok).toBe(false);
   });
 });

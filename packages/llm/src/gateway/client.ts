@@ -132,6 +132,7 @@ export class GatewayChatModel implements ChatModel {
       enqueuedAt: now,
       ...(request.runId ? { runId: request.runId } : {}),
       ...(request.tools ? { tools: request.tools } : {}),
+      ...(request.format ? { format: request.format } : {}),
     };
     const jobId = newId('llm');
     if (request.onProgress) this.#progress.set(jobId, request.onProgress);

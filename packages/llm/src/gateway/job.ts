@@ -58,6 +58,8 @@ export const LlmJobDataSchema = z.object({
   runId: z.string().optional(),
   messages: z.array(ChatMessageSchema).min(1),
   tools: z.array(ToolSpecSchema).optional(),
+  /** A JSON Schema the answer must follow (ChatRequest.format). */
+  format: z.record(z.string(), z.unknown()).optional(),
   /** The caller listens for progress: the gateway streams from Ollama and reports it. */
   stream: z.boolean(),
   /** Epoch ms after which nobody waits for the answer: the gateway skips or aborts the call. */

@@ -61,6 +61,7 @@ export function createLlmProcessor(options: LlmProcessorOptions): LlmProcessor {
         role: data.role,
         signal,
         ...(data.tools ? { tools: data.tools } : {}),
+        ...(data.format ? { format: data.format } : {}),
         ...(data.runId ? { runId: data.runId } : {}),
         ...(data.stream
           ? {

@@ -106,3 +106,15 @@ describe('an answer cut at max_tokens', () => {
     expect(fake.records).toHaveLength(2);
   });
 });
+
+describe('structured output', () => {
+  it('forces one tool whose input is the schema, and the answer text is its JSON', async () => {
+    recordBodies('Here it is: {"findings": []}');
+    const schema = { type: 'object', properties: { findings: { type: 'array' } }, required: ['findings'] };
+    const result = await model().chat({ ...ask('Review.'), format: schema });
+    expect(bodies[0]?.tool_choice).toEqual({ type: 'tool', name: 'structured_answer' });
+    expect((bodies[0]?.tools as { input_schema: unknown }[])[0]?.input_schema).toEqual(schema);
+    expect(JSON.parse(result.text)).toEqual({ findings: [] });
+    expect(result.toolCalls).toEqual([]);
+  });
+});

@@ -28,6 +28,8 @@ export interface AnthropicChatModelOptions {
 /** Most output tokens a retry of a max_tokens-cut answer may ask for. */
 const MAX_RETRY_TOKENS = 32_000;
 const EPHEMERAL = { type: 'ephemeral' } as const;
+/** The forced tool that carries a structured answer (request.format). */
+const STRUCTURED_TOOL = 'structured_answer';
 
 type Param = Anthropic.MessageParam;
 type Block = Anthropic.ContentBlockParam;
@@ -84,6 +86,21 @@ export class AnthropicChatModel implements ChatModel {
         // The cache breakpoint covers everything before it: tools come first in the prompt.
         ...(cache && i === all.length - 1 && !system ? { cache_control: EPHEMERAL } : {}),
       }));
+      // Structured output: one tool whose input is the schema, and the model made to call it.
+      const structured =
+        request.format === undefined
+          ? {}
+          : {
+              tools: [
+                ...tools,
+                {
+                  name: STRUCTURED_TOOL,
+                  description: 'Give your answer as this JSON object.',
+                  input_schema: { ...request.format, type: 'object' as const },
+                },
+              ],
+              tool_choice: { type: 'tool' as const, name: STRUCTURED_TOOL },
+            };
       const params = {
         model: this.#opts.model,
         messages: toAnthropicMessages(request.messages),
@@ -95,6 +112,7 @@ export class AnthropicChatModel implements ChatModel {
             }
           : {}),
         ...(tools.length > 0 ? { tools } : {}),
+        ...structured,
       };
       const options = request.signal ? { signal: request.signal } : {};
       const maxTokens = this.#opts.maxTokens ?? 4096;
@@ -115,7 +133,13 @@ export class AnthropicChatModel implements ChatModel {
       const toolCalls: ToolCall[] = [];
       for (const block of response.content) {
         if (block.type === 'text') text += block.text;
-        else if (block.type === 'tool_use') {
+        else if (
+          block.type === 'tool_use' &&
+          block.name === STRUCTURED_TOOL &&
+          request.format !== undefined
+        ) {
+          text += JSON.stringify(block.input);
+        } else if (block.type === 'tool_use') {
           const input = block.input;
           toolCalls.push({
             id: block.id,

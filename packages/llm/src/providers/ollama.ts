@@ -85,7 +85,9 @@ export class OllamaChatModel implements ChatModel {
         model: this.#opts.model,
         messages: request.messages.map(toOllamaMessage),
         keep_alive: this.#opts.keepAlive,
-        think: this.#opts.think ?? false,
+        // Some Ollama versions cannot combine `format` with thinking: a constrained call does not think.
+        think: request.format === undefined ? (this.#opts.think ?? false) : false,
+        ...(request.format === undefined ? {} : { format: request.format }),
         ...(tools.length > 0 ? { tools: tools.map(toOllamaTool) } : {}),
       };
       const send = (predict: number) => {

@@ -4,6 +4,7 @@
 // is not cached. The first request writes the prefix (`cache_creation_input_tokens`), later ones
 // within the lifetime read it (`cache_read_input_tokens`); `input_tokens` counts only the rest.
 import { createHash } from 'node:crypto';
+import { lastJsonObject } from '../fake-ollama/habits.js';
 import { estimateTokens } from '../scenario.js';
 import type { AnthropicReply, AnthropicRequestInfo } from './types.js';
 
@@ -60,4 +61,16 @@ export function limitReply(reply: AnthropicReply, maxTokens: number): AnthropicR
   const content = reply.content ?? '';
   if (estimateTokens(content.length) <= maxTokens) return reply;
   return { ...reply, content: content.slice(0, maxTokens * 4), toolCalls: [], stopReason: 'max_tokens' };
+}
+
+/**
+ * `tool_choice: {type: "tool", name}` forces that tool: the answer is a tool_use block whose input
+ * is the reply's JSON object (`{}` when it has none), as a model made to answer through a schema.
+ */
+export function forceTool(reply: AnthropicReply, body: Record<string, unknown>): AnthropicReply {
+  const choice = body.tool_choice as { type?: unknown; name?: unknown } | undefined;
+  if (choice?.type !== 'tool' || typeof choice.name !== 'string') return reply;
+  if ((reply.toolCalls ?? []).some((c) => c.name === choice.name)) return reply;
+  const input = JSON.parse(lastJsonObject(reply.content ?? '') ?? '{}') as Record<string, unknown>;
+  return { ...reply, content: '', toolCalls: [{ name: choice.name, input }], stopReason: 'tool_use' };
 }

@@ -13,7 +13,7 @@ import {
 } from '../http.js';
 import { Scenario } from '../scenario.js';
 import { sleep, untilAborted } from '../wait.js';
-import { limitReply, PromptCache } from './cache.js';
+import { forceTool, limitReply, PromptCache } from './cache.js';
 import {
   defaultReply,
   errorResponse,
@@ -200,7 +200,8 @@ export class FakeAnthropic {
     if (this.#models !== undefined && !this.#models.includes(info.model)) {
       return fail(404, 'not_found_error', `model: ${info.model}`);
     }
-    const reply = limitReply((await this.#scenario.pick(info)) ?? defaultReply(info), info.maxTokens);
+    const picked = (await this.#scenario.pick(info)) ?? defaultReply(info);
+    const reply = limitReply(forceTool(picked, info.body), info.maxTokens);
     await sleep(reply.latencyMs ?? this.#latencyMs, gone);
     if (gone.aborted) return;
     if (reply.hang === true) return untilAborted(gone);

@@ -6,6 +6,8 @@
 //    `done_reason: "length"` (and a tool call cut in half is no tool call);
 //  - thinking: with `think` set the reasoning comes in `message.thinking`, without it inline as
 //    `<think>…</think>` before the answer (qwen3's template);
+//  - `format`: with a JSON Schema in `format` the answer is JSON only (constrained decoding): the
+//    reply's JSON object, or `{}` when it has none — unless the rule plays a server that ignores it;
 //  - tool calls as text: a reply may put `<tool_call>{…}</tool_call>` into the content with empty
 //    `tool_calls`, as Qwen/Hermes templates do when the server's parser misses it.
 import { estimateTokens } from '../scenario.js';
@@ -64,6 +66,9 @@ export interface ShapedReply {
 /** The reply as the real server would send it for this request's think / num_predict settings. */
 export function shapeReply(reply: OllamaReply, body: Record<string, unknown>): ShapedReply {
   let shaped: OllamaReply = { ...reply };
+  if (typeof body.format === 'object' && body.format !== null && shaped.ignoreFormat !== true) {
+    shaped = { ...shaped, content: lastJsonObject(shaped.content ?? '') ?? '{}', toolCalls: [] };
+  }
   if (shaped.toolCallsAsText === true && shaped.toolCalls !== undefined && shaped.toolCalls.length > 0) {
     const text = shaped.toolCalls
       .map((c) => `<tool_call>\n${JSON.stringify({ name: c.name, arguments: c.arguments })}\n</tool_call>`)
@@ -90,4 +95,17 @@ export function shapeReply(reply: OllamaReply, body: Record<string, unknown>): S
     return { reply: { ...shaped, content: content.slice(0, room), toolCalls: [] }, doneReason: 'length' };
   }
   return { reply: shaped, doneReason: 'stop' };
+}
+
+/** The JSON object that ends `text` (a model's trailing answer), compact; undefined when none. */
+export function lastJsonObject(text: string): string | undefined {
+  const end = text.lastIndexOf('}');
+  for (let start = text.indexOf('{'); start >= 0 && start < end; start = text.indexOf('{', start + 1)) {
+    try {
+      return JSON.stringify(JSON.parse(text.slice(start, end + 1)));
+    } catch (error) {
+      void error; // not a whole object from here: try the next brace
+    }
+  }
+  return undefined;
 }

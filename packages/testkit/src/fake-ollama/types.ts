@@ -36,6 +36,8 @@ export interface OllamaReply {
   /** Sent as `message.thinking` (qwen3 with `think: true`). */
   thinking?: string;
   toolCalls?: OllamaToolCall[];
+  /** Play a server or model that ignores the request's `format` (the reply is sent as written). */
+  ignoreFormat?: boolean;
   /** Write the tool calls into `content` as `<tool_call>{…}</tool_call>` with empty `tool_calls`. */
   toolCallsAsText?: boolean;
   /** Delay before the reply while holding the slot; overrides the server's `latencyMs`. */
