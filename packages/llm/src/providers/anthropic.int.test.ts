@@ -113,7 +113,8 @@ describe('structured output', () => {
     const schema = { type: 'object', properties: { findings: { type: 'array' } }, required: ['findings'] };
     const result = await model().chat({ ...ask('Review.'), format: schema });
     expect(bodies[0]?.tool_choice).toEqual({ type: 'tool', name: 'structured_answer' });
-    expect((bodies[0]?.tools as { input_schema: unknown }[])[0]?.input_schema).toEqual(schema);
+    const tools = (bodies[0]?.tools ?? []) as { input_schema: unknown }[];
+    expect(tools[0]?.input_schema).toEqual(schema);
     expect(JSON.parse(result.text)).toEqual({ findings: [] });
     expect(result.toolCalls).toEqual([]);
   });
