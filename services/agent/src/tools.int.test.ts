@@ -165,3 +165,30 @@ describe('ask_scout', () => {
     expect(log[0]).toBe('[run run_default_ws] builder: Wrote notes.md.');
   });
 });
+
+describe('the command sandbox', () => {
+  it('unavailable: the model gets SANDBOX_UNAVAILABLE, and the agent raises ONE ALERT naming the fix', async () => {
+    const bus = openBus();
+    // Two run_command calls per request, two requests: four refusals, one ALERT.
+    const model = new ScriptedChatModel({
+      replies: (req: ChatRequest) => {
+        const results = req.messages.filter((m) => m.role === 'tool');
+        if (results.length >= 2) return `Tests could not run: ${results[0]?.content}`;
+        return { text: '', toolCalls: [{ name: 'run_command', arguments: { argv: ['npm', 'test'] } }] };
+      },
+    });
+    await agent(bus, 'inspector', model, tools({ sandbox: { bwrapPath: '/nonexistent/bwrap' } }));
+    const first = request('inspector', 'Run the tests.', 'run_sbx');
+    await bus.publish(first);
+    expect((await answer(bus, first.id)).content).toMatch(/SANDBOX_UNAVAILABLE.*apt-get install bubblewrap/);
+    const second = request('inspector', 'Run the tests again.', 'run_sbx');
+    await bus.publish(second);
+    await answer(bus, second.id);
+    const alerts = (await bus.readLog({ count: 1000 }))
+      .flatMap((e) => (e.message ? [e.message] : []))
+      .filter((m) => m.type === 'ALERT' && m.context === 'code: SANDBOX_UNAVAILABLE');
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]).toMatchObject({ from: 'inspector', to: 'director' });
+    expect(alerts[0]?.content).toContain('Fix: install bubblewrap');
+  });
+});
