@@ -283,3 +283,11 @@ export async function waitForDrain(world, result, timeoutMs) {
     what: 'the queues to drain',
   }).catch((error) => result.notes.push(String(error.message)));
 }
+
+/** The check every scenario makes at its end: each run's events fold. Returns the folds. */
+export async function checkRunsFold(result, bus, { atLeastOne = false } = {}) {
+  const folds = await foldRuns(bus);
+  const ok = (!atLeastOne || folds.length > 0) && folds.every((r) => r.status !== 'unfoldable');
+  result.checks.push({ name: 'every run folds', ok, detail: `${folds.length} runs` });
+  return folds;
+}

@@ -1,6 +1,6 @@
 import {
+  checkRunsFold,
   diagnose,
-  foldRuns,
   pendingWork,
   queueCounts,
   readWholeLog,
@@ -90,12 +90,7 @@ export async function anthropicFaultsScenario({ smoke, log }) {
       'no Anthropic call left open',
       world.anthropic.records.every((r) => r.end !== null || r.aborted),
     );
-    const folds = await foldRuns(world.bus);
-    check(
-      result,
-      'every run folds',
-      folds.every((r) => r.status !== 'unfoldable'),
-    );
+    await checkRunsFold(result, world.bus);
     const integrity = await streamIntegrity(world.bus);
     check(result, 'every stream entry parses', integrity.bad.length === 0, `${integrity.entries} entries`);
     checkStayedUp(result, world);

@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { diagnose, foldRuns, readWholeLog, streamIntegrity, waitForDrain } from '../lib/checks.mjs';
+import { checkRunsFold, diagnose, readWholeLog, streamIntegrity, waitForDrain } from '../lib/checks.mjs';
 import { countRuns, scriptRun, startRuns, waitForRuns } from '../lib/models.mjs';
 import { check, checkStayedUp, finish, newResult } from '../lib/result.mjs';
 import { addServices, createWorld, waitForStack } from '../lib/stack.mjs';
@@ -117,12 +117,7 @@ export async function diskFullScenario({ smoke, log }) {
     if (alerts.length === 0)
       result.notes.push('the Scribe logs the failed write but raises no ALERT on the bus');
     checkStayedUp(result, world);
-    const folds = await foldRuns(world.bus);
-    check(
-      result,
-      'every run folds',
-      folds.every((r) => r.status !== 'unfoldable'),
-    );
+    const folds = await checkRunsFold(result, world.bus);
     const stepFailures = folds.flatMap((r) =>
       (r.events ?? []).filter((e) => e.type === 'step.failed').map((e) => `${e.step}: ${e.reason}`),
     );

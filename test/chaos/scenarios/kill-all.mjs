@@ -5,7 +5,7 @@
 // user gets. Reported, never asserted as a time: how long after the services were back the run
 // went on (its next completed step), and that it then finished with no step done twice.
 import { waitFor } from '@nightshift/testkit';
-import { foldRuns, sleep } from '../lib/checks.mjs';
+import { checkRunsFold, sleep } from '../lib/checks.mjs';
 import { countRuns, ollamaRunRules, runStatus, scriptRun, startRuns, waitForRuns } from '../lib/models.mjs';
 import { check, finish, newResult } from '../lib/result.mjs';
 import { addServices, createWorld, waitForStack } from '../lib/stack.mjs';
@@ -78,13 +78,7 @@ export async function killAllScenario({ smoke, log }) {
     check(result, 'the run went on after the restart', progress !== undefined, `${recoveryMs} ms after back`);
     check(result, 'the run finished', finished === 1, runs.map((r) => r.status).join(', ') || 'not ended');
     check(result, 'no step done twice', result.duplicated === 0, `${result.duplicated} duplicated`);
-    const folds = await foldRuns(world.bus);
-    check(
-      result,
-      'every run folds',
-      folds.every((r) => r.status !== 'unfoldable'),
-      `${folds.length} runs`,
-    );
+    await checkRunsFold(result, world.bus);
     result.summary = `services back ${backAt - killedAt} ms after the kill; run going again ${recoveryMs} ms later; ${finished}/1 finished`;
     log(`  ${result.summary}`);
   } finally {

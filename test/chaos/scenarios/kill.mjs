@@ -6,8 +6,8 @@ import { waitFor } from '@nightshift/testkit';
 import {
   answerCounts,
   answerTracker,
+  checkRunsFold,
   diagnose,
-  foldRuns,
   publishPaced,
   queueCounts,
   requestBatch,
@@ -98,13 +98,7 @@ export async function killScenario({ smoke, log }) {
     const finished = runs.filter((r) => r.status === 'finished').length;
     result.details.runs = { started: runIds.length, finished, statuses: runs.map((r) => r.status) };
     check(result, 'every run finished', finished === runIds.length, `${finished}/${runIds.length}`);
-    const folds = await foldRuns(world.bus);
-    check(
-      result,
-      'every run folds',
-      folds.every((r) => r.status !== 'unfoldable'),
-      `${folds.length} runs`,
-    );
+    await checkRunsFold(result, world.bus);
     const integrity = await streamIntegrity(world.bus);
     check(
       result,

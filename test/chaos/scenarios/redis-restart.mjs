@@ -15,8 +15,8 @@ import { Queue } from 'bullmq';
 import {
   answerCounts,
   answerTracker,
+  checkRunsFold,
   diagnose,
-  foldRuns,
   pendingWork,
   publishPaced,
   queueCounts,
@@ -254,13 +254,7 @@ export async function redisRestartScenario({ smoke, log }) {
     const finished = runs.filter((r) => r.status === 'finished').length;
     result.details.runs = { statuses: runs.map((r) => r.status) };
     check(result, 'both runs finished', finished === 2, `${finished}/2`);
-    const folds = await foldRuns(world.bus);
-    check(
-      result,
-      'every run folds',
-      folds.length > 0 && folds.every((r) => r.status !== 'unfoldable'),
-      `${folds.length} runs`,
-    );
+    await checkRunsFold(result, world.bus, { atLeastOne: true });
     const integrity = await streamIntegrity(world.bus);
     check(
       result,
