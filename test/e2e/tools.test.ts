@@ -1,7 +1,7 @@
 // Issue 6 acceptance, the tool loop end to end: real llm-gateway, builder and inspector processes
 // (their built entry files), real Redis, and a fake Ollama whose script drives the tools. The
-// Builder writes a module and its test into the run's workspace (named by run.created) and commits
-// them; the Inspector runs `npm test`, which really passes; a model that calls tools forever is
+// Builder writes a module and its test into the run's own checkout of the workspace named by
+// run.created (issue 18: never the named folder itself) and commits them on the run's branch; the Inspector runs `npm test`, which really passes; a model that calls tools forever is
 // stopped at the cap with an ALERT; a tool outside the role's row is refused and nothing is written.
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -99,6 +99,7 @@ let fake: FakeOllama;
 let bus: Bus;
 let dir: string;
 let workspace: string;
+let checkout: string;
 const runId = 'run_tools_e2e';
 const procs: ServiceProcess[] = [];
 const health: Record<string, string> = {};
@@ -109,8 +110,10 @@ beforeAll(async () => {
   bus = createBus({ url: redis.url, keys: createKeys(uniquePrefix()), onError: () => undefined });
   dir = mkdtempSync(join(tmpdir(), 'nightshift-tools-e2e-'));
   workspace = join(dir, 'named-workspace');
+  checkout = join(dir, 'workspaces', runId);
   cpSync(join(ROOT, 'examples', 'sample-workspace'), workspace, { recursive: true });
-  // The run names its workspace in run.created, as the Director's intake writes it.
+  // The run names its workspace in run.created (without the checkout the Director's intake adds:
+  // the agents then prepare it themselves, the same way).
   const store = createRunStore(bus.redis, bus.keys);
   const appended = await store.append(runId, 0, [
     { type: 'run.created', at: new Date().toISOString(), runId, task: 'tools e2e', workspace },
@@ -122,6 +125,7 @@ beforeAll(async () => {
     NIGHTSHIFT_PREFIX: bus.keys.prefix,
     OLLAMA_HOST: fake.url,
     WORKSPACE_DIR: join(dir, 'workspaces'),
+    WORKSPACE_ROOTS: dir,
     MEMORY_DIR: join(dir, 'memory'),
     TOOLS_MAX_ITERATIONS: String(CAP),
   };
@@ -169,7 +173,7 @@ async function toolStatuses(request: Message): Promise<string[]> {
 }
 
 function git(...args: string[]): string {
-  const r = spawnSync('git', args, { cwd: workspace, encoding: 'utf8' });
+  const r = spawnSync('git', args, { cwd: checkout, encoding: 'utf8' });
   expect(r.status, r.stderr).toBe(0);
   return r.stdout;
 }
@@ -197,10 +201,12 @@ describe('agents with tools (issue 6)', () => {
     await bus.publish(request);
     const response = await answerTo(request);
     expect(response.content).toContain('Added double()');
-    expect(readFileSync(join(workspace, 'src/double.js'), 'utf8')).toBe(DOUBLE);
-    expect(readFileSync(join(workspace, 'test/double.test.js'), 'utf8')).toBe(DOUBLE_TEST);
-    // Nothing went to the per-run default folder: the run's own workspace was used.
-    expect(existsSync(join(dir, 'workspaces', runId))).toBe(false);
+    expect(readFileSync(join(checkout, 'src/double.js'), 'utf8')).toBe(DOUBLE);
+    expect(readFileSync(join(checkout, 'test/double.test.js'), 'utf8')).toBe(DOUBLE_TEST);
+    // The named folder itself is untouched: no new file, no repository made in it (issue 18).
+    expect(existsSync(join(workspace, 'src/double.js'))).toBe(false);
+    expect(existsSync(join(workspace, '.git'))).toBe(false);
+    expect(git('symbolic-ref', '--short', 'HEAD').trim()).toBe(`nightshift/${runId}`);
 
     // A baseline commit, then the Builder's, both naming the run; the Builder's holds its files.
     const subjects = git('log', '--format=%s').trim().split('\n');
@@ -236,7 +242,7 @@ describe('agents with tools (issue 6)', () => {
       /^tool run_command \{"argv":\["npm","test"\]\} → ok \(exit code 0 after \d+ ms\)$/,
     );
     // The same command outside the agent agrees.
-    expect(spawnSync('npm', ['test'], { cwd: workspace, encoding: 'utf8' }).status).toBe(0);
+    expect(spawnSync('npm', ['test'], { cwd: checkout, encoding: 'utf8' }).status).toBe(0);
   });
 
   it('refuses a tool the role lacks ("not permitted for inspector") and writes nothing', async () => {
@@ -249,7 +255,7 @@ describe('agents with tools (issue 6)', () => {
     expect(await toolStatuses(request)).toEqual([
       'tool write_file {"path":"sneaky.txt","content":"x"} → error TOOL_NOT_PERMITTED: write_file is not permitted for inspector',
     ]);
-    expect(existsSync(join(workspace, 'sneaky.txt'))).toBe(false);
+    expect(existsSync(join(checkout, 'sneaky.txt'))).toBe(false);
     expect(git('status', '--porcelain').trim()).toBe('');
   });
 

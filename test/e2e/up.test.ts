@@ -78,7 +78,8 @@ describe('nightshift up --sim', () => {
           what: 'the restarted builder',
         },
       );
-      const workspace = join(dir, 'ws-copy');
+      // Under WORKSPACE_DIR, one of the default workspace roots (issue 18 §7).
+      const workspace = join(dir, 'workspaces', 'ws-copy');
       cpSync(join(ROOT, 'examples/sample-workspace'), workspace, { recursive: true });
       const { runId } = await enqueueRun(
         redis.url,

@@ -1,6 +1,6 @@
 // How steering commands get the control layer: the injected `openControl`, else one opened from
 // the configuration in `deps.env` (read only now, so `--help` works without a valid config).
-import { loadConfig } from '@nightshift/config';
+import { loadConfig, workspaceRootsOf } from '@nightshift/config';
 import { redactRedisUrl } from '@nightshift/redis';
 import { type Control, openControl } from './control/control.js';
 import type { CliDeps } from './deps.js';
@@ -13,6 +13,8 @@ export function controlFromConfig(deps: CliDeps): Control {
     prefix: config.redis.prefix,
     numParallel: config.ollama.numParallel,
     actor: 'cli',
+    // Issue 18 §7: WORKSPACE_ROOTS, else WORKSPACE_DIR and this folder (as `nightshift up` started here).
+    workspace: { dir: config.workspaceDir, roots: workspaceRootsOf(config, process.cwd()) },
     // A one-shot command should fail fast when Redis is down, not retry for a minute.
     connection: { maxRetriesPerRequest: 1 },
     busOptions: {

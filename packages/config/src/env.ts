@@ -103,6 +103,33 @@ const SPECS: Spec[] = [
     'string',
     'Directory of run workspaces (relative = to the working directory)',
   ],
+  [
+    'WORKSPACE_ROOTS',
+    ['workspaceRoots'],
+    'list',
+    'Comma-separated folders runs may work on (and below); anything else is refused',
+    'WORKSPACE_DIR and the folder nightshift up was started in',
+  ],
+  [
+    'RUN_BRANCH_PREFIX',
+    ['git', 'branchPrefix'],
+    'string',
+    'Prefix of the branch each run works on (<prefix><run id>)',
+  ],
+  ['NIGHTSHIFT_GIT_AUTHOR_NAME', ['git', 'authorName'], 'string', "Author name of the team's commits"],
+  ['NIGHTSHIFT_GIT_AUTHOR_EMAIL', ['git', 'authorEmail'], 'string', "Author email of the team's commits"],
+  [
+    'NIGHTSHIFT_GIT_PUSH_REMOTE',
+    ['git', 'pushRemote'],
+    'string',
+    'Remote to push run branches to: not implemented, must stay unset (nothing is ever pushed)',
+  ],
+  [
+    'CHECKOUT_RETENTION_HOURS',
+    ['git', 'checkoutRetentionHours'],
+    'number',
+    "Hours a finished run's checkout is kept before it is pruned (its branch is kept)",
+  ],
   ['MEMORY_DIR', ['memoryDir'], 'string', 'Directory of team-state.md, checkpoints, alerts'],
   ['LOG_LEVEL', ['logLevel'], 'string', 'fatal|error|warn|info|debug|trace|silent'],
   ...ROLES.flatMap((role) =>

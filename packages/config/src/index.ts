@@ -3,7 +3,7 @@ export { DEFAULTS } from './defaults.js';
 export { describeConfig, type JsonValue } from './describe.js';
 export { ENV_VARS, type EnvKind, type EnvVar } from './env.js';
 export { CONFIG_FILE_NAMES } from './file.js';
-export { type Env, type LoadConfigOptions, loadConfig } from './load.js';
+export { type Env, type LoadConfigOptions, loadConfig, workspaceRootsOf } from './load.js';
 export { normaliseOllamaHost } from './primitives.js';
 export { BULLMQ_PRIORITY, PRIORITIES, ROLE_DEFAULTS, type RolePriority, type RoleSettings } from './roles.js';
 export { UNCONFINED_WARNING, unconfinedWarning } from './sandbox.js';

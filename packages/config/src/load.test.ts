@@ -1,7 +1,7 @@
 import { ConfigError } from '@nightshift/protocol';
 import { describe, expect, it } from 'vitest';
 import { ENV_VARS } from './env.js';
-import { type Env, loadConfig } from './load.js';
+import { type Env, loadConfig, workspaceRootsOf } from './load.js';
 
 const cwd = '/nonexistent-nightshift-cwd';
 const load = (env: Env) => loadConfig(env, { cwd });
@@ -275,5 +275,29 @@ describe('secrets are never echoed', () => {
     expect(error.problems).toHaveLength(1);
     expect(error.problems[0]?.path).toBe('LOG_LEVEL');
     expect(error.message).not.toContain(key);
+  });
+});
+
+describe('workspace roots and run branches (issue 18)', () => {
+  it('defaults the roots to WORKSPACE_DIR and the folder started in; WORKSPACE_ROOTS replaces both', () => {
+    const c = load({ WORKSPACE_DIR: '/srv/ws' });
+    expect(c.workspaceRoots).toBeUndefined();
+    expect(workspaceRootsOf(c, '/home/me/proj')).toEqual(['/srv/ws', '/home/me/proj']);
+    expect(workspaceRootsOf(c)).toEqual(['/srv/ws']);
+    const set = load({ WORKSPACE_ROOTS: '/a, rel/b', WORKSPACE_DIR: '/srv/ws' });
+    expect(workspaceRootsOf(set, '/home/me/proj')).toEqual(['/a', `${cwd}/rel/b`]);
+    expect(c.git).toEqual({
+      branchPrefix: 'nightshift/',
+      authorName: 'Nightshift',
+      authorEmail: 'nightshift@localhost',
+      checkoutRetentionHours: 72,
+    });
+  });
+
+  it('refuses a push remote (not implemented) and a bad branch prefix, naming the variables', () => {
+    const error = configError({ NIGHTSHIFT_GIT_PUSH_REMOTE: 'origin', RUN_BRANCH_PREFIX: '../x' });
+    expect(error.message).toContain('NIGHTSHIFT_GIT_PUSH_REMOTE');
+    expect(error.message).toContain('not implemented');
+    expect(error.message).toContain('RUN_BRANCH_PREFIX');
   });
 });

@@ -48,11 +48,26 @@ export function loadConfig(env: Env = process.env, options: LoadConfigOptions = 
     throw new ConfigError(problems.map((p) => scrubProblem(p, secrets)));
   }
   const config = parsed.data;
+  const { workspaceRoots, ...rest } = config;
   return deepFreeze({
-    ...config,
+    ...rest,
     workspaceDir: resolve(cwd, config.workspaceDir),
+    ...(workspaceRoots === undefined ? {} : { workspaceRoots: workspaceRoots.map((r) => resolve(cwd, r)) }),
     memoryDir: resolve(cwd, config.memoryDir),
   });
+}
+
+/**
+ * The folders runs may work in (issue 18 §7): WORKSPACE_ROOTS when set, else WORKSPACE_DIR and
+ * `startedIn` — the folder `nightshift up` (or the CLI) was started in. Services started by
+ * `nightshift up` receive the list explicitly, so every process checks against the same roots.
+ */
+export function workspaceRootsOf(
+  config: Pick<Config, 'workspaceDir' | 'workspaceRoots'>,
+  startedIn?: string,
+): string[] {
+  if (config.workspaceRoots !== undefined) return [...config.workspaceRoots];
+  return startedIn === undefined ? [config.workspaceDir] : [config.workspaceDir, resolve(startedIn)];
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

@@ -120,6 +120,34 @@ const ModelSchema = z
   })
   .prefault({});
 
+// Issue 18: every run works on its own checkout and branch `<branchPrefix><runId>`; the user's
+// working tree is never written. Push is not implemented: a remote named here fails at start.
+const BRANCH_PREFIX_FORM = 'a branch prefix of letters, digits, _ . / - (like nightshift/), without ".."';
+const GitSchema = z
+  .strictObject({
+    branchPrefix: z
+      .string({ error: BRANCH_PREFIX_FORM })
+      .regex(/^[A-Za-z0-9][A-Za-z0-9_./-]{0,63}$/, { error: BRANCH_PREFIX_FORM })
+      .refine((p) => !p.includes('..') && !p.includes('//') && !p.endsWith('.'), {
+        error: BRANCH_PREFIX_FORM,
+      })
+      .default('nightshift/'),
+    authorName: z.string({ error: 'a name' }).trim().min(1).max(200).default('Nightshift'),
+    authorEmail: z
+      .string({ error: 'an email address like nightshift@localhost' })
+      .regex(/^[^\s<>@]+@[^\s<>@]+$/, { error: 'an email address like nightshift@localhost' })
+      .default('nightshift@localhost'),
+    pushRemote: z
+      .string()
+      .optional()
+      .refine((v) => v === undefined, {
+        error: 'unset: pushing a run branch to a remote is not implemented (branches stay local)',
+      }),
+    // Checkouts of finished runs are removed after this many hours; their branches are kept.
+    checkoutRetentionHours: num(0, 24 * 365).default(72),
+  })
+  .prefault({});
+
 const TrustSchema = z
   .strictObject({
     // guide §9: range 1–10, start at 7; §3: emergency when trust drops below 3.
@@ -302,6 +330,10 @@ export const ConfigSchema = z
     model: ModelSchema,
     role: z.enum(ROLES, { error: ROLE_FORM }).optional(),
     workspaceDir: z.string({ error: 'a directory path' }).min(1).default('./.nightshift/workspaces'),
+    // Issue 18 §7: runs may name only folders under these; unset = WORKSPACE_DIR and the folder
+    // `nightshift up` (or the CLI) was started in (workspaceRootsOf).
+    workspaceRoots: stringList(z.string({ error: 'a directory path' }).min(1)).optional(),
+    git: GitSchema,
     memoryDir: z.string({ error: 'a directory path' }).min(1).default('./.nightshift/memory'),
     logLevel: z.enum(LOG_LEVELS, { error: `one of ${LOG_LEVELS.join(', ')}` }).default('info'),
     roles: RolesSchema,

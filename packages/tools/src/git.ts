@@ -103,19 +103,37 @@ export interface CommitResult {
   message: string;
 }
 
+export interface CommitOptions {
+  /** Refuse unless HEAD is this branch (the run's own, issue 18). */
+  branch?: string | undefined;
+  /** The commit's author and committer (config.git), whatever the repository's config says. */
+  identity?: { name: string; email: string } | undefined;
+}
+
 /** Stages everything in the workspace and commits; nothing to commit is not an error. */
 export async function commitAll(
   root: string,
   runId: string,
   message: string,
-  options: GitOptions = {},
+  options: GitOptions & CommitOptions = {},
 ): Promise<CommitResult> {
   const real = await realpath(root);
   const full = commitMessage(runId, message);
+  // Issue 18 §2: a run commits on its own branch and nowhere else.
+  if (options.branch !== undefined) {
+    const head = await git(real, ['symbolic-ref', '--quiet', 'HEAD'], { ...options, allowFail: true });
+    if (head.stdout.trim() !== `refs/heads/${options.branch}`)
+      throw new ToolFailure(
+        `refusing to commit: HEAD is ${head.stdout.trim() || 'detached'}, not the run's branch ${options.branch}`,
+      );
+  }
   await git(real, ['add', '--all'], options);
   const staged = await git(real, ['diff', '--cached', '--quiet'], { ...options, allowFail: true });
   if (staged.exitCode === 0) return { committed: false, message: full };
-  await git(real, ['commit', '--quiet', '--no-verify', '-m', full], options);
+  const who = options.identity
+    ? ['-c', `user.name=${options.identity.name}`, '-c', `user.email=${options.identity.email}`]
+    : [];
+  await git(real, [...who, 'commit', '--quiet', '--no-verify', '-m', full], options);
   const sha = (await git(real, ['rev-parse', 'HEAD'], options)).stdout.trim();
   return { committed: true, sha, message: full };
 }
@@ -177,16 +195,19 @@ export const gitTool = defineTool({
       host: ctx.host,
       sandbox: ctx.sandbox,
     };
-    await ensureGitRepo(ctx.workspaceRoot, options);
+    // A run's checkout (issue 18) is a repository already, maybe above the workspace (a subfolder):
+    // git works at its root, on its branch. Without one, the workspace becomes a repository.
+    const root = ctx.git?.root ?? ctx.workspaceRoot;
+    if (ctx.git === undefined) await ensureGitRepo(root, options);
     if (args.action === 'status') {
-      const status = await gitStatus(ctx.workspaceRoot, options);
+      const status = await gitStatus(root, options);
       return { output: status.trim() === '' ? '(clean)' : status };
     }
     if (args.action === 'diff') {
-      const { diff, truncated } = await gitDiff(ctx.workspaceRoot, options);
+      const { diff, truncated } = await gitDiff(root, options);
       return { output: diff.trim() === '' ? '(no changes)' : diff, data: { truncated } };
     }
-    const result = await commitAll(ctx.workspaceRoot, ctx.runId, args.message ?? '', options);
+    const result = await commitAll(root, ctx.runId, args.message ?? '', { ...options, ...ctx.git });
     const output = result.committed ? `committed ${result.sha}: ${result.message}` : 'nothing to commit';
     return { output, data: result };
   },

@@ -21,6 +21,7 @@ export { executeToolCall, type ToolCall } from './execute.js';
 export { MAX_EDIT_BYTES } from './file-io.js';
 export { editFileTool, MAX_WRITE_CHARS, readFileTool, writeFileTool } from './file-tools.js';
 export {
+  type CommitOptions,
   type CommitResult,
   commitAll,
   commitMessage,
@@ -32,6 +33,7 @@ export {
   gitStatus,
   gitTool,
 } from './git.js';
+export { type HostGitOptions, hostGit, repositoryOf } from './host-git.js';
 export { listFilesTool, MAX_LIST_ENTRIES } from './listing.js';
 export { writeMemoryTool } from './memory.js';
 export {
@@ -58,6 +60,22 @@ export {
   toolError,
   toolOk,
 } from './result.js';
+export {
+  type BranchCommit,
+  type BranchReport,
+  deleteRunBranch,
+  describeRunBranch,
+  fetchRunBranch,
+  removeCheckout,
+} from './run-branch.js';
+export {
+  type CheckoutOptions,
+  checkoutPathOf,
+  planCheckout,
+  prepareRunCheckout,
+  readCheckoutRecord,
+  runBranchName,
+} from './run-checkout.js';
 export {
   type ConfinedOptions,
   type ConfinedResult,
@@ -91,3 +109,4 @@ export {
   toOllamaTools,
 } from './tool.js';
 export { assertSafeRunId, memoryDirForRun, workspaceForRun } from './workspace.js';
+export { type AllowedWorkspace, checkWorkspaceRoots, isInside } from './workspace-roots.js';

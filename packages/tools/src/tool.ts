@@ -22,6 +22,11 @@ export interface ToolContext {
   runId: string;
   /** The run's workspace (see workspaceForRun); every file tool is confined to it. */
   workspaceRoot: string;
+  /**
+   * The run's checkout (issue 18): its root (the workspace or a folder above it), its branch and
+   * the commit identity. Absent = the workspace is made a repository of its own.
+   */
+  git?: { root: string; branch: string; identity?: { name: string; email: string } | undefined } | undefined;
   /** Root of the memory directory; write_memory writes under `<memoryDir>/<runId>`. */
   memoryDir?: string | undefined;
   /** Command prefixes run_command accepts, e.g. `npm test` (config `tools.commandAllowlist`). */

@@ -292,7 +292,7 @@ export function createRequestProcessor(options: RequestHandlerOptions): RequestP
         ),
       );
       const reply = readModelReply(loop.final.text);
-      const commit = await commitChanges(session, role, loop.stoppedAtCap, reply.content, log);
+      const commit = await commitChanges(session, role, request, loop.stoppedAtCap, reply.content, log);
       const summary = {
         model: loop.final.model,
         usage: loop.usage,

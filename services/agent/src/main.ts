@@ -1,7 +1,7 @@
 // Entry of an agent process: `ROLE=builder node services/agent/dist/main.js`. Loads config,
 // builds the bus, the model client and the worker, and runs until SIGTERM.
 import { hostname } from 'node:os';
-import { type Config, loadConfig, UNCONFINED_WARNING } from '@nightshift/config';
+import { type Config, loadConfig, UNCONFINED_WARNING, workspaceRootsOf } from '@nightshift/config';
 import { type ChatModel, GatewayChatModel, InstantChatModel, type LlmCaller } from '@nightshift/llm';
 import { ROLES } from '@nightshift/protocol';
 import { createBus, createKeys, createRedisClient, heartbeatLoop, redactRedisUrl } from '@nightshift/redis';
@@ -26,6 +26,11 @@ function llmPriorities(config: Config): Partial<Record<LlmCaller, number>> {
 function toolOptions(config: Config): AgentToolOptions {
   return {
     workspaceDir: config.workspaceDir,
+    checkout: {
+      roots: workspaceRootsOf(config),
+      branchPrefix: config.git.branchPrefix,
+      identity: { name: config.git.authorName, email: config.git.authorEmail },
+    },
     memoryDir: config.memoryDir,
     allowlist: config.tools.commandAllowlist,
     commandTimeoutMs: config.tools.commandTimeoutMs,

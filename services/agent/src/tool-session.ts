@@ -8,9 +8,9 @@ import {
   type CommitResult,
   commitAll,
   executeToolCall,
+  fetchRunBranch,
   type HostEnv,
   isToolPermitted,
-  permittedTools,
   type Refusal,
   type SandboxSettings,
   type ToolContext,
@@ -19,12 +19,14 @@ import {
   toolsForRole,
 } from '@nightshift/tools';
 import { askScout } from './ask-scout.js';
-import { prepareGitWorkspace, type RunWorkspace, resolveRunWorkspace } from './workspace.js';
+import { type CheckoutSettings, type RunWorkspace, resolveRunWorkspace } from './workspace.js';
 
 /** The tool settings of an agent process (config.tools, config.roles[*].tools, directories). */
 export interface AgentToolOptions {
-  /** WORKSPACE_DIR: a run without a named workspace works in `<workspaceDir>/<runId>`. */
+  /** WORKSPACE_DIR: every run's checkout is `<workspaceDir>/<runId>` (issue 18). */
   workspaceDir: string;
+  /** Workspace roots, branch prefix and commit identity (config.workspaceRoots, config.git). */
+  checkout: Omit<CheckoutSettings, 'workspaceDir' | 'host'>;
   memoryDir?: string | undefined;
   /** config.tools.commandAllowlist. */
   allowlist: readonly string[];
@@ -65,7 +67,10 @@ export interface ToolSession {
   readonly changed: boolean;
   /** Workspace paths the write tools changed, in first-write order (what the model did, not claims). */
   readonly written: readonly string[];
-  /** Commits everything in the workspace with the run id in the message; undefined when never resolved. */
+  /**
+   * Commits everything in the run's checkout on its branch, with the run id in the message, and
+   * fetches the branch back into the user's repository; undefined when never resolved.
+   */
   commit(message: string): Promise<CommitResult | undefined>;
 }
 
@@ -101,31 +106,28 @@ export function openToolSession(o: ToolSessionOptions): ToolSession {
     description: t.description,
     parameters: t.jsonSchema,
   }));
-  // A role that may change files gets a git repository (and a baseline) before its first call.
-  const writes = permittedTools(role, permissions).some((t) => WRITES.has(t) || t === 'git');
-
+  const settings: CheckoutSettings = {
+    ...tools.checkout,
+    workspaceDir: tools.workspaceDir,
+    host: tools.host,
+  };
   let workspace: Promise<RunWorkspace> | undefined;
   const resolve = (): Promise<RunWorkspace> => {
     workspace ??= (async () => {
-      const ws = await resolveRunWorkspace(o.bus.redis, o.bus.keys, tools.workspaceDir, request.runId);
-      if (writes) {
-        // Without git the tools still work; only the milestone commit is lost, so warn and go on.
-        await prepareGitWorkspace(ws.root, request.runId, {
-          timeoutMs: tools.commandTimeoutMs,
-          host: tools.host,
-          sandbox: tools.sandbox,
-        }).then(
-          (git) =>
-            git.created && logger.info({ workspace: ws.root, ...git }, 'workspace made a git repository'),
-          (err: unknown) =>
-            logger.warn({ err, workspace: ws.root }, 'could not prepare git in the workspace'),
-        );
-      }
-      logger.info({ workspace: ws.root, source: ws.source }, 'workspace resolved');
+      const ws = await resolveRunWorkspace(o.bus.redis, o.bus.keys, settings, request.runId);
+      logger.info(
+        { workspace: ws.root, branch: ws.checkout.branch, source: ws.source },
+        'workspace resolved (the run checkout)',
+      );
       return ws;
     })();
+    // A failure is not cached: the next call tries again.
+    workspace.catch(() => {
+      workspace = undefined;
+    });
     return workspace;
   };
+  const gitIdentity = tools.checkout.identity;
 
   let changed = false;
   const written: string[] = [];
@@ -154,10 +156,12 @@ export function openToolSession(o: ToolSessionOptions): ToolSession {
           return toolError('WORKSPACE_UNAVAILABLE', `the run's workspace is unavailable: ${why}`);
         }
       }
+      const checkout = root === '' ? undefined : (await resolve()).checkout;
       const result = await executeToolCall(call, {
         role,
         runId: request.runId,
         workspaceRoot: root,
+        git: checkout && { root: checkout.path, branch: checkout.branch, identity: gitIdentity },
         memoryDir: tools.memoryDir,
         allowlist: tools.allowlist,
         timeoutMs: tools.commandTimeoutMs,
@@ -180,27 +184,48 @@ export function openToolSession(o: ToolSessionOptions): ToolSession {
     },
     async commit(message) {
       if (workspace === undefined) return undefined;
-      const { root } = await workspace;
-      return commitAll(root, request.runId, message, {
+      const { checkout } = await workspace;
+      const result = await commitAll(checkout.path, request.runId, message, {
         timeoutMs: tools.commandTimeoutMs,
         host: tools.host,
         sandbox: tools.sandbox,
+        branch: checkout.branch,
+        identity: gitIdentity,
       });
+      // Issue 18 §1: the branch appears in the user's repository after each milestone commit.
+      // Also when nothing new was committed: a crash may have come between commit and fetch.
+      await fetchRunBranch(checkout, { host: tools.host }).catch((err: unknown) =>
+        logger.warn({ err, branch: checkout.branch }, 'could not fetch the run branch into the repository'),
+      );
+      return result;
     },
   };
 }
 
 /** The milestone commit after a role changed files (guide: commits at milestones, with the run id). */
+/** `build i1` from a Director request id `req_<runId>_<step>_i<n>_a<n>`; undefined for other ids. */
+export function stepOf(runId: string, requestId: string): string | undefined {
+  const prefix = `req_${runId}_`;
+  if (!requestId.startsWith(prefix)) return undefined;
+  const match = /^([a-z][a-z0-9-]*)_i(\d+)_a\d+$/.exec(requestId.slice(prefix.length));
+  return match ? `${match[1]} i${match[2]}` : undefined;
+}
+
 export async function commitChanges(
   session: ToolSession | undefined,
   role: WorkerRole,
+  request: Pick<Message, 'runId' | 'id'>,
   stoppedAtCap: boolean,
   content: string,
   log: Logger,
 ): Promise<string | undefined> {
   if (!session?.changed) return undefined;
+  const { runId, id: requestId } = request;
   const firstLine = (content.split('\n').find((l) => l.trim() !== '') ?? 'changes').trim().slice(0, 120);
-  const message = stoppedAtCap ? `${role}: unfinished work (tool loop hit its cap)` : `${role}: ${firstLine}`;
+  // Issue 18 §2: every milestone commit names its run (commitMessage), step and role.
+  const step = stepOf(runId, requestId);
+  const who = step === undefined ? role : `${step} · ${role}`;
+  const message = stoppedAtCap ? `${who}: unfinished work (tool loop hit its cap)` : `${who}: ${firstLine}`;
   try {
     const result = await session.commit(message);
     if (result?.committed) {

@@ -33,6 +33,11 @@ afterAll(async () => {
 function tools(extra: Partial<AgentToolOptions> = {}): AgentToolOptions {
   return {
     workspaceDir: join(dir, 'workspaces'),
+    checkout: {
+      roots: [join(dir, 'workspaces')],
+      branchPrefix: 'nightshift/',
+      identity: { name: 'Night Team', email: 'team@example.com' },
+    },
     allowlist: ['npm test'],
     commandTimeoutMs: 30_000,
     outputCapBytes: 65_536,
@@ -142,7 +147,7 @@ describe('ask_scout', () => {
     expect(response.content).toMatch(/^Scout said: ERROR TIMEOUT: .*timed out/);
   });
 
-  it('works in <WORKSPACE_DIR>/<runId> when the run names no workspace, as a git repository', async () => {
+  it('works in <WORKSPACE_DIR>/<runId> when the run names no workspace, on its own branch', async () => {
     const bus = openBus();
     const model = new ScriptedChatModel({
       replies: (req: ChatRequest) =>
@@ -159,10 +164,17 @@ describe('ask_scout', () => {
     await answer(bus, req.id);
     const root = join(dir, 'workspaces', 'run_default_ws');
     expect(readFileSync(join(root, 'notes.md'), 'utf8')).toBe('# notes\n');
-    const log = spawnSync('git', ['log', '--format=%s'], { cwd: root, encoding: 'utf8' })
+    const log = spawnSync('git', ['log', '--format=%an|%s', 'nightshift/run_default_ws'], {
+      cwd: root,
+      encoding: 'utf8',
+    })
       .stdout.trim()
       .split('\n');
-    expect(log[0]).toBe('[run run_default_ws] builder: Wrote notes.md.');
+    // Issue 18: on the run's own branch, as the configured author, over the baseline commit.
+    expect(log).toEqual([
+      'Night Team|[run run_default_ws] builder: Wrote notes.md.',
+      'Night Team|[run run_default_ws] baseline: the workspace as the run found it',
+    ]);
   });
 });
 

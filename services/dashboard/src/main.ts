@@ -1,7 +1,7 @@
 // Dashboard entry point: load the config, open the control layer, serve until SIGTERM. Like every
 // service it also answers the Docker/k8s probe on HEALTH_PORT when that is set.
 import { openControl } from '@nightshift/cli';
-import { loadConfig, UNCONFINED_WARNING, unconfinedWarning } from '@nightshift/config';
+import { loadConfig, UNCONFINED_WARNING, unconfinedWarning, workspaceRootsOf } from '@nightshift/config';
 import {
   createLogger,
   createMetrics,
@@ -25,6 +25,8 @@ const control = openControl({
   prefix: config.redis.prefix,
   numParallel: config.ollama.numParallel,
   actor: 'dashboard',
+  // Issue 18 §7: POST /api/runs refuses a workspace outside the roots before enqueueing.
+  workspace: { dir: config.workspaceDir, roots: workspaceRootsOf(config) },
   busOptions: {
     streamMaxLen: config.redis.streamMaxLen,
     maxDeliveries: config.redis.maxDeliveries,

@@ -18,7 +18,7 @@ import type { Logger, Service } from '@nightshift/runtime';
 import { type ConnectionOptions, Worker } from 'bullmq';
 import type { InboxAwaiter } from './debate.js';
 import type { RunDriver } from './driver.js';
-import { createIntake } from './intake.js';
+import { createIntake, type IntakeOptions } from './intake.js';
 
 export interface DirectorServiceOptions {
   redis: RedisClient;
@@ -31,6 +31,8 @@ export interface DirectorServiceOptions {
   /** Delivers debate votes to the debate waiting for them. */
   awaiter?: InboxAwaiter;
   logger: Logger;
+  /** Issue 18: the run's checkout, prepared when the Director takes the run (intake). */
+  prepareCheckout?: IntakeOptions['prepareCheckout'];
   leaseTtlMs?: number;
   tickMs?: number;
   heartbeatMs?: number;
@@ -102,6 +104,7 @@ export class DirectorService implements Service {
         return Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, Number(v)]));
       },
       deadLetter: (input) => bus.deadLetter(input),
+      ...(this.#o.prepareCheckout ? { prepareCheckout: this.#o.prepareCheckout } : {}),
       onCreated: (runId) =>
         void driver.tick(runId).catch((err: unknown) => logger.error({ err, runId }, 'tick failed')),
     });

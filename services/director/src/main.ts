@@ -1,6 +1,6 @@
 // Director entry point: load the config, build the dependencies, lead runs until SIGTERM.
 import { hostname } from 'node:os';
-import { loadConfig, UNCONFINED_WARNING } from '@nightshift/config';
+import { loadConfig, UNCONFINED_WARNING, workspaceRootsOf } from '@nightshift/config';
 import { costOf, priceOf } from '@nightshift/core';
 import { AnthropicChatModel, GatewayChatModel } from '@nightshift/llm';
 import { ROLES } from '@nightshift/protocol';
@@ -14,6 +14,7 @@ import {
   runService,
   serviceGroup,
 } from '@nightshift/runtime';
+import { prepareRunCheckout } from '@nightshift/tools';
 import { DirectorBrain } from './brain.js';
 import { InboxAwaiter, ReviewDebate } from './debate.js';
 import { DirectorService } from './director.js';
@@ -118,6 +119,18 @@ const director = new DirectorService({
   heartbeatMs: config.heartbeat.intervalMs,
   heartbeatTtlMs: config.heartbeat.ttlMs,
   instance: `${hostname()}-${process.pid}`,
+  // Issue 18: checked against the roots and given its own checkout and branch before it exists.
+  prepareCheckout: (input, runId) =>
+    prepareRunCheckout({
+      runId,
+      workspaceDir: config.workspaceDir,
+      requested: input.workspace,
+      base: input.base,
+      roots: workspaceRootsOf(config),
+      branchPrefix: config.git.branchPrefix,
+      identity: { name: config.git.authorName, email: config.git.authorEmail },
+      git: { host: { path: process.env.PATH, lang: process.env.LANG } },
+    }),
 });
 
 // Redis came back after a drop (a restart, a failover, a crash that may have lost its last

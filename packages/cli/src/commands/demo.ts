@@ -2,13 +2,14 @@
 // SIMULATED model, a sample task on a copy of examples/sample-workspace, progress a person can
 // watch, and a one-screen summary of where everything is. Exit 0 when the run finished and the
 // workspace's own tests pass.
+import { spawnSync } from 'node:child_process';
 import { cpSync, createWriteStream, existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { loadConfig } from '@nightshift/config';
 import { fold, parseRunEvent, type RunEvent } from '@nightshift/core';
 import { PHASE_NAMES } from '@nightshift/protocol';
 import { createKeys, createRedisClient, createRunStore, enqueueRun } from '@nightshift/redis';
-import { runCommand } from '@nightshift/tools';
+import { describeRunBranch, runCommand } from '@nightshift/tools';
 import type { Command } from 'commander';
 import type { CliDeps } from '../deps.js';
 import { SIM_BANNER, startStack } from '../up/stack.js';
@@ -48,8 +49,11 @@ export function registerDemo(program: Command, deps: CliDeps): void {
         const source = join(stack.root, 'examples', 'sample-workspace');
         const workspace = join(config.workspaceDir, `demo-${new Date().toISOString().replace(/[:.]/g, '-')}`);
         cpSync(source, workspace, { recursive: true });
+        makeRepository(workspace, env.PATH);
         out(`services: ${stack.supervisor.names.join(', ')} (logs: ${logFile})`);
-        out(`workspace: ${workspace} (a copy of examples/sample-workspace; its test fails)`);
+        out(
+          `workspace: ${workspace} (a git repository with a copy of examples/sample-workspace; its test fails; the team works on its own branch)`,
+        );
         const { runId } = await enqueueRun(
           stack.redis.url,
           { task: TASK, title: 'Demo: fix sum()', workspace },
@@ -67,9 +71,11 @@ export function registerDemo(program: Command, deps: CliDeps): void {
           out,
         );
         const state = fold(events);
+        // The team worked on the run's own checkout (issue 18); the workspace itself is untouched.
+        const worked = state.checkout?.cwd ?? workspace;
         // The same sandboxed runner as the agents' run_command: the sample's tests never run unconfined.
         const test = await runCommand(['npm', 'test'], {
-          workspaceRoot: workspace,
+          workspaceRoot: worked,
           allowlist: ['npm test'],
           timeoutMs: config.tools.commandTimeoutMs,
           outputCapBytes: config.tools.outputCapBytes,
@@ -97,8 +103,23 @@ export function registerDemo(program: Command, deps: CliDeps): void {
         );
         out(`tokens     ${state.budget.spent.tokens} (simulated)`);
         out(
-          `npm test   ${passed ? 'PASSES' : 'FAILS'} in ${workspace}${test?.sandboxed ? ' (in the sandbox)' : ' (UNCONFINED: TOOLS_SANDBOX=off)'}`,
+          `npm test   ${passed ? 'PASSES' : 'FAILS'} in ${worked}${test?.sandboxed ? ' (in the sandbox)' : ' (UNCONFINED: TOOLS_SANDBOX=off)'}`,
         );
+        const branch = state.checkout
+          ? await describeRunBranch(state.checkout, { host: { path: env.PATH } }).catch(() => undefined)
+          : undefined;
+        if (branch) {
+          out(
+            `branch     ${branch.branch} in ${branch.repository} (from ${branch.baseRef} ${branch.base.slice(0, 12)})`,
+          );
+          for (const c of branch.commits) out(`  commit   ${c.sha.slice(0, 12)} ${c.subject}`);
+          out(`diff       git diff --stat ${branch.base.slice(0, 12)}...${branch.branch}`);
+          for (const line of branch.diffStat.trimEnd().split('\n')) out(`  ${line}`);
+          for (const line of branch.diff.trimEnd().split('\n').slice(0, 40)) out(`  │ ${line}`);
+          out(
+            `apply      nightshift apply ${runId}   (or: git -C ${branch.repository} merge ${branch.branch})`,
+          );
+        } else out('branch     (none recorded)');
         out(
           `team state ${join(runDir, 'team-state.md')}${existsSync(join(runDir, 'team-state.md')) ? '' : ' (not written)'}`,
         );
@@ -118,6 +139,27 @@ export function registerDemo(program: Command, deps: CliDeps): void {
       if (code !== 0)
         throw new Error('the demo run did not finish with passing tests (see the summary above)');
     });
+}
+
+/** The demo's workspace as a user's repository: one commit, so the run branches from it. */
+function makeRepository(dir: string, path: string | undefined): void {
+  const env = {
+    PATH: path ?? '/usr/local/bin:/usr/bin:/bin',
+    GIT_CONFIG_NOSYSTEM: '1',
+    GIT_CONFIG_GLOBAL: '/dev/null',
+    GIT_AUTHOR_NAME: 'Demo User',
+    GIT_AUTHOR_EMAIL: 'demo@localhost',
+    GIT_COMMITTER_NAME: 'Demo User',
+    GIT_COMMITTER_EMAIL: 'demo@localhost',
+  };
+  for (const args of [
+    ['init', '--quiet', '--initial-branch=main'],
+    ['add', '--all'],
+    ['commit', '--quiet', '-m', 'the sample workspace'],
+  ]) {
+    const result = spawnSync('git', args, { cwd: dir, env, encoding: 'utf8' });
+    if (result.status !== 0) throw new Error(`git ${args[0]} failed in ${dir}: ${result.stderr}`);
+  }
 }
 
 async function follow(

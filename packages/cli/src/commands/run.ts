@@ -11,6 +11,7 @@ import { exitWith, parsePositiveNumber, RUN_EXIT } from '../steer-options.js';
 
 interface RunOptions {
   workspace?: string;
+  base?: string;
   title?: string;
   maxTokens?: number;
   maxUsd?: number;
@@ -24,6 +25,7 @@ interface RunOptions {
 const OPTION_OF: Record<string, string> = {
   task: '<task>',
   workspace: '--workspace',
+  base: '--base',
   title: '--title',
   'budget.maxTokens': '--max-tokens',
   'budget.maxUsd': '--max-usd',
@@ -36,7 +38,11 @@ export function registerRun(program: Command, deps: CliDeps): void {
     .command('run')
     .description('start a run of the team on a task; prints the run id (--wait follows it to the end)')
     .argument('<task...>', 'what the team should do')
-    .option('--workspace <dir>', 'the codebase to work on (default: the configured workspace)')
+    .option(
+      '--workspace <dir>',
+      'the codebase to work on, under the workspace roots (default: an empty workspace); the team works on its own checkout and branch, never in this folder',
+    )
+    .option('--base <ref>', "the commit the run's branch starts from (default: the repository's HEAD)")
     .option('--title <title>', 'a short title for lists and reports')
     .addOption(new Option('--max-tokens <n>', 'token budget of the run').argParser(parsePositiveInt))
     .addOption(new Option('--max-usd <n>', 'USD budget of the run').argParser(parsePositiveNumber))
@@ -50,6 +56,7 @@ export function registerRun(program: Command, deps: CliDeps): void {
     .action(async (words: string[], options: RunOptions) => {
       const input: Record<string, unknown> = { task: words.join(' ') };
       if (options.workspace !== undefined) input.workspace = resolve(options.workspace);
+      if (options.base !== undefined) input.base = options.base;
       if (options.title !== undefined) input.title = options.title;
       const budget: Record<string, number> = {};
       if (options.maxTokens !== undefined) budget.maxTokens = options.maxTokens;

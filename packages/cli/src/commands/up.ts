@@ -25,6 +25,7 @@ export function registerUp(program: Command, deps: CliDeps): void {
         sim: opts.sim,
         scale,
         dataDir: opts.data,
+        startedIn: process.cwd(),
         colour: opts.colour,
         write: (line) => deps.stdout(`${line}\n`),
       });

@@ -12,6 +12,7 @@ import {
   type Keys,
   type RedisClient,
 } from '@nightshift/redis';
+import { planCheckout } from '@nightshift/tools';
 import { Queue } from 'bullmq';
 import {
   type ActionOptions,
@@ -25,7 +26,7 @@ import { type AgentQueueResult, pauseAgent, resumeAgent } from './agents.js';
 import { type AlertDecision, listOpenAlerts, type ResolveAlertResult, resolveAlert } from './alerts.js';
 import { runNotFound } from './errors.js';
 import { type FollowEnd, type FollowOptions, followRun } from './follow.js';
-import type { ControlParts } from './parts.js';
+import type { ControlParts, WorkspacePolicy } from './parts.js';
 import { detail, type LoadedRun, loadRun, readCheckpoints, recentRunIds, summarise } from './runs.js';
 import type { AlertInfo, CheckpointInfo, RunDetail, RunSummary, Status } from './schemas.js';
 import { type StatusOptions, statusSnapshot } from './status.js';
@@ -70,6 +71,14 @@ export function createControl(
     parts,
     async startRun(input) {
       const data: RunInput = validate(RunInputSchema, input, 'run');
+      // Read-only: the roots, the folder, its repository and base are checked; nothing is written.
+      if (parts.workspace)
+        await planCheckout({
+          workspaceDir: parts.workspace.dir,
+          roots: parts.workspace.roots,
+          requested: data.workspace,
+          base: data.base,
+        });
       return enqueueRun(parts.url, data, { prefix: parts.keys.prefix });
     },
     async listRuns(limit = 50) {
@@ -115,6 +124,8 @@ export interface OpenControlOptions {
   connection?: BusOptions['connection'];
   busOptions?: Pick<BusOptions, 'streamMaxLen' | 'maxDeliveries' | 'claimIdleMs'>;
   now?: () => Date;
+  /** Issue 18 §7: check a run's workspace against these roots before enqueueing it. */
+  workspace?: WorkspacePolicy;
 }
 
 /** A control layer that owns its bus; the bus also serves bus:log reads (`readLog`, `tailLog`). */
@@ -143,6 +154,7 @@ export function openControl(options: OpenControlOptions): OpenedControl {
     numParallel: options.numParallel ?? 2,
     actor: options.actor ?? 'cli',
     now: options.now ?? (() => new Date()),
+    ...(options.workspace ? { workspace: options.workspace } : {}),
     queue(name) {
       let queue = queues.get(name);
       if (!queue) {

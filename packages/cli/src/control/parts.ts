@@ -17,4 +17,15 @@ export interface ControlParts {
   /** Who acts, recorded in the DECISION's context: `cli`, `dashboard`, … */
   readonly actor: string;
   readonly now: () => Date;
+  /**
+   * Issue 18 §7: where runs may work. When set, startRun refuses a workspace outside the roots
+   * (and an unknown base) before anything is enqueued; the Director checks again either way.
+   */
+  readonly workspace?: WorkspacePolicy;
+}
+
+export interface WorkspacePolicy {
+  /** WORKSPACE_DIR (relative workspaces resolve against it). */
+  readonly dir: string;
+  readonly roots: readonly string[];
 }

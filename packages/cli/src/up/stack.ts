@@ -1,7 +1,7 @@
 // One local deployment: a Redis (found or started), optionally the simulated models, and every
 // service as a supervised child process. Shared by `nightshift up` and `nightshift demo`.
 import { resolve } from 'node:path';
-import type { Config } from '@nightshift/config';
+import { type Config, workspaceRootsOf } from '@nightshift/config';
 import { withServiceNodeOptions } from '@nightshift/runtime';
 import { type SimulatedModels, startSimulatedModels } from '../sim/models.js';
 import { ensureRedis, type RedisChoice } from './redis.js';
@@ -20,6 +20,8 @@ export interface StackOptions {
   colour?: boolean;
   /** Simulated model latency (ms). */
   simLatencyMs?: number;
+  /** The folder `nightshift up` was started in: a default workspace root (issue 18 §7). */
+  startedIn?: string;
   /** Services not to start even when built (e.g. the dashboard in CI). */
   skip?: readonly string[];
 }
@@ -58,6 +60,9 @@ export async function startStack(o: StackOptions): Promise<Stack> {
       NIGHTSHIFT_PREFIX: o.config.redis.prefix,
       MEMORY_DIR: o.config.memoryDir,
       WORKSPACE_DIR: o.config.workspaceDir,
+      // Issue 18 §7: every service checks runs against the same roots, by default WORKSPACE_DIR
+      // and the folder `nightshift up` was started in.
+      WORKSPACE_ROOTS: workspaceRootsOf(o.config, o.startedIn).join(','),
       ...(sim?.env ?? {}),
     };
     const supervisor = new Supervisor({ write: o.write, colour: o.colour ?? false });

@@ -1,5 +1,12 @@
 // The run's event vocabulary (ARCHITECTURE §3: a run is event-sourced): one zod schema per event.
-import { IdSchema, RoleSchema, SEVERITY_LEVELS, SenderSchema, validate } from '@nightshift/protocol';
+import {
+  IdSchema,
+  RoleSchema,
+  RunCheckoutSchema,
+  SEVERITY_LEVELS,
+  SenderSchema,
+  validate,
+} from '@nightshift/protocol';
 import { z } from 'zod';
 import { BudgetLimitSchema, UsageSchema } from '../budget.js';
 import { LevelSchema } from '../levels.js';
@@ -51,6 +58,8 @@ export const RunCreatedSchema = event('run.created', {
   task: z.string().min(1),
   title: z.string().optional(),
   workspace: z.string().optional(),
+  /** The run's own checkout and branch (issue 18), prepared before this event is written. */
+  checkout: RunCheckoutSchema.optional(),
   budget: BudgetLimitSchema.optional(),
   /** Trust snapshot the run starts from (deployment-wide scores); default: every worker at 7. */
   trust: z.partialRecord(RoleSchema, z.number()).optional(),

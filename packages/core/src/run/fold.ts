@@ -116,7 +116,8 @@ function runCreated(s: RunState, e: RunEventOf<'run.created'>): RunState {
     trust: e.trust ?? defaultTrust(),
   };
   const titled = e.title === undefined ? created : { ...created, title: e.title };
-  return e.workspace === undefined ? titled : { ...titled, workspace: e.workspace };
+  const placed = e.workspace === undefined ? titled : { ...titled, workspace: e.workspace };
+  return e.checkout === undefined ? placed : { ...placed, checkout: e.checkout };
 }
 
 function phaseStarted(s: RunState, e: RunEventOf<'phase.started'>): RunState {

@@ -1,6 +1,6 @@
 // The shape of a run's state, derived only by folding its events (fold.ts); plain JSON, never mutated.
 
-import { type Role, type Sender, WORKER_ROLES } from '@nightshift/protocol';
+import { type Role, type RunCheckout, type Sender, WORKER_ROLES } from '@nightshift/protocol';
 import { type BudgetState, EMPTY_BUDGET, type Usage } from '../budget.js';
 import { deepFreeze } from '../freeze.js';
 import type { Level } from '../levels.js';
@@ -135,6 +135,8 @@ export interface RunState {
   readonly task: string;
   readonly title?: string;
   readonly workspace?: string;
+  /** Issue 18: the run's own checkout and branch (absent for runs created before it). */
+  readonly checkout?: RunCheckout;
   readonly createdAt: string | null;
   readonly status: RunStatus;
   /** What `run.resumed` returns to. */
