@@ -45,7 +45,7 @@ export function runLine(run: RunSummary): string {
 export function runsTable(runs: readonly RunSummary[]): string {
   if (runs.length === 0) return 'no runs yet';
   const rows = [
-    ['RUN', 'STATUS', 'PHASE', 'ITER', 'TOKENS', 'CREATED', 'TITLE'],
+    ['RUN', 'STATUS', 'PHASE', 'ITER', 'TOKENS', 'CREATED', 'BRANCH', 'TITLE'],
     ...runs.map((r) => [
       r.runId,
       r.status,
@@ -53,10 +53,11 @@ export function runsTable(runs: readonly RunSummary[]): string {
       String(r.iteration),
       String(r.tokens),
       r.createdAt ?? '-',
+      r.branch ?? '-',
       r.title ?? r.task.split('\n')[0] ?? '',
     ]),
   ];
-  return table(rows, [30, 13, 14, 4, 8, 24, 40]);
+  return table(rows, [30, 13, 14, 4, 8, 24, 42, 40]);
 }
 
 function agentTask(a: AgentInfo): string {

@@ -4,6 +4,7 @@ import { isNightshiftError } from '@nightshift/protocol';
 import { Command, CommanderError } from 'commander';
 import { registerAgents } from './commands/agents.js';
 import { registerAlerts } from './commands/alerts.js';
+import { registerBranch } from './commands/branch.js';
 import { registerDemo } from './commands/demo.js';
 import { registerLogs } from './commands/logs.js';
 import { registerPreflight } from './commands/preflight.js';
@@ -25,6 +26,7 @@ export const COMMANDS: readonly CommandRegistrar[] = [
   registerRun,
   registerStatus,
   registerRuns,
+  registerBranch,
   registerResume,
   registerAlerts,
   registerAgents,

@@ -10,6 +10,7 @@ import { createBus, createKeys, createRunStore } from '@nightshift/redis';
 import { gitDiffStat } from '@nightshift/tools';
 import type { Command } from 'commander';
 import type { CliDeps } from '../deps.js';
+import { branchHtml, branchMarkdown, loadBranchSection, withBranchHtml } from '../report/branch-section.js';
 import { charts } from '../report/charts.js';
 import { buildReportData, type LlmCall } from '../report/data.js';
 import { toHtml, toMarkdown } from '../report/render.js';
@@ -44,12 +45,17 @@ export async function writeReport(
         }
       })
       .filter((c): c is LlmCall => c !== undefined);
-    const workspace = fold(events).workspace;
+    const state = fold(events);
+    // Issue 18 §3: the run's branch, commits and diff (`git diff --stat base...branch`), read from
+    // the user's repository. A run from before issue 18 worked in place: the workspace's own diff.
+    const branch = await loadBranchSection(state.checkout);
+    const workspace = state.workspace;
     // The workspace's git runs in the sandbox too: its config (core.fsmonitor…) was written by a model.
     const diffStat =
-      workspace && existsSync(join(workspace, '.git'))
+      branch.branch?.diffStat.trim() ||
+      (state.checkout === undefined && workspace && existsSync(join(workspace, '.git'))
         ? await gitDiffStat(workspace, { sandbox: { mode: config.tools.sandbox } }).catch(() => undefined)
-        : undefined;
+        : undefined);
     const data = buildReportData({
       runId,
       events,
@@ -64,13 +70,13 @@ export async function writeReport(
     mkdirSync(out, { recursive: true });
     const html = join(out, 'report.html');
     const markdown = join(out, 'report.md');
-    writeFileSync(html, toHtml(data, rendered));
+    writeFileSync(html, withBranchHtml(toHtml(data, rendered), branchHtml(branch, runId)));
     writeFileSync(
       markdown,
       toMarkdown(
         data,
         rendered.map((c) => c.title),
-      ),
+      ) + branchMarkdown(branch, runId),
     );
     return { html, markdown };
   } finally {

@@ -7,6 +7,7 @@ import { printJson, withControl } from '../control-deps.js';
 import type { CliDeps } from '../deps.js';
 import { runsTable } from '../format.js';
 import { parseId, parsePositiveInt } from '../options.js';
+import { loadBranchSection } from '../report/branch-section.js';
 import { exitWith, RUN_EXIT } from '../steer-options.js';
 
 const runIdArgument = () => new Argument('<runId>', 'the run (see nightshift runs)').argParser(parseId);
@@ -32,8 +33,28 @@ export function registerRuns(program: Command, deps: CliDeps): void {
     .option('--json', 'print a JSON array')
     .action(async (options: { limit: number; json?: boolean }) => {
       const runs = await withControl(deps, (control) => control.listRuns(options.limit));
-      if (options.json) printJson(deps, runs);
-      else deps.stdout(`${runsTable(runs)}\n`);
+      // Issue 18 §3: each run's branch with its commits and diff stat, read from the repository.
+      const branches = await Promise.all(runs.map((r) => loadBranchSection(r.checkout ?? undefined)));
+      if (options.json) {
+        printJson(
+          deps,
+          runs.map((r, i) => {
+            const b = branches[i]?.branch;
+            return b ? { ...r, commits: b.commits, diffStat: b.diffStat } : r;
+          }),
+        );
+        return;
+      }
+      deps.stdout(`${runsTable(runs)}\n`);
+      const lines = runs.flatMap((r, i) => {
+        const s = branches[i];
+        if (!r.branch || !s) return [];
+        const b = s.branch;
+        if (!b) return [`${r.runId}  ${r.branch}: ${s.problem ?? 'no branch'}`];
+        const stat = b.diffStat.trimEnd().split('\n').at(-1)?.trim() || 'no changes';
+        return [`${r.runId}  ${r.branch}: ${b.commits.length} commit(s), ${stat}`];
+      });
+      if (lines.length > 0) deps.stdout(`\n${lines.join('\n')}\n`);
     });
 
   program

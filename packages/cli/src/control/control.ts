@@ -12,7 +12,7 @@ import {
   type Keys,
   type RedisClient,
 } from '@nightshift/redis';
-import { planCheckout } from '@nightshift/tools';
+import { type BranchReport, describeRunBranch, planCheckout } from '@nightshift/tools';
 import { Queue } from 'bullmq';
 import {
   type ActionOptions,
@@ -37,6 +37,8 @@ export interface RunRecord {
   events: LoadedRun['events'];
   unreadable: LoadedRun['unreadable'];
   checkpoints: CheckpointInfo[];
+  /** Issue 18 §3: the run's branch, commits, diff stat and diff; null when it has none or is gone. */
+  branch: BranchReport | null;
 }
 
 export interface Control {
@@ -92,7 +94,11 @@ export function createControl(
       const run = await loadRun(parts.store, runId);
       if (run.state.runId === null) throw runNotFound(runId);
       const checkpoints = await readCheckpoints(parts.redis, parts.keys, runId);
+      const branch = run.state.checkout
+        ? await describeRunBranch(run.state.checkout).catch(() => undefined)
+        : undefined;
       return {
+        branch: branch ?? null,
         detail: detail(run, runId, checkpoints),
         events: run.events,
         unreadable: run.unreadable,

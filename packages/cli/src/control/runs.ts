@@ -91,6 +91,8 @@ export function summarise(state: RunState, fallbackId: string): RunSummary {
     usd: state.budget.spent.usd,
     outcome: state.outcome,
     ended: isTerminal(state.status),
+    branch: state.checkout?.branch ?? null,
+    checkout: state.checkout ?? null,
   };
 }
 

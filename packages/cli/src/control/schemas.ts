@@ -1,6 +1,6 @@
 // The shapes the control layer hands out (`nightshift status --json`, `GET /api/status`, the team
 // view): zod schemas first, types inferred from them, so the JSON output is checkable by anyone.
-import { RoleSchema, SenderSchema } from '@nightshift/protocol';
+import { RoleSchema, RunCheckoutSchema, SenderSchema } from '@nightshift/protocol';
 import { z } from 'zod';
 
 const iso = z.string();
@@ -33,6 +33,9 @@ export const RunSummarySchema = z.object({
   usd: z.number().min(0),
   outcome: z.enum(['success', 'aborted', 'failed']).nullable(),
   ended: z.boolean(),
+  /** Issue 18: the run's own branch, and where its checkout is (null for older runs). */
+  branch: z.string().nullable(),
+  checkout: RunCheckoutSchema.nullable(),
 });
 export type RunSummary = z.infer<typeof RunSummarySchema>;
 

@@ -30,6 +30,8 @@ export function registerApiRuns(app: FastifyInstance, ctx: DashboardContext): vo
       events: run.events,
       checkpoints: run.checkpoints,
       unreadableEvents: run.unreadable,
+      // Issue 18 §3: the run's branch, its commits, `git diff --stat base...branch` and the diff.
+      branch: run.branch,
     };
   });
 
