@@ -19,6 +19,7 @@ import { DirectorBrain } from './brain.js';
 import { InboxAwaiter, ReviewDebate } from './debate.js';
 import { DirectorService } from './director.js';
 import { RunDriver } from './driver.js';
+import { CheckoutPruner } from './prune.js';
 import { Verifier } from './verify.js';
 
 const config = loadConfig(process.env);
@@ -159,6 +160,14 @@ runService(
     [
       director,
       healthEndpoint(health, config.health, logger),
+      // Issue 18 §3: checkouts of ended runs go after the retention; their branches stay.
+      new CheckoutPruner({
+        store,
+        workspaceDir: config.workspaceDir,
+        retentionMs: config.git.checkoutRetentionHours * 3_600_000,
+        logger,
+        host: { path: process.env.PATH, lang: process.env.LANG },
+      }),
       defineService({
         name: 'connections',
         stop: async () => {

@@ -1,0 +1,84 @@
+// Pruning checkouts of ended runs (issue 18 §3): after the retention only, branches kept, never a
+// run whose branch lives only in its checkout.
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { RunCheckout } from '@nightshift/protocol';
+import type { RunStore } from '@nightshift/redis';
+import { createLogger } from '@nightshift/runtime';
+import { prepareRunCheckout } from '@nightshift/tools';
+import { afterAll, describe, expect, it } from 'vitest';
+import { pruneCheckouts } from './prune.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'ns-prune-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const env = { PATH: process.env.PATH ?? '', GIT_CONFIG_GLOBAL: '/dev/null', GIT_CONFIG_NOSYSTEM: '1' };
+const git = (cwd: string, ...args: string[]) =>
+  execFileSync('git', args, { cwd, env, encoding: 'utf8' }).trim();
+
+const HOUR = 3_600_000;
+const NOW = Date.parse('2026-01-02T12:00:00Z');
+
+function fakeStore(
+  runs: Record<string, { checkout: RunCheckout; status: 'finished' | 'running'; at: string }>,
+) {
+  const events = (runId: string) => {
+    const r = runs[runId];
+    if (!r) return [];
+    const created = { type: 'run.created', at: r.at, runId, task: 't', checkout: r.checkout };
+    const ended = { type: 'run.finished', at: r.at, outcome: 'success' };
+    return (r.status === 'finished' ? [created, ended] : [created]).map((event, i) => ({
+      version: i + 1,
+      event,
+    }));
+  };
+  return {
+    list: async () => Object.keys(runs),
+    read: async (runId: string) => events(runId),
+  } as unknown as RunStore;
+}
+
+describe('pruneCheckouts', () => {
+  it('removes the checkouts of runs ended before the retention, keeps their branches and everything else', async () => {
+    const repo = join(dir, 'repo');
+    mkdirSync(repo);
+    writeFileSync(join(repo, 'a.txt'), 'a\n');
+    git(repo, 'init', '--quiet', '--initial-branch=main');
+    git(repo, 'add', '.');
+    git(repo, '-c', 'user.name=U', '-c', 'user.email=u@x', 'commit', '--quiet', '-m', 'one');
+    const plain = join(dir, 'plain');
+    mkdirSync(plain);
+    const wsDir = join(dir, 'ws');
+    const make = (runId: string, requested: string) =>
+      prepareRunCheckout({
+        runId,
+        workspaceDir: wsDir,
+        requested,
+        roots: [dir],
+        branchPrefix: 'nightshift/',
+        identity: { name: 'T', email: 't@x' },
+      });
+    const old = await make('run_old', repo);
+    const recent = await make('run_recent', repo);
+    const running = await make('run_running', repo);
+    const copied = await make('run_copied', plain);
+    const store = fakeStore({
+      run_old: { checkout: old, status: 'finished', at: new Date(NOW - 73 * HOUR).toISOString() },
+      run_recent: { checkout: recent, status: 'finished', at: new Date(NOW - 1 * HOUR).toISOString() },
+      run_running: { checkout: running, status: 'running', at: new Date(NOW - 100 * HOUR).toISOString() },
+      run_copied: { checkout: copied, status: 'finished', at: new Date(NOW - 100 * HOUR).toISOString() },
+    });
+    const removed = await pruneCheckouts({
+      store,
+      workspaceDir: wsDir,
+      retentionMs: 72 * HOUR,
+      logger: createLogger({ service: 'prune-test', level: 'silent' }),
+      now: () => NOW,
+    });
+    expect(removed).toEqual(['run_old']);
+    expect(existsSync(old.path)).toBe(false);
+    expect(git(repo, 'rev-parse', 'nightshift/run_old')).toBe(old.base);
+    for (const kept of [recent, running, copied]) expect(existsSync(kept.path)).toBe(true);
+  });
+});

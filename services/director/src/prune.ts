@@ -1,0 +1,73 @@
+// Issue 18 §3: checkouts of ended runs are removed after CHECKOUT_RETENTION_HOURS; their branches
+// are kept. Only a checkout whose branch is safe in the user's repository is removed: the branch
+// is fetched back once more first, and a run on a copied folder (whose branch lives only in its
+// checkout) keeps its checkout until `nightshift discard`.
+import { fold, isTerminal, parseRunEvent } from '@nightshift/core';
+import type { RunStore } from '@nightshift/redis';
+import type { Logger, Service } from '@nightshift/runtime';
+import { fetchRunBranch, type HostEnv, removeCheckout } from '@nightshift/tools';
+
+export interface PrunerOptions {
+  store: RunStore;
+  workspaceDir: string;
+  retentionMs: number;
+  logger: Logger;
+  host?: HostEnv | undefined;
+  /** How often to look (default 10 minutes). */
+  everyMs?: number;
+  now?: () => number;
+}
+
+/** One pass: the run ids whose checkouts were removed. */
+export async function pruneCheckouts(o: PrunerOptions): Promise<string[]> {
+  const now = (o.now ?? Date.now)();
+  const removed: string[] = [];
+  for (const runId of await o.store.list(10_000)) {
+    const state = fold((await o.store.read(runId)).map((e) => parseRunEvent(e.event)));
+    const checkout = state.checkout;
+    if (!checkout?.repo || !isTerminal(state.status) || state.lastEventAt === null) continue;
+    if (Date.parse(state.lastEventAt) + o.retentionMs > now) continue;
+    try {
+      await fetchRunBranch(checkout, { host: o.host });
+      if (await removeCheckout(checkout, o.workspaceDir)) removed.push(runId);
+    } catch (err) {
+      o.logger.warn({ err, runId }, 'could not prune the run checkout; kept');
+    }
+  }
+  if (removed.length > 0) o.logger.info({ removed }, 'pruned checkouts of ended runs (branches kept)');
+  return removed;
+}
+
+export class CheckoutPruner implements Service {
+  readonly name = 'checkout-pruner';
+  readonly #o: PrunerOptions;
+  #timer: NodeJS.Timeout | undefined;
+  #running = false;
+
+  constructor(options: PrunerOptions) {
+    this.#o = options;
+  }
+
+  async start(): Promise<void> {
+    if (this.#timer) return;
+    this.#timer = setInterval(() => void this.#pass(), this.#o.everyMs ?? 600_000);
+    this.#timer.unref();
+  }
+
+  async #pass(): Promise<void> {
+    if (this.#running) return;
+    this.#running = true;
+    try {
+      await pruneCheckouts(this.#o);
+    } catch (err) {
+      this.#o.logger.warn({ err }, 'checkout pruning failed');
+    } finally {
+      this.#running = false;
+    }
+  }
+
+  async stop(): Promise<void> {
+    if (this.#timer) clearInterval(this.#timer);
+    this.#timer = undefined;
+  }
+}

@@ -1,0 +1,280 @@
+// Issue 18 acceptance, by the real processes (`nightshift up --sim`, the `nightshift` CLI, the
+// dashboard's REST API, a raw BullMQ job): every run works on its own checkout and branch
+// nightshift/<run>; the user's checkout (tree, index, stash, HEAD, branches) stays byte for byte
+// as it was; a subfolder of a repository gets no nested .git; two runs at once make two branches;
+// the report shows the diff; a workspace outside WORKSPACE_ROOTS is refused everywhere, untouched.
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fold, parseRunEvent, type RunState } from '@nightshift/core';
+import {
+  createKeys,
+  createRedisClient,
+  createRunStore,
+  enqueueRun,
+  listHeartbeats,
+  QUEUE_NAMES,
+} from '@nightshift/redis';
+import { freePort, startRedis, type TestRedis, uniquePrefix, waitFor } from '@nightshift/testkit';
+import { Queue } from 'bullmq';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { git, makeUserRepo, nestedGitDirs, runBranches, snapshot } from './support/git-repo.js';
+import { ROOT } from './support/stack.js';
+
+const BIN = join(ROOT, 'packages/cli/dist/bin.js');
+let redis: TestRedis;
+let up: ChildProcess;
+let output = '';
+let env: NodeJS.ProcessEnv;
+let dashboard: string;
+const dir = mkdtempSync(join(tmpdir(), 'ns-branch-'));
+const projects = join(dir, 'projects');
+const workspaces = join(dir, 'workspaces');
+const prefix = uniquePrefix();
+const keys = createKeys(prefix);
+const TASK = 'Fix sum() so npm test passes';
+
+function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [BIN, ...args], { env, cwd: dir }, (error, stdout, stderr) => {
+      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+async function runState(runId: string): Promise<RunState> {
+  const client = createRedisClient(redis.url);
+  try {
+    return fold((await createRunStore(client, keys).read(runId)).map((e) => parseRunEvent(e.event)));
+  } finally {
+    client.disconnect();
+  }
+}
+
+async function finished(runId: string): Promise<RunState> {
+  const state = await waitFor(
+    async () => {
+      const s = await runState(runId);
+      return ['finished', 'waiting-human', 'aborted', 'failed'].includes(s.status) ? s : undefined;
+    },
+    { timeoutMs: 240_000, intervalMs: 500, what: `run ${runId} to end\n${output.slice(-3000)}` },
+  );
+  expect(state.status).toBe('finished');
+  return state;
+}
+
+/** The team's commits on the run's branch in the user's repository (newest first). */
+function branchLog(repo: string, runId: string): string[] {
+  return git(repo, 'log', '--format=%an|%s', `main..nightshift/${runId}`).split('\n');
+}
+
+beforeAll(async () => {
+  mkdirSync(projects, { recursive: true });
+  redis = await startRedis();
+  const port = await freePort();
+  dashboard = `http://127.0.0.1:${port}`;
+  env = {
+    PATH: process.env.PATH ?? '',
+    HOME: process.env.HOME ?? dir,
+    REDIS_URL: redis.url,
+    NIGHTSHIFT_PREFIX: prefix,
+    MEMORY_DIR: join(dir, 'memory'),
+    WORKSPACE_DIR: workspaces,
+    WORKSPACE_ROOTS: projects,
+    NIGHTSHIFT_GIT_AUTHOR_NAME: 'Night Team',
+    NIGHTSHIFT_GIT_AUTHOR_EMAIL: 'team@example.com',
+    DASHBOARD_PORT: String(port),
+    HEARTBEAT_INTERVAL_MS: '500',
+    HEARTBEAT_TTL_MS: '3000',
+    DIRECTOR_TICK_MS: '200',
+    LOG_LEVEL: 'warn',
+  };
+  up = spawn(process.execPath, [BIN, 'up', '--sim', '--no-colour', '--data', join(dir, 'data')], {
+    env,
+    cwd: dir,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  up.stdout?.on('data', (c: Buffer) => {
+    output += c.toString();
+  });
+  up.stderr?.on('data', (c: Buffer) => {
+    output += c.toString();
+  });
+  const client = createRedisClient(redis.url);
+  try {
+    for (const role of ['director', 'builder', 'inspector'])
+      await waitFor(async () => (await listHeartbeats(client, keys, role)).length > 0, {
+        timeoutMs: 90_000,
+        what: `a ${role} heartbeat\n${output.slice(-2000)}`,
+      });
+  } finally {
+    client.disconnect();
+  }
+  await waitFor(async () => (await fetch(`${dashboard}/healthz`).catch(() => undefined))?.ok, {
+    timeoutMs: 60_000,
+    what: 'the dashboard',
+  });
+}, 180_000);
+
+afterAll(async () => {
+  if (up && up.exitCode === null) {
+    const exited = new Promise((resolve) => up.once('exit', resolve));
+    up.kill('SIGINT');
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 30_000))]);
+    if (up.exitCode === null) up.kill('SIGKILL');
+  }
+  await redis?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('every run on its own branch (issue 18)', () => {
+  it('a run on a repository with uncommitted changes, a stash and a second branch commits only on nightshift/<run>; the report shows the diff', async () => {
+    const repo = join(projects, 'app');
+    makeUserRepo(repo);
+    const before = snapshot(repo);
+    const started = await cli('run', TASK, '--workspace', repo);
+    expect(started.code, started.stderr).toBe(0);
+    const runId = started.stdout.trim();
+    const state = await finished(runId);
+
+    expect(state.checkout).toMatchObject({ branch: `nightshift/${runId}`, repo, base: before.head });
+    expect(snapshot(repo)).toEqual(before);
+    expect(runBranches(repo)).toEqual([`nightshift/${runId}`]);
+    const log = branchLog(repo, runId);
+    expect(log.length).toBeGreaterThanOrEqual(1);
+    for (const line of log)
+      expect(line).toMatch(new RegExp(`^Night Team\\|\\[run ${runId}\\] \\w+ i\\d+ · \\w+: `));
+    expect(log.at(-1)).toContain('build i1 · builder');
+    expect(git(repo, 'diff', '--stat', `main...nightshift/${runId}`)).toMatch(/src\/sum\.js \| 2 \+-/);
+    expect(git(repo, 'show', `nightshift/${runId}:src/sum.js`)).toContain('let i = 0;');
+    expect(nestedGitDirs(repo)).toEqual([]);
+
+    const report = await cli('report', runId, '--out', join(dir, 'report-app'));
+    expect(report.code, report.stderr).toBe(0);
+    const md = readFileSync(join(dir, 'report-app', 'report.md'), 'utf8');
+    expect(md).toContain(`\`nightshift/${runId}\``);
+    expect(md).toMatch(/src\/sum\.js \| 2 \+-/);
+    expect(md).toContain('+  for (let i = 0; i < values.length; i++) total += values[i];');
+    expect(md).toContain(`git -C ${repo} merge nightshift/${runId}`);
+    const html = readFileSync(join(dir, 'report-app', 'report.html'), 'utf8');
+    expect(html).toMatch(/<details><summary>Full diff \(\d+ lines\)<\/summary><pre class="diff">/);
+
+    const runs = await cli('runs');
+    expect(runs.stdout).toContain(`${runId}  nightshift/${runId}: ${log.length} commit(s), 1 file changed`);
+    const api = (await (await fetch(`${dashboard}/api/runs/${runId}`)).json()) as {
+      branch: { branch: string; commits: unknown[]; diffStat: string; diff: string };
+    };
+    expect(api.branch.branch).toBe(`nightshift/${runId}`);
+    expect(api.branch.commits).toHaveLength(log.length);
+    expect(api.branch.diff).toContain('-  for (let i = 1;');
+
+    // apply refuses a dirty tree and changes nothing; discard removes the checkout and the branch.
+    const apply = await cli('apply', runId);
+    expect(apply.code).toBe(2);
+    expect(apply.stderr).toContain(`git -C ${repo} merge nightshift/${runId}`);
+    expect(snapshot(repo)).toEqual(before);
+    const discard = await cli('discard', runId);
+    expect(discard.code, discard.stderr).toBe(0);
+    expect(existsSync(join(workspaces, runId))).toBe(false);
+    expect(runBranches(repo)).toEqual([]);
+    expect(snapshot(repo)).toEqual(before);
+  });
+
+  it('a run on a subfolder of a repository (through POST /api/runs) works in that subfolder of its checkout; no nested .git', async () => {
+    const repo = join(projects, 'mono');
+    makeUserRepo(repo, 'packages/sum');
+    const before = snapshot(repo);
+    const res = await fetch(`${dashboard}/api/runs`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ task: TASK, workspace: join(repo, 'packages/sum') }),
+    });
+    expect(res.status).toBe(201);
+    const { runId } = (await res.json()) as { runId: string };
+    const state = await finished(runId);
+    expect(state.checkout?.cwd).toBe(join(workspaces, runId, 'packages/sum'));
+    expect(nestedGitDirs(repo)).toEqual([]);
+    expect(nestedGitDirs(join(workspaces, runId))).toEqual([]);
+    expect(snapshot(repo)).toEqual(before);
+    expect(git(repo, 'diff', '--name-only', `main...nightshift/${runId}`)).toBe('packages/sum/src/sum.js');
+  });
+
+  it('two runs on one repository at once end with two branches and no interference', async () => {
+    const repo = join(projects, 'twice');
+    makeUserRepo(repo);
+    const before = snapshot(repo);
+    const [a, b] = await Promise.all(
+      ['first', 'second'].map((t) =>
+        enqueueRun(redis.url, { task: `${TASK} (${t})`, workspace: repo }, { prefix }),
+      ),
+    );
+    const ids = [a?.runId ?? '', b?.runId ?? ''];
+    const states = await Promise.all(ids.map((id) => finished(id)));
+    expect(new Set(states.map((s) => s.checkout?.path)).size).toBe(2);
+    expect(runBranches(repo).sort()).toEqual(ids.map((id) => `nightshift/${id}`).sort());
+    for (const id of ids) {
+      // Each branch holds only its own run's commits.
+      for (const line of branchLog(repo, id)) expect(line).toContain(`[run ${id}]`);
+      expect(git(repo, 'diff', '--name-only', `main...nightshift/${id}`)).toBe('src/sum.js');
+    }
+    expect(snapshot(repo)).toEqual(before);
+  });
+
+  it('refuses a workspace outside the roots through the CLI, REST and a raw BullMQ job, touching nothing', async () => {
+    const outside = join(dir, 'outside');
+    makeUserRepo(outside);
+    const before = snapshot(outside);
+    const link = join(projects, 'link-out');
+    symlinkSync(outside, link);
+    const listing = () => (existsSync(workspaces) ? readdirSync(workspaces).sort() : []);
+    const checkouts = listing();
+
+    for (const target of ['/', '/etc', link]) {
+      const refused = await cli('run', TASK, '--workspace', target);
+      expect(refused.code).toBe(2);
+      expect(refused.stderr).toContain('invalid workspace');
+      expect(refused.stderr).toContain(`workspace roots (WORKSPACE_ROOTS): ${projects}`);
+      expect(refused.stdout).toBe('');
+
+      const res = await fetch(`${dashboard}/api/runs`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ task: TASK, workspace: target }),
+      });
+      expect(res.status).toBe(400);
+      expect(JSON.stringify(await res.json())).toContain(projects);
+    }
+
+    // A job added straight to `runs` skips both: the Director's intake refuses it for good.
+    const client = createRedisClient(redis.url, { maxRetriesPerRequest: null });
+    const queue = new Queue(QUEUE_NAMES.runs, { connection: client, prefix: keys.prefix });
+    try {
+      for (const [i, target] of ['/etc', link].entries()) {
+        const job = await queue.add(
+          'run',
+          { task: TASK, workspace: target },
+          { jobId: `raw${i}x`, attempts: 3 },
+        );
+        const failed = await waitFor(
+          async () =>
+            (await job.getState()) === 'failed'
+              ? (await queue.getJob(job.id ?? ''))?.failedReason
+              : undefined,
+          { timeoutMs: 30_000, what: `job ${job.id} to be refused` },
+        );
+        expect(failed).toMatch(
+          /^\[INVALID_INPUT\/invalid-input\] invalid workspace: workspace: a folder under the workspace roots \(WORKSPACE_ROOTS\): /,
+        );
+        expect(failed).toContain(projects);
+        expect((await runState(`run_${job.id}`)).runId).toBeNull();
+      }
+    } finally {
+      await queue.close();
+      client.disconnect();
+    }
+    expect(listing()).toEqual(checkouts);
+    expect(snapshot(outside)).toEqual(before);
+    expect(runBranches(outside)).toEqual([]);
+  });
+});
