@@ -80,6 +80,7 @@ export {
   type ConfinedOptions,
   type ConfinedResult,
   probeSandbox,
+  processLimitMechanism,
   runConfined,
   SANDBOX_FIX,
   SANDBOX_MODES,
