@@ -177,14 +177,20 @@ describe('files outside the workspace', () => {
     expect(host.accepted()).toBe(0);
   });
 
-  it('cannot write the system directories', async () => {
+  it('cannot write the system directories, a host binary or remount them', async () => {
     const { seen } = await attempt(
       host,
       'system',
-      `const fs = require('fs');
-      report({ usr: code(() => fs.writeFileSync('/usr/bin/ns-escape', 'x')), etc: code(() => fs.writeFileSync('/etc/passwd', 'x')) });`,
+      `const fs = require('fs'); const { spawnSync } = require('child_process');
+      const remount = spawnSync('mount', ['-o', 'remount,rw', '/usr'], { encoding: 'utf8' });
+      report({ usr: code(() => fs.writeFileSync('/usr/bin/ns-escape', 'x')), etc: code(() => fs.writeFileSync('/etc/passwd', 'x')),
+        git: code(() => fs.openSync('/usr/bin/git', 'r+')), self: code(() => fs.openSync('/proc/self/exe', 'r+')),
+        remount: remount.status === 0 ? 'ok' : remount.stderr.split('\\n')[0] });`,
     );
-    expect(seen).toEqual({ usr: 'EROFS', etc: 'EROFS' });
+    // Never root on the host: not even through /proc/self/exe (the runc CVE-2019-5736 path).
+    expect(seen).toMatchObject({ usr: 'EROFS', etc: 'EROFS', git: 'EROFS' });
+    expect(['EROFS', 'ETXTBSY']).toContain(seen?.self);
+    expect(seen?.remount).toMatch(/superuser|permission denied|not permitted/i);
     expect(existsSync('/usr/bin/ns-escape')).toBe(false);
   });
 });
