@@ -28,6 +28,13 @@ export const COMPOSE_VARS = Object.freeze([
     default: 'q8_0',
   },
   {
+    name: 'NIGHTSHIFT_BUILD_CA',
+    description:
+      'CA bundle (PEM file) the image build trusts for the npm registry, for a TLS-intercepting proxy, e.g. ' +
+      '/etc/ssl/certs/ca-certificates.crt. Handed to the build as the secret `ca`; never stored in the image',
+    default: '/dev/null (none)',
+  },
+  {
     name: 'NIGHTSHIFT_WORKSPACES',
     description:
       'What is mounted at /data/workspaces: the named volume, or a host folder (./path or /path) writable by uid 1000',

@@ -5,3 +5,6 @@ export { controlFromConfig, withControl } from './control-deps.js';
 export type { CliDeps } from './deps.js';
 export { withBus } from './deps.js';
 export { buildProgram, COMMANDS, type CommandRegistrar, EXIT, runCli } from './program.js';
+// The simulated model's scripted replies (`nightshift up --sim`, the demo), for harnesses that run the
+// fake servers elsewhere, e.g. in a container (test/docker).
+export { directorScenario, SIM_LABEL, workerScenario } from './sim/scenario.js';
