@@ -7,20 +7,22 @@ import { startFakeAnthropic, startFakeOllama } from '@nightshift/testkit';
 
 const which = process.argv[2];
 const numParallel = Number(process.env.OLLAMA_NUM_PARALLEL ?? '2');
+// Per call; the test slows the model down so that a run lasts long enough to scale and restart mid-run.
+const latencyMs = Number(process.env.FAKE_MODEL_LATENCY_MS ?? '150');
 const server =
   which === 'ollama'
     ? await startFakeOllama({
         host: '0.0.0.0',
         port: 11434,
         numParallel,
-        latencyMs: 150,
+        latencyMs,
         scenario: workerScenario(),
       })
     : which === 'anthropic'
       ? await startFakeAnthropic({
           host: '0.0.0.0',
           port: 8090,
-          latencyMs: 150,
+          latencyMs,
           scenario: directorScenario(),
         })
       : undefined;

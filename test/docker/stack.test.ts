@@ -4,8 +4,8 @@
 // own `nightshift run --wait` while builders are scaled and restarted (nothing answered twice), runs and
 // checkpoints survive `down` + `up`, and the agents' settings let bubblewrap sandbox a command.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '@nightshift/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -24,6 +24,9 @@ const TASK =
   'The sum() function in src/sum.js gives wrong totals and `npm test` fails. Find the bug, fix it without changing the API, and make the tests pass.';
 const PROJECT = 'nightshift-test';
 const NODE_MAJOR = readFileSync(join(REPO, '.nvmrc'), 'utf8').trim();
+// What docs/benchmarks.md reports, written to test-artifacts/docker-tier.json with the load of the machine.
+const figures: Record<string, number | string> = {};
+const seconds = (since: number) => Math.round((Date.now() - since) / 100) / 10;
 
 describe.skipIf(skip && engine === undefined)('docker compose up, for real (test/docker)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'nightshift-docker-'));
@@ -69,12 +72,17 @@ describe.skipIf(skip && engine === undefined)('docker compose up, for real (test
       if (down.code !== 0) console.error(`[docker tier] down failed: ${down.stderr}`);
     }
     rmSync(dir, { recursive: true, force: true });
+    mkdirSync(join(REPO, 'test-artifacts'), { recursive: true });
+    const record = { ...figures, loadavg1m: loadavg()[0] ?? 0, nproc: availableParallelism() };
+    writeFileSync(join(REPO, 'test-artifacts', 'docker-tier.json'), `${JSON.stringify(record, null, 2)}\n`);
+    console.log(`[docker tier] figures: ${JSON.stringify(record)}`);
   });
 
   it('builds the image on the chosen Node LTS', async () => {
     const started = Date.now();
     await dockerOk(compose('build', 'director'), { env, timeoutMs: 1_200_000 });
-    console.log(`[docker tier] image built in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+    figures.buildSeconds = seconds(started);
+    console.log(`[docker tier] image built in ${figures.buildSeconds} s`);
     const version = await dockerOk(['run', '--rm', 'nightshift:test', 'node', '--version'], { env });
     expect(version.trim()).toMatch(new RegExp(`^v${NODE_MAJOR}\\.`));
     const size = await dockerOk(['image', 'inspect', 'nightshift:test', '--format', '{{.Size}}'], { env });
@@ -107,7 +115,8 @@ describe.skipIf(skip && engine === undefined)('docker compose up, for real (test
     const started = Date.now();
     await dockerOk(compose('up', '-d'), { env, timeoutMs: 300_000 });
     await waitHealthy((...a) => docker(compose(...a), { env }), SERVICES, 240_000);
-    console.log(`[docker tier] cold start to all healthy: ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    figures.coldStartToHealthySeconds = seconds(started);
+    console.log(`[docker tier] cold start to all healthy: ${figures.coldStartToHealthySeconds} s`);
     const status = await dockerOk(compose('exec', '-T', 'director', 'nightshift', 'status', '--json'), {
       env,
     });
@@ -151,6 +160,7 @@ describe.skipIf(skip && engine === undefined)('docker compose up, for real (test
     const announced = new Promise<string>((resolve) => {
       announce = resolve;
     });
+    const runStarted = Date.now();
     const run = docker(
       compose(
         'exec',
@@ -186,6 +196,7 @@ describe.skipIf(skip && engine === undefined)('docker compose up, for real (test
     console.log(`[docker tier] run ${runId} was ${before.status} when the builders restarted`);
     expect(before.status).not.toMatch(/finished|failed|aborted/);
     const result = await run;
+    figures.runSeconds = seconds(runStarted);
     expect(result.code, `${result.stdout}\n${result.stderr}`).toBe(0);
     expect(result.stdout.split('\n')[0]?.trim()).toBe(runId);
 
@@ -208,8 +219,10 @@ describe.skipIf(skip && engine === undefined)('docker compose up, for real (test
     const checkpoints = (await dockerOk(compose('exec', '-T', 'scribe', 'sh', '-c', list), { env })).trim();
     expect(checkpoints).toMatch(/CP-1\.md/);
     await dockerOk(compose('down', '-t', '30'), { env, timeoutMs: 600_000 });
+    const started = Date.now();
     await dockerOk(compose('up', '-d'), { env, timeoutMs: 300_000 });
     await waitHealthy((...a) => docker(compose(...a), { env }), SERVICES, 240_000);
+    figures.restartToHealthySeconds = seconds(started);
     expect((await readRun(redisUrl, runId)).status).toBe('finished');
     const runs = JSON.parse(
       await dockerOk(compose('exec', '-T', 'director', 'nightshift', 'runs', '--json'), { env }),
