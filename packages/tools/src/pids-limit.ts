@@ -7,7 +7,15 @@
 // owns it. Measured on this project's CI box (root, cgroup v1 pids writable): the cgroup stops a
 // fork bomb at pids.max; RLIMIT_NPROC alone let 100 of 50 allowed processes start.
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmdirSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { readFile, rmdir, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { isErrno } from './result.js';
@@ -64,7 +72,29 @@ export function pidsCgroupParent(): string | undefined {
   } catch (error) {
     if (!isErrno(error)) throw error; // EACCES, EROFS, EBUSY: no cgroup here, RLIMIT_NPROC it is
   }
+  if (probed.parent !== undefined) removeStale(probed.parent);
   return probed.parent;
+}
+
+const STALE_MS = 60 * 60_000;
+
+/**
+ * An agent killed with SIGKILL never removes its command's cgroup (its processes are gone:
+ * the pid namespace took them). Empty ones older than an hour are removed at the next start;
+ * younger ones may belong to a command another agent is just starting.
+ */
+function removeStale(parent: string): void {
+  for (const name of readdirSync(parent)) {
+    if (!name.startsWith('nightshift-')) continue;
+    const dir = path.join(parent, name);
+    try {
+      if (Date.now() - statSync(dir).mtimeMs < STALE_MS) continue;
+      if (readFileSync(path.join(dir, 'cgroup.procs'), 'utf8').trim() !== '') continue;
+      rmdirSync(dir);
+    } catch (error) {
+      if (!isErrno(error)) throw error; // removed meanwhile, or busy again: leave it
+    }
+  }
 }
 
 /** Creates a fresh cgroup under `parent` allowing `max` tasks; returns its directory. */
