@@ -7,6 +7,7 @@ import { registerAlerts } from './commands/alerts.js';
 import { registerBranch } from './commands/branch.js';
 import { registerDemo } from './commands/demo.js';
 import { registerLogs } from './commands/logs.js';
+import { registerPlan } from './commands/plan.js';
 import { registerPreflight } from './commands/preflight.js';
 import { registerReplay } from './commands/replay.js';
 import { registerReport } from './commands/report.js';
@@ -36,6 +37,7 @@ export const COMMANDS: readonly CommandRegistrar[] = [
   registerDemo,
   registerReplay,
   registerSimulate,
+  registerPlan,
   registerReport,
   registerPreflight,
 ];

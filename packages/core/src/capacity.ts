@@ -40,7 +40,8 @@ export interface CapacityResult {
   maxQueue: number;
 }
 
-const GUIDE_PRIORITY: Record<Role, number> = {
+/** guide §7: the gateway's default priority of each caller (lower runs first). */
+export const GUIDE_PRIORITY: Record<Role, number> = {
   director: 1,
   architect: 2,
   scout: 3,

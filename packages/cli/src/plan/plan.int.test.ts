@@ -1,0 +1,144 @@
+// `nightshift plan` and `simulate --from-run` in-process against a real Redis: a recorded run
+// (events + the gateway's call log) as history, runs waiting in `runs`, and bad input refused.
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { iterationSteps, type RunEventDraft, STEPS, stamp } from '@nightshift/core';
+import { createKeys, createRedisClient, createRunStore, enqueueRun } from '@nightshift/redis';
+import { startRedis, type TestRedis, uniquePrefix } from '@nightshift/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CliDeps } from '../deps.js';
+import { runCli } from '../program.js';
+
+let redis: TestRedis;
+const prefix = uniquePrefix();
+const T0 = Date.parse('2026-12-07T21:00:00Z');
+
+/** A finished one-iteration run: every step 100 ms of dispatch+tool time around one 200 ms call. */
+async function recordRun(runId: string): Promise<number> {
+  const keys = createKeys(prefix);
+  const client = createRedisClient(redis.url);
+  const drafts: [number, RunEventDraft][] = [[0, { type: 'run.created', runId, task: 'fix it' }]];
+  const done: Record<string, number> = {};
+  let t = 0;
+  let phaseEnd = 0;
+  for (const step of iterationSteps(1)) {
+    const spec = STEPS[step];
+    const start = spec.after.length > 0 ? Math.max(...spec.after.map((d) => done[d] ?? 0)) : phaseEnd;
+    const messageId = `m-${runId}-${step}`;
+    drafts.push([start + 50, { type: 'step.requested', step, role: spec.role, messageId }]);
+    const call = {
+      role: spec.role,
+      enqueuedAt: T0 + start + 60,
+      startedAt: T0 + start + 60,
+      endedAt: T0 + start + 260,
+    };
+    await client.xadd(keys.custom('run', runId, 'llm'), '*', 'call', JSON.stringify(call));
+    t = start + 300;
+    done[step] = t;
+    drafts.push([
+      t,
+      step === 'verify'
+        ? { type: 'decision.made', decision: 'finish', by: 'director', rationale: 'ok', step: 'verify' }
+        : { type: 'step.completed', step, role: spec.role, messageId },
+    ]);
+    if (step === 'research' || step === 'checkpoint') phaseEnd = t;
+  }
+  drafts.push([t + 40, { type: 'run.finished', outcome: 'success' }]);
+  const events = drafts
+    .sort((a, b) => a[0] - b[0])
+    .map(([at, d]) => stamp(d, new Date(T0 + at).toISOString()));
+  await createRunStore(client, keys).append(runId, 0, events);
+  client.disconnect();
+  return t + 40;
+}
+
+function harness() {
+  const out: string[] = [];
+  const err: string[] = [];
+  const deps: CliDeps = {
+    openBus: () => {
+      throw new Error('not used');
+    },
+    stdout: (text) => out.push(text),
+    stderr: (text) => err.push(text),
+    signal: new AbortController().signal,
+    now: () => new Date('2026-12-07T22:00:00Z'),
+    env: { REDIS_URL: redis.url, NIGHTSHIFT_PREFIX: prefix },
+  };
+  return { run: (...args: string[]) => runCli(['node', 'nightshift', ...args], deps), out, err };
+}
+
+let duration = 0;
+beforeAll(async () => {
+  redis = await startRedis();
+  duration = await recordRun('run_hist1');
+});
+afterAll(async () => {
+  await redis?.stop();
+});
+
+describe('nightshift simulate --from-run', () => {
+  it('replays the run through the workflow to its own duration, and copies share the agents', async () => {
+    const h = harness();
+    expect(await h.run('simulate', '--from-run', 'run_hist1', '--json')).toBe(0);
+    const one = JSON.parse(h.out.join(''));
+    // 7 steps on the critical path (build ‖ research-exec) of 300 ms, plus the finish.
+    expect(one.measuredMs).toBe(duration);
+    expect(one.result.makespanMs).toBe(duration);
+    const h3 = harness();
+    expect(
+      await h3.run('simulate', '--from-run', 'run_hist1', '--runs', '3', '--sweep', 'builder', '--max', '2'),
+    ).toBe(0);
+    expect(h3.out.join('')).toMatch(/3 at once/);
+    expect(h3.out.join('')).toMatch(/builder=2:/);
+  });
+
+  it('refuses an unknown run with a clear error and the usage exit code', async () => {
+    const h = harness();
+    expect(await h.run('simulate', '--from-run', 'run_nope')).toBe(2);
+    expect(h.err.join('')).toMatch(/run_nope has not finished/);
+  });
+});
+
+describe('nightshift plan', () => {
+  it('forecasts the runs waiting in `runs`: ETAs, slots, waits, what-ifs and --until', async () => {
+    for (let i = 0; i < 3; i++)
+      await enqueueRun(redis.url, { task: `task ${i}`, title: `task ${i}` }, { prefix, jobId: `jq${i}` });
+    const h = harness();
+    expect(await h.run('plan', '--until', '22:00', '--samples', '20')).toBe(0);
+    const text = h.out.join('');
+    expect(text).toMatch(/forecast of 3 run\(s\) from 1 past run/);
+    for (let i = 0; i < 3; i++) expect(text).toContain(`run_jq${i}`);
+    expect(text).toMatch(/slot utilisation \d+%/);
+    expect(text).toMatch(/\+1 builder\s+(saves|costs)/);
+    expect(text).toMatch(/\+1 slot/);
+    // 22:00 is tomorrow's: every run makes it.
+    expect(text).toMatch(/every run is expected to finish/);
+    const j = harness();
+    expect(await j.run('plan', '--json', '--samples', '10')).toBe(0);
+    const f = JSON.parse(j.out.join('')).forecast;
+    expect(f.runs).toHaveLength(3);
+    expect(f.runs[0].p50Ms).toBeGreaterThanOrEqual(duration);
+  });
+
+  it('forecasts a file of tasks and refuses bad input with the reason', async () => {
+    const file = join(tmpdir(), `tasks-${prefix}.txt`);
+    writeFileSync(file, 'fix sum\n# a comment\nadd a test\n');
+    const h = harness();
+    expect(await h.run('plan', '--tasks-file', file, '--samples', '10')).toBe(0);
+    expect(h.out.join('')).toMatch(/task-2 .*add a test/);
+    for (const [args, why] of [
+      [['--until', '25:00'], /no such time of day/],
+      [['--until', 'tomorrow'], /expected HH:MM/],
+      [['--tasks-file', '/nonexistent/tasks'], /cannot read it/],
+      [['--agents', 'builder=x'], /expected <role>=<count>/],
+      [['--parallel', '0'], /positive integer/],
+      [['--director', 'gpt'], /ollama or anthropic/],
+    ] as const) {
+      const bad = harness();
+      expect(await bad.run('plan', ...args), args.join(' ')).toBe(2);
+      expect(bad.err.join('')).toMatch(why);
+    }
+  });
+});

@@ -1,0 +1,254 @@
+// The workflow simulator (issue 24 §1): several runs at once, each the DAG of core's STEPS
+// (guide §4: planning sequential, build ‖ research-exec, then checkpoint, then refactor →
+// inspect → verify; P4 loops to P2), on the team's agents and the gateway's slots. The rules
+// are the real system's: a REQUEST step holds one agent of its role from pick-up to completion
+// (a worker runs one job at a time, FIFO on `agent.<role>`); a debate vote holds a voter's agent
+// for its call; every model call holds one of `numParallel` slots, granted by priority (guide §7,
+// BullMQ: lower first), then arrival; the Director's own steps need no agent, and its calls need
+// a slot only on the Ollama fallback (Anthropic: none). Pure and clock-free: simulated ms.
+import type { Role } from '@nightshift/protocol';
+import { GUIDE_PRIORITY } from '../capacity.js';
+import { STEPS, type StepId } from '../run/steps.js';
+import { EventHeap } from './heap.js';
+import { type CallSpec, iterationSteps, type RunSample, type StepSample } from './profile.js';
+
+/** One run to simulate: the step samples it will follow (resolved from history by the caller). */
+export interface PlannedRun {
+  id: string;
+  /** When the run enters, ms (0: at the start of the night). */
+  startMs: number;
+  iterations: number;
+  /** Sample of each step of each iteration, keyed `<iteration>:<step>`. */
+  steps: ReadonlyMap<string, StepSample>;
+  finishMs: number;
+  /** A run under way: the iteration it is in and its steps already done there (`<iteration>:<step>`). */
+  progress?: { iteration: number; done: ReadonlySet<string> };
+}
+
+export interface EngineInput {
+  runs: readonly PlannedRun[];
+  /** Processes per role (default 1); the Director drives every run at once and is not counted. */
+  agents: Readonly<Partial<Record<Role, number>>>;
+  numParallel: number;
+  priorities?: Readonly<Partial<Record<Role, number>>>;
+  /** The Director's calls go to Anthropic (no slot) instead of the recorded Ollama fallback. */
+  directorOnAnthropic?: boolean;
+}
+
+export interface Waits {
+  calls: number;
+  meanMs: number;
+  maxMs: number;
+}
+
+export interface EngineResult {
+  /** End of each run, ms, by id. */
+  ends: Record<string, number>;
+  makespanMs: number;
+  /** Model time / (numParallel × makespan). */
+  utilisation: number;
+  /** Waits for a slot, per role. */
+  slotWaits: Partial<Record<Role, Waits>>;
+  /** Waits of a step or a vote for a free agent, per role. */
+  agentWaits: Partial<Record<Role, Waits>>;
+}
+
+export const stepKey = (iteration: number, step: StepId) => `${iteration}:${step}`;
+
+/** The plan of a recorded run, replayed as it happened (`simulate --from-run`). */
+export function planFromSample(sample: RunSample, id = sample.runId, startMs = 0): PlannedRun {
+  return {
+    id,
+    startMs,
+    iterations: sample.iterations,
+    steps: new Map(sample.steps.map((s) => [stepKey(s.iteration, s.step), s])),
+    finishMs: sample.finishMs,
+  };
+}
+
+interface Pool {
+  free: number;
+  waiting: { grant: () => void; since: number; prio: number; seq: number }[];
+}
+
+export function simulateRuns(input: EngineInput): EngineResult {
+  if (!Number.isInteger(input.numParallel) || input.numParallel < 1)
+    throw new Error('numParallel must be a positive integer');
+  const prio = { ...GUIDE_PRIORITY, ...input.priorities };
+  const heap = new EventHeap();
+  let now = 0;
+  let seq = 0;
+  let busy = 0;
+  const slotWaits = new Map<Role, number[]>();
+  const agentWaits = new Map<Role, number[]>();
+  const note = (map: Map<Role, number[]>, role: Role, ms: number) => {
+    const list = map.get(role) ?? [];
+    list.push(ms);
+    map.set(role, list);
+  };
+  const slots: Pool = { free: input.numParallel, waiting: [] };
+  const agents = new Map<Role, Pool>();
+  const agentPool = (role: Role): Pool => {
+    let pool = agents.get(role);
+    if (!pool) {
+      const count = input.agents[role] ?? 1;
+      if (!Number.isInteger(count) || count < 1) throw new Error(`agents.${role} must be a positive integer`);
+      pool = { free: count, waiting: [] };
+      agents.set(role, pool);
+    }
+    return pool;
+  };
+  const serve = (pool: Pool) => {
+    while (pool.free > 0 && pool.waiting.length > 0) {
+      pool.waiting.sort((a, b) => a.prio - b.prio || a.since - b.since || a.seq - b.seq);
+      const next = pool.waiting.shift();
+      pool.free--;
+      next?.grant();
+    }
+  };
+  const acquire = (pool: Pool, priority: number, onGrant: (waitedMs: number) => void) => {
+    const since = now;
+    pool.waiting.push({ since, prio: priority, seq: seq++, grant: () => onGrant(now - since) });
+    serve(pool);
+  };
+  const release = (pool: Pool) => {
+    pool.free++;
+    serve(pool);
+  };
+
+  /** One model call: a slot (unless the Director is on Anthropic) for its latency. */
+  const modelCall = (role: Role, latencyMs: number, done: () => void) => {
+    if (role === 'director' && input.directorOnAnthropic) {
+      heap.push(now + latencyMs, done);
+      return;
+    }
+    acquire(slots, prio[role], (waited) => {
+      note(slotWaits, role, waited);
+      busy += latencyMs;
+      heap.push(now + latencyMs, () => {
+        release(slots);
+        done();
+      });
+    });
+  };
+  /** A call inside a step; a vote by another worker role first needs that role's agent. */
+  const stepCall = (stepRole: Role, call: CallSpec, done: () => void) => {
+    if (call.role === stepRole || call.role === 'director' || call.role === 'scribe') {
+      modelCall(call.role, call.latencyMs, done);
+      return;
+    }
+    const pool = agentPool(call.role);
+    acquire(pool, 0, (waited) => {
+      note(agentWaits, call.role, waited);
+      modelCall(call.role, call.latencyMs, () => {
+        release(pool);
+        done();
+      });
+    });
+  };
+  const runGroups = (stepRole: Role, sample: StepSample, index: number, done: () => void) => {
+    const group = sample.groups[index];
+    if (!group) {
+      heap.push(now + sample.tailMs, done);
+      return;
+    }
+    heap.push(now + group.gapMs, () => {
+      const start = now;
+      let left = group.calls.length;
+      for (const call of group.calls) {
+        heap.push(start + call.offsetMs, () =>
+          stepCall(stepRole, call, () => {
+            left--;
+            if (left === 0) runGroups(stepRole, sample, index + 1, done);
+          }),
+        );
+      }
+    });
+  };
+
+  const ends: Record<string, number> = {};
+  for (const run of input.runs) {
+    // A step in flight when the forecast starts is counted from the start again (pessimistic).
+    const completed = new Set<string>(run.progress?.done ?? []);
+    const started = new Set<string>(completed);
+    const sampleOf = (iteration: number, step: StepId): StepSample => {
+      const s = run.steps.get(stepKey(iteration, step));
+      if (!s) throw new Error(`run ${run.id}: no sample for ${step} of iteration ${iteration}`);
+      return s;
+    };
+    const startStep = (iteration: number, step: StepId) => {
+      started.add(stepKey(iteration, step));
+      const sample = sampleOf(iteration, step);
+      const spec = STEPS[step];
+      heap.push(now + sample.dispatchMs, () => {
+        const finish = (release?: () => void) =>
+          runGroups(spec.role, sample, 0, () => {
+            release?.();
+            for (const f of sample.followers)
+              heap.push(now + f.delayMs, () => modelCall(f.role, f.latencyMs, noop));
+            completeStep(iteration, step);
+          });
+        if (spec.kind === 'decide') return finish();
+        const pool = agentPool(spec.role);
+        acquire(pool, 0, (waited) => {
+          note(agentWaits, spec.role, waited);
+          finish(() => release(pool));
+        });
+      });
+    };
+    const readySteps = (iteration: number): void => {
+      const steps = iterationSteps(iteration);
+      // The current phase: the first one of the iteration with a step not done.
+      const open = steps.find((s) => !completed.has(stepKey(iteration, s)));
+      if (open === undefined) {
+        iterationDone(iteration);
+        return;
+      }
+      const phase = STEPS[open].phase;
+      for (const step of steps) {
+        if (STEPS[step].phase !== phase || started.has(stepKey(iteration, step))) continue;
+        if (STEPS[step].after.every((d) => completed.has(stepKey(iteration, d)))) startStep(iteration, step);
+      }
+    };
+    const completeStep = (iteration: number, step: StepId) => {
+      completed.add(stepKey(iteration, step));
+      readySteps(iteration);
+    };
+    const iterationDone = (iteration: number): void => {
+      if (iteration < run.iterations) {
+        readySteps(iteration + 1);
+        return;
+      }
+      heap.push(now + run.finishMs, () => {
+        ends[run.id] = now;
+      });
+    };
+    heap.push(run.startMs, () => readySteps(run.progress?.iteration ?? 1));
+  }
+  for (let event = heap.pop(); event; event = heap.pop()) {
+    now = event.at;
+    event.run();
+  }
+  const makespanMs = Math.max(0, ...Object.values(ends));
+  return {
+    ends,
+    makespanMs,
+    utilisation: makespanMs > 0 ? busy / (input.numParallel * makespanMs) : 0,
+    slotWaits: summarise(slotWaits),
+    agentWaits: summarise(agentWaits),
+  };
+}
+
+const noop = () => undefined;
+
+function summarise(map: Map<Role, number[]>): Partial<Record<Role, Waits>> {
+  const out: Partial<Record<Role, Waits>> = {};
+  for (const [role, list] of map) {
+    out[role] = {
+      calls: list.length,
+      meanMs: list.reduce((s, w) => s + w, 0) / list.length,
+      maxMs: Math.max(...list),
+    };
+  }
+  return out;
+}

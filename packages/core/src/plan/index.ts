@@ -1,0 +1,34 @@
+// The planner (issue 24): history → step samples → a seeded simulation of the workflow → a forecast.
+export {
+  type EngineInput,
+  type EngineResult,
+  type PlannedRun,
+  planFromSample,
+  simulateRuns,
+  type Waits,
+} from './engine.js';
+export {
+  drawPlans,
+  type Forecast,
+  type ForecastInput,
+  forecast,
+  PlanInputError,
+  type QueuedRun,
+  type RunForecast,
+  WHAT_IF_ROLES,
+  type WhatIf,
+} from './forecast.js';
+export {
+  buildProfile,
+  type CallGroup,
+  type CallSpec,
+  type FollowerCall,
+  iterationSteps,
+  type Profile,
+  progressOf,
+  type RecordedCall,
+  type RunSample,
+  type StepSample,
+  sampleRun,
+} from './profile.js';
+export { quantile, seededRng } from './random.js';

@@ -1,0 +1,230 @@
+import type { Role } from '@nightshift/protocol';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { StepId } from '../run/steps.js';
+import { type RunScript, recordRun, type StepScript } from '../test-support/plan.js';
+import { type PlannedRun, planFromSample, simulateRuns } from './engine.js';
+import { forecast, PlanInputError } from './forecast.js';
+import { buildProfile, iterationSteps, type StepSample, sampleRun } from './profile.js';
+
+const flat =
+  (ms: number, calls = 1, latencyMs = 100): RunScript['step'] =>
+  () => ({
+    dispatchMs: 10,
+    calls: Array.from({ length: calls }, () => ({ gapMs: ms, latencyMs })),
+    tailMs: ms,
+  });
+
+const script = (over: Partial<RunScript> = {}): RunScript => ({
+  runId: 'r1',
+  iterations: 1,
+  step: flat(50),
+  finishMs: 20,
+  ...over,
+});
+
+describe('history: a recorded run cut into step samples', () => {
+  it('keeps dispatch, calls (latency, not waits), tool time and the Scribe summaries apart', () => {
+    const { events, calls, durationMs } = recordRun(
+      script({
+        step: (step) =>
+          step === 'build'
+            ? {
+                dispatchMs: 30,
+                calls: [
+                  { gapMs: 5, latencyMs: 400 },
+                  { gapMs: 200, latencyMs: 300 },
+                ],
+                tailMs: 40,
+              }
+            : { dispatchMs: 10, calls: [{ gapMs: 0, latencyMs: 100 }], tailMs: 0 },
+        followers: (step) => (step === 'design' ? [{ role: 'scribe', delayMs: 15, latencyMs: 250 }] : []),
+      }),
+    );
+    const sample = sampleRun(events, calls);
+    expect(sample?.durationMs).toBe(durationMs);
+    const build = sample?.steps.find((s) => s.step === 'build');
+    expect(build).toMatchObject({
+      dispatchMs: 30,
+      tailMs: 40,
+      groups: [
+        { gapMs: 5, calls: [{ role: 'builder', latencyMs: 400 }] },
+        { gapMs: 200, calls: [{ role: 'builder', latencyMs: 300 }] },
+      ],
+    });
+    expect(sample?.steps.find((s) => s.step === 'design')?.followers).toEqual([
+      { role: 'scribe', latencyMs: 250, delayMs: 15 },
+    ]);
+  });
+
+  it('leaves out a run that has not finished', () => {
+    const { events, calls } = recordRun(script());
+    expect(sampleRun(events.slice(0, -1), calls)).toBeUndefined();
+    expect(buildProfile([{ events: events.slice(0, 5), calls }]).runs).toEqual([]);
+  });
+});
+
+describe('the workflow simulator', () => {
+  it('follows the DAG: a run alone takes its critical path, not the sum of its steps', () => {
+    const times: Partial<Record<StepId, number>> = { build: 1000, 'research-exec': 300 };
+    const { events, calls, durationMs } = recordRun(
+      script({ step: (step) => ({ dispatchMs: 0, calls: [], tailMs: times[step] ?? 100 }) }),
+    );
+    const sample = sampleRun(events, calls);
+    if (!sample) throw new Error('no sample');
+    // frame, design, research, max(build, research-exec), checkpoint, refactor, inspect, verify
+    expect(durationMs).toBe(3 * 100 + 1000 + 4 * 100 + 20);
+    const r = simulateRuns({ runs: [planFromSample(sample)], agents: {}, numParallel: 2 });
+    expect(r.ends.r1).toBe(durationMs);
+  });
+
+  it('replays a run recorded without contention to its own duration (property)', { timeout: 60_000 }, () => {
+    const stepArb = fc.record({
+      dispatchMs: fc.integer({ min: 0, max: 50 }),
+      calls: fc.array(
+        fc.record({ gapMs: fc.integer({ min: 0, max: 50 }), latencyMs: fc.integer({ min: 1, max: 300 }) }),
+        {
+          maxLength: 3,
+        },
+      ),
+      tailMs: fc.integer({ min: 0, max: 50 }),
+    });
+    fc.assert(
+      fc.property(
+        fc.array(stepArb, { minLength: 9, maxLength: 9 }),
+        fc.integer({ min: 1, max: 3 }),
+        (steps, iterations) => {
+          const order: StepId[] = [
+            'frame',
+            'design',
+            'research',
+            'build',
+            'research-exec',
+            'checkpoint',
+            'refactor',
+            'inspect',
+            'verify',
+          ];
+          const { events, calls, durationMs } = recordRun(
+            script({ iterations, step: (step) => steps[order.indexOf(step)] as StepScript }),
+          );
+          const sample = sampleRun(events, calls);
+          if (!sample) throw new Error('no sample');
+          // Two slots: at most Builder ‖ Scout call at once, so nobody waited when it was recorded.
+          const r = simulateRuns({ runs: [planFromSample(sample)], agents: {}, numParallel: 2 });
+          expect(r.ends.r1).toBe(durationMs);
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+
+  it('shares agents and slots: more runs never end sooner than one alone, and a slot is the bound', () => {
+    const { events, calls, durationMs } = recordRun(script({ step: flat(10, 2, 500) }));
+    const sample = sampleRun(events, calls);
+    if (!sample) throw new Error('no sample');
+    const runs = ['a', 'b', 'c'].map((id) => planFromSample(sample, id));
+    const one = simulateRuns({ runs, agents: {}, numParallel: 1 });
+    const two = simulateRuns({ runs, agents: {}, numParallel: 2 });
+    for (const end of Object.values(two.ends)) expect(end).toBeGreaterThanOrEqual(durationMs);
+    // 3 runs × 9 steps × 2 calls × 500 ms of model time on one slot.
+    expect(one.makespanMs).toBeGreaterThanOrEqual(27_000);
+    expect(one.utilisation).toBeLessThanOrEqual(1);
+    expect(two.makespanMs).toBeLessThan(one.makespanMs);
+    // Three designs asked at once, one Architect.
+    expect(two.agentWaits.architect?.maxMs).toBeGreaterThan(0);
+  });
+
+  it('serves the Director first and the Scribe last; on Anthropic the Director takes no slot', () => {
+    const call = (role: Role, latencyMs: number) => ({ gapMs: 0, calls: [{ role, latencyMs, offsetMs: 0 }] });
+    const a = plan('a', 0, { frame: { groups: [call('director', 300)] } });
+    const b = plan('b', 0, {
+      frame: { tailMs: 10, followers: [{ role: 'scribe', delayMs: 0, latencyMs: 100 }] },
+    });
+    const c = plan('c', 50, { frame: { groups: [call('director', 100)] } });
+    const r = simulateRuns({ runs: [a, b, c], agents: {}, numParallel: 1 });
+    // At 300 the slot frees: the Scribe has waited since 10, the Director since 50; the Director goes first.
+    expect(r.slotWaits.director?.maxMs).toBe(250);
+    expect(r.slotWaits.scribe?.maxMs).toBe(390);
+    const anthropic = simulateRuns({
+      runs: [a, b, c],
+      agents: {},
+      numParallel: 1,
+      directorOnAnthropic: true,
+    });
+    expect(anthropic.slotWaits.director).toBeUndefined();
+    expect(anthropic.slotWaits.scribe?.maxMs).toBe(0);
+  });
+});
+
+/** A one-iteration run whose steps do nothing but what `over` says. */
+function plan(id: string, startMs: number, over: Partial<Record<StepId, Partial<StepSample>>>): PlannedRun {
+  const steps = new Map<string, StepSample>();
+  for (const step of iterationSteps(1))
+    steps.set(`1:${step}`, {
+      step,
+      iteration: 1,
+      dispatchMs: 0,
+      groups: [],
+      tailMs: 0,
+      followers: [],
+      ...over[step],
+    });
+  return { id, startMs, iterations: 1, steps, finishMs: 0 };
+}
+
+describe('the forecast', () => {
+  const history = [1, 2, 3].map((k) =>
+    recordRun(script({ runId: `h${k}`, iterations: k === 3 ? 2 : 1, step: flat(20 * k, 2, 300) })),
+  );
+  const profile = buildProfile(history);
+  const queue = ['q1', 'q2', 'q3', 'q4'].map((id) => ({ id }));
+
+  it('is reproducible for a seed, ordered p50 ≤ p90, and names the runs that will not make the deadline', {
+    timeout: 60_000,
+  }, () => {
+    const input = { profile, runs: queue, agents: {}, numParallel: 2, samples: 40, seed: 7 };
+    const f = forecast(input);
+    expect(forecast(input)).toEqual(f);
+    for (const r of f.runs) expect(r.p50Ms).toBeLessThanOrEqual(r.p90Ms);
+    expect(f.makespan.p50Ms).toBeGreaterThanOrEqual(Math.max(...f.runs.map((r) => r.p50Ms)) * 0.5);
+    const until = forecast({ ...input, untilMs: f.runs[0]?.p50Ms ?? 0 });
+    expect(until.late?.likely.length).toBeGreaterThan(0);
+    expect(until.late?.likely).not.toContain('q1');
+  });
+
+  it('says what one more agent or slot changes: a slot helps a slot-bound queue, a Director agent is not offered', {
+    timeout: 60_000,
+  }, () => {
+    const f = forecast({ profile, runs: queue, agents: {}, numParallel: 1, samples: 20 });
+    const slot = f.whatIf.find((w) => w.change === '+1 slot');
+    expect(slot?.savedMs).toBeGreaterThan(0);
+    expect(f.whatIf.map((w) => w.change)).not.toContain('+1 director');
+    expect(f.utilisation).toBeGreaterThan(0.5);
+  });
+
+  it('forecasts only the rest of a run under way', () => {
+    const one = recordRun(script({ runId: 'h', step: flat(0, 1, 100) }));
+    const alone = buildProfile([one]);
+    const all = iterationSteps(1).filter((s) => s !== 'verify');
+    const f = forecast({
+      profile: alone,
+      runs: [{ id: 'late', progress: { iteration: 1, done: all } }],
+      agents: {},
+      numParallel: 2,
+      samples: 3,
+    });
+    // Only verify (dispatch 10, call 100) and the finish (20) are left.
+    expect(f.runs[0]?.p50Ms).toBe(130);
+  });
+
+  it('refuses an empty queue, no history, and duplicate ids with a clear error', () => {
+    expect(() => forecast({ profile, runs: [], agents: {}, numParallel: 2 })).toThrow(PlanInputError);
+    expect(() => forecast({ profile: { runs: [] }, runs: queue, agents: {}, numParallel: 2 })).toThrow(
+      /no history/,
+    );
+    expect(() => forecast({ profile, runs: [{ id: 'x' }, { id: 'x' }], agents: {}, numParallel: 2 })).toThrow(
+      /same id/,
+    );
+  });
+});
