@@ -67,6 +67,8 @@ export interface RunRead {
   status: string;
   /** Request ids whose step.completed event appears more than once. */
   stepsCompletedTwice: string[];
+  /** Where the team worked: the run's own checkout (issue 18), not the workspace itself. */
+  checkoutCwd: string | undefined;
 }
 
 export async function readRun(redisUrl: string, runId: string): Promise<RunRead> {
@@ -75,9 +77,11 @@ export async function readRun(redisUrl: string, runId: string): Promise<RunRead>
     const stored = await createRunStore(redis, createKeys('nightshift')).read(runId);
     const events = stored.map((e) => parseRunEvent(e.event));
     const completed = events.filter((e) => e.type === 'step.completed').map((e) => String(e.messageId));
+    const state = events.length === 0 ? undefined : fold(events);
     return {
-      status: events.length === 0 ? 'not-created' : fold(events).status,
+      status: state?.status ?? 'not-created',
       stepsCompletedTwice: completed.filter((id, i) => completed.indexOf(id) !== i),
+      checkoutCwd: state?.checkout?.cwd,
     };
   } finally {
     redis.disconnect();

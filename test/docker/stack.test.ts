@@ -4,7 +4,7 @@
 // own `nightshift run --wait` while builders are scaled and restarted (nothing answered twice), runs and
 // checkpoints survive `down` + `up`, and the agents' settings let bubblewrap sandbox a command.
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '@nightshift/testkit';
@@ -23,6 +23,7 @@ const engine: Engine | undefined = 'engine' in lookup ? lookup.engine : undefine
 const TASK =
   'The sum() function in src/sum.js gives wrong totals and `npm test` fails. Find the bug, fix it without changing the API, and make the tests pass.';
 const PROJECT = 'nightshift-test';
+const SYSTEM_CA_BUNDLE = '/etc/ssl/certs/ca-certificates.crt';
 const NODE_MAJOR = readFileSync(join(REPO, '.nvmrc'), 'utf8').trim();
 // What docs/benchmarks.md reports, written to test-artifacts/docker-tier.json with the load of the machine.
 const figures: Record<string, number | string> = {};
@@ -59,8 +60,10 @@ describe.skipIf(skip && engine === undefined)('docker compose up, for real (test
       NIGHTSHIFT_VERSION: 'test',
       DASHBOARD_PORT: String(await freePort()),
       NIGHTSHIFT_TEST_REDIS_PORT: String(redisPort),
-      // This machine's npm reaches the registry through a TLS proxy whose CA is in the system bundle.
-      NIGHTSHIFT_BUILD_CA: '/etc/ssl/certs/ca-certificates.crt',
+      // The build trusts the system's CA bundle (here npm reaches the registry through a TLS proxy whose CA
+      // is in it), unless NIGHTSHIFT_BUILD_CA names another; none when there is no bundle.
+      NIGHTSHIFT_BUILD_CA:
+        process.env.NIGHTSHIFT_BUILD_CA ?? (existsSync(SYSTEM_CA_BUNDLE) ? SYSTEM_CA_BUNDLE : '/dev/null'),
     };
     redisUrl = `redis://:${password}@127.0.0.1:${redisPort}`;
     await docker(compose('down', '-v', '--remove-orphans', '-t', '5'), { env });
@@ -131,6 +134,16 @@ describe.skipIf(skip && engine === undefined)('docker compose up, for real (test
     );
     // uid 1000 (the image's node user) and PID 1 or 2 inside its own PID namespace.
     expect(out.trim().split('\n')).toEqual(['1000', expect.stringMatching(/^[12]$/)]);
+    // And the agents' own sandbox (packages/tools), as `nightshift preflight` probes it in that container.
+    const preflight = await docker(compose('exec', '-T', 'builder', 'nightshift', 'preflight', '--json'), {
+      env,
+    });
+    const checks: { name: string; ok: boolean; required: boolean; detail: string }[] = JSON.parse(
+      preflight.stdout,
+    ).checks;
+    const sandbox = checks.find((c) => c.name.startsWith('command sandbox'));
+    console.log(`[docker tier] builder's sandbox: ${sandbox?.detail}`);
+    expect(sandbox?.detail).toMatch(/^bubblewrap \(/);
   });
 
   it('finishes a run with the image CLI while builders scale to 3 and restart, answering nothing twice', async () => {
@@ -208,7 +221,9 @@ describe.skipIf(skip && engine === undefined)('docker compose up, for real (test
     expect(state.stepsCompletedTwice).toEqual([]);
     const builders = await dockerOk(compose('ps', '-q', 'builder'), { env });
     expect(builders.trim().split('\n')).toHaveLength(3);
-    await dockerOk(compose('exec', '-T', 'director', 'sh', '-c', 'cd /data/workspaces/sample && npm test'), {
+    // The fix is on the run's own checkout; the workspace the run was given stays as it was.
+    expect(state.checkoutCwd).toBeDefined();
+    await dockerOk(compose('exec', '-T', 'director', 'sh', '-c', `cd '${state.checkoutCwd}' && npm test`), {
       env,
     });
   });
