@@ -119,12 +119,16 @@ start_engine() {
 }
 
 stop_engine() {
-  if [ -f "$PIDFILE" ] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null; then
-    kill "$(cat "$PIDFILE")"
-    local i
-    for i in $(seq 1 30); do kill -0 "$(cat "$PIDFILE" 2>/dev/null || echo 0)" 2>/dev/null || return 0; sleep 1; done
-    die "dockerd did not stop within 30 s"
-  fi
+  local pid
+  pid=$(cat "$PIDFILE" 2>/dev/null || true)
+  if [ -z "$pid" ] || ! kill -0 "$pid" 2>/dev/null; then return 0; fi
+  kill "$pid"
+  local i
+  for i in $(seq 1 60); do
+    kill -0 "$pid" 2>/dev/null || { log "engine stopped"; return 0; }
+    sleep 1
+  done
+  die "dockerd ($pid) did not stop within 60 s"
 }
 
 # A bookworm minbase root file system, kept as a tarball so both images start from the same one.
