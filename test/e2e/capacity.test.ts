@@ -4,16 +4,38 @@
 // Like `simulate --from-run`, the model's per-call overhead (the gateway's queue hop, HTTP, the
 // result's way back) comes from a separate calibration run (4 tasks, 1 Scout), never from the
 // run it predicts.
-import { simulate } from '@nightshift/core';
-import { type Bus, createBus, createKeys } from '@nightshift/redis';
+//
+// Issue 24: the workflow simulator checked against full runs. For each team size (1, 2, 3 agents
+// per worker role) the real director, gateway, scribe and agents run one calibration run alone
+// (the history); then queues of several runs at once are measured (enqueue → last
+// run.finished) and forecast from that history alone. The bound is ±10 % on the makespan, and
+// `simulate --from-run` of the calibration run must give that run's own duration within ±10 %.
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
+  buildProfile,
+  fold,
+  forecast,
+  parseRunEvent,
+  type RecordedCall,
+  type RunEvent,
+  simulate,
+} from '@nightshift/core';
+import { WORKER_ROLES } from '@nightshift/protocol';
+import { type Bus, createBus, createKeys, createRunStore, enqueueRun, QUEUE_NAMES } from '@nightshift/redis';
+import {
+  type FakeAnthropic,
   type FakeOllama,
+  startFakeAnthropic,
   startFakeOllama,
   startRedis,
   type TestRedis,
   uniquePrefix,
   waitFor,
 } from '@nightshift/testkit';
+import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   readWholeLog,
@@ -23,7 +45,7 @@ import {
   spawnService,
   stopAll,
 } from './agent-harness.js';
-import { SERVICE_MAIN } from './support/stack.js';
+import { ROOT, SERVICE_MAIN } from './support/stack.js';
 
 const TASKS = 6;
 const LATENCY_MS = 1000;
@@ -120,4 +142,204 @@ describe('capacity simulator vs a measured run', () => {
     ).toBeLessThan(0.1);
     expect(Math.abs(predicted.utilisation - measured.utilisation)).toBeLessThan(0.1);
   });
+});
+
+// Model latency of the scripted replies: long enough that the model, not the test machine's
+// scheduling noise, is most of a run; short enough for CI (the matrix runs in a few minutes).
+const CALL_MS = 400;
+/** Queue sizes measured for each team size (agents per worker role). */
+const MATRIX: { agents: number; queues: number[] }[] = [
+  { agents: 1, queues: [1, 3, 6] },
+  { agents: 2, queues: [4] },
+  { agents: 3, queues: [6] },
+];
+const ROWS: string[] = [];
+
+describe('workflow simulator vs measured full runs (issue 24)', () => {
+  let anthropic: FakeAnthropic;
+  beforeAll(async () => {
+    anthropic = await startFakeAnthropic({ latencyMs: 150 });
+    anthropic.setScenario([
+      { match: { contains: 'Frame the goal' }, reply: { content: 'Goal: make the failing test pass.' } },
+      {
+        match: { contains: 'Verify the review' },
+        reply: { content: JSON.stringify({ decision: 'finish', rationale: 'clean' }) },
+      },
+    ]);
+    ollama.setScenario([
+      {
+        match: { role: 'inspector' },
+        reply: {
+          content: '{"findings":[{"severity":"minor","file":"src/sum.ts","description":"name it"}]}',
+          latencyMs: CALL_MS,
+        },
+      },
+      {
+        match: { role: 'architect' },
+        reply: { content: '{"components":["sum() in src/sum.ts"],"risks":[]}', latencyMs: CALL_MS },
+      },
+      {
+        match: { role: 'builder' },
+        reply: { content: '{"summary":"Changed src/sum.ts.","files":["src/sum.ts"]}', latencyMs: CALL_MS },
+      },
+      {
+        match: { role: 'refactorer' },
+        reply: { content: '{"summary":"Nothing to refactor.","files":[]}', latencyMs: CALL_MS },
+      },
+      { reply: { content: 'Done: nothing else to add.', latencyMs: CALL_MS } },
+    ]);
+  });
+  afterAll(async () => {
+    await anthropic?.stop();
+    if (ROWS.length > 0) {
+      const table = [
+        '| agents/role | runs at once | forecast (s) | measured (s) | error |',
+        '|---|---|---|---|---|',
+        ...ROWS,
+      ];
+      mkdirSync(join(ROOT, 'test-artifacts'), { recursive: true });
+      writeFileSync(join(ROOT, 'test-artifacts', 'capacity-runs.md'), `${table.join('\n')}\n`);
+    }
+  });
+
+  for (const { agents, queues } of MATRIX) {
+    it(`forecasts queues of ${queues.join(', ')} full run(s) with ${agents} agent(s) per role within 10 percent`, async () => {
+      const prefix = uniquePrefix();
+      const keys = createKeys(prefix);
+      const memoryDir = mkdtempSync(join(tmpdir(), 'ns-cap-'));
+      const env = serviceEnv({
+        REDIS_URL: redis.url,
+        NIGHTSHIFT_PREFIX: prefix,
+        OLLAMA_HOST: ollama.url,
+        OLLAMA_NUM_PARALLEL: String(SLOTS),
+        ANTHROPIC_API_KEY: 'sk-test-capacity',
+        ANTHROPIC_BASE_URL: anthropic.url,
+        ANTHROPIC_MAX_RETRIES: '0',
+        MEMORY_DIR: memoryDir,
+        WORKSPACE_DIR: join(memoryDir, 'ws'),
+        DIRECTOR_TICK_MS: '200',
+        LOG_LEVEL: 'warn',
+      });
+      const mine: ServiceProcess[] = [
+        spawnService('llm-gateway', SERVICE_MAIN['llm-gateway'], env),
+        spawnService('scribe', SERVICE_MAIN.scribe, env),
+        spawnService('director', SERVICE_MAIN.director, env),
+      ];
+      for (const role of WORKER_ROLES)
+        for (let i = 0; i < agents; i++)
+          mine.push(spawnService(`${role}-${i}`, SERVICE_MAIN.agent, { ...env, ROLE: role }));
+      procs.push(...mine);
+      const bus: Bus = createBus({ url: redis.url, keys });
+      const store = createRunStore(bus.redis, keys);
+      const events = async (runId: string): Promise<RunEvent[]> =>
+        (await store.read(runId)).map((e) => parseRunEvent(e.event));
+      const llm = new Queue(QUEUE_NAMES.llm, { connection: bus.redis, prefix: keys.prefix });
+      /** The Scribe summarises after a run has ended: start each measurement on an idle gateway. */
+      const quiet = async () => {
+        let idle = 0;
+        while (idle < 3) {
+          const c = await llm.getJobCounts('active', 'waiting', 'prioritized', 'delayed');
+          idle = Object.values(c).every((v) => v === 0) ? idle + 1 : 0;
+          await new Promise((r) => setTimeout(r, 150));
+        }
+      };
+      /** Enqueues `n` runs at once; the makespan is enqueue → the last run.finished. */
+      const measure = async (n: number): Promise<{ runIds: string[]; makespanMs: number }> => {
+        await quiet();
+        const started = Date.now();
+        const runIds = (
+          await Promise.all(
+            Array.from({ length: n }, (_, i) =>
+              enqueueRun(redis.url, { task: `fix the sum test (${i})` }, { prefix }),
+            ),
+          )
+        ).map((r) => r.runId);
+        const deadline = Date.now() + 120_000;
+        for (;;) {
+          const all = await Promise.all(runIds.map(events));
+          const states = all.map((list) => fold(list));
+          const stuck = states.find((st) => !['planning', 'running', 'finished'].includes(st.status));
+          if (stuck || Date.now() > deadline) {
+            const st = stuck ?? states.find((x) => x.status !== 'finished');
+            throw new Error(
+              `run ${st?.runId} is ${st?.status} (phase ${st?.phase}): ${st?.waiting?.reason ?? ''}\n${mine.map((p) => p.tail(8)).join('\n')}`,
+            );
+          }
+          if (states.every((st) => st.status === 'finished')) {
+            const ends = all.map((list) => Date.parse(list.at(-1)?.at ?? ''));
+            return { runIds, makespanMs: Math.max(...ends) - started };
+          }
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      };
+      const recorded = async (runId: string) => {
+        const raw = await bus.redis.xrange(keys.custom('run', runId, 'llm'), '-', '+');
+        return {
+          events: await events(runId),
+          calls: raw.map(([, f]) => JSON.parse(f[1] ?? '{}') as RecordedCall),
+        };
+      };
+      try {
+        await waitFor(async () => (await bus.redis.keys(`${prefix}:heartbeat:*`)).length >= 3 + 5 * agents, {
+          timeoutMs: 90_000,
+          what: 'every service heartbeat',
+        });
+        // Warm-up (untimed), then the calibration run alone: the only history the forecast gets.
+        await measure(1);
+        const calibration = await measure(1);
+        const history = [await recorded(calibration.runIds[0] as string)];
+        const profile = buildProfile(history);
+        expect(profile.runs).toHaveLength(1);
+        if (agents === 1) {
+          // `simulate --from-run`: the recorded run replayed through the workflow, vs its own duration.
+          const cli = spawnSync(
+            process.execPath,
+            [
+              join(ROOT, 'packages/cli/dist/bin.js'),
+              'simulate',
+              '--from-run',
+              calibration.runIds[0] as string,
+              '--json',
+            ],
+            { encoding: 'utf8', timeout: 60_000, env },
+          );
+          expect(cli.status, cli.stderr).toBe(0);
+          const replay = JSON.parse(cli.stdout) as { measuredMs: number; result: { makespanMs: number } };
+          const error = Math.abs(replay.result.makespanMs - replay.measuredMs) / replay.measuredMs;
+          ROWS.push(
+            `| 1 (--from-run) | 1 | ${(replay.result.makespanMs / 1000).toFixed(2)} | ${(replay.measuredMs / 1000).toFixed(2)} | ${(error * 100).toFixed(1)} % |`,
+          );
+          expect(
+            error,
+            `from-run ${replay.result.makespanMs} ms vs its own ${replay.measuredMs} ms`,
+          ).toBeLessThan(0.1);
+        }
+        const team = Object.fromEntries(WORKER_ROLES.map((r) => [r, agents]));
+        for (const n of queues) {
+          const measured = await measure(n);
+          const predicted = forecast({
+            profile,
+            runs: measured.runIds.map((id) => ({ id })),
+            agents: team,
+            numParallel: SLOTS,
+            samples: 20,
+            whatIfRoles: [],
+          }).makespan.p50Ms;
+          const error = Math.abs(predicted - measured.makespanMs) / measured.makespanMs;
+          ROWS.push(
+            `| ${agents} | ${n} | ${(predicted / 1000).toFixed(2)} | ${(measured.makespanMs / 1000).toFixed(2)} | ${(error * 100).toFixed(1)} % |`,
+          );
+          expect(
+            error,
+            `${n} runs, ${agents} per role: forecast ${predicted} ms, measured ${measured.makespanMs} ms`,
+          ).toBeLessThan(0.1);
+        }
+      } finally {
+        await llm.close();
+        await stopAll(mine);
+        await bus.close();
+        rmSync(memoryDir, { recursive: true, force: true });
+      }
+    });
+  }
 });

@@ -107,10 +107,12 @@ export function sampleRun(
   const windows: { step: StepId; iteration: number; from: number; to: number; ready: number }[] = [];
   for (let i = 1; i <= iterations; i++) {
     for (const step of iterationSteps(i)) {
-      const from = requested.get(key(i, step));
+      const ready = readyAt(i, step, done, t0);
+      // The Director's own steps may log no step.requested: they start when they can.
+      const from = requested.get(key(i, step)) ?? (STEPS[step].kind === 'decide' ? ready : undefined);
       const to = done.get(key(i, step));
       if (from === undefined || to === undefined) return undefined;
-      windows.push({ step, iteration: i, from, to, ready: readyAt(i, step, done, t0) });
+      windows.push({ step, iteration: i, from, to, ready });
     }
   }
   const owned = new Map<number, RecordedCall[]>();
