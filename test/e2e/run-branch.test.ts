@@ -219,6 +219,15 @@ describe('every run on its own branch (issue 18)', () => {
       expect(git(repo, 'diff', '--name-only', `main...nightshift/${id}`)).toBe('src/sum.js');
     }
     expect(snapshot(repo)).toEqual(before);
+
+    // Once the user's tree is clean, `nightshift apply` merges the run's branch into their branch.
+    git(repo, 'reset', '--quiet', '--hard');
+    const applied = await cli('apply', ids[0] ?? '');
+    expect(applied.code, applied.stderr).toBe(0);
+    expect(git(repo, 'symbolic-ref', '--short', 'HEAD')).toBe('main');
+    expect(git(repo, 'merge-base', '--is-ancestor', `nightshift/${ids[0]}`, 'main')).toBe('');
+    expect(readFileSync(join(repo, 'src/sum.js'), 'utf8')).toContain('let i = 0;');
+    expect(git(repo, 'stash', 'list')).toBe(before.stash);
   });
 
   it('refuses a workspace outside the roots through the CLI, REST and a raw BullMQ job, touching nothing', async () => {
