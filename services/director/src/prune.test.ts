@@ -1,7 +1,7 @@
 // Pruning checkouts of ended runs (issue 18 §3): after the retention only, branches kept, never a
 // run whose branch lives only in its checkout.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RunCheckout } from '@nightshift/protocol';
@@ -63,6 +63,13 @@ describe('pruneCheckouts', () => {
     const recent = await make('run_recent', repo);
     const running = await make('run_running', repo);
     const copied = await make('run_copied', plain);
+    // A checkout half-built by a crash two hours ago, and one being built right now.
+    const stale = join(wsDir, 'run_gone.tmp-123-abc');
+    const building = join(wsDir, 'run_new.tmp-456-def');
+    mkdirSync(stale);
+    mkdirSync(building);
+    utimesSync(stale, new Date(NOW - 2 * HOUR), new Date(NOW - 2 * HOUR));
+    utimesSync(building, new Date(NOW), new Date(NOW));
     const store = fakeStore({
       run_old: { checkout: old, status: 'finished', at: new Date(NOW - 73 * HOUR).toISOString() },
       run_recent: { checkout: recent, status: 'finished', at: new Date(NOW - 1 * HOUR).toISOString() },
@@ -80,5 +87,7 @@ describe('pruneCheckouts', () => {
     expect(existsSync(old.path)).toBe(false);
     expect(git(repo, 'rev-parse', 'nightshift/run_old')).toBe(old.base);
     for (const kept of [recent, running, copied]) expect(existsSync(kept.path)).toBe(true);
+    expect(existsSync(stale)).toBe(false);
+    expect(existsSync(building)).toBe(true);
   });
 });

@@ -2,6 +2,8 @@
 // are kept. Only a checkout whose branch is safe in the user's repository is removed: the branch
 // is fetched back once more first, and a run on a copied folder (whose branch lives only in its
 // checkout) keeps its checkout until `nightshift discard`.
+import { readdir, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { fold, isTerminal, parseRunEvent } from '@nightshift/core';
 import type { RunStore } from '@nightshift/redis';
 import type { Logger, Service } from '@nightshift/runtime';
@@ -35,7 +37,28 @@ export async function pruneCheckouts(o: PrunerOptions): Promise<string[]> {
     }
   }
   if (removed.length > 0) o.logger.info({ removed }, 'pruned checkouts of ended runs (branches kept)');
+  await removeStaleBuilds(o.workspaceDir, now - STALE_BUILD_MS, o.logger);
   return removed;
+}
+
+// A checkout is built in `<runId>.tmp-<pid>-<time>` and renamed into place; a crash in between
+// leaves the half-built folder behind. An hour is far longer than any clone takes.
+const STALE_BUILD_MS = 3_600_000;
+
+async function removeStaleBuilds(workspaceDir: string, before: number, logger: Logger): Promise<void> {
+  let names: string[];
+  try {
+    names = await readdir(workspaceDir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw err;
+  }
+  for (const name of names.filter((n) => /\.tmp-\d+-[a-z0-9]+$/.test(n))) {
+    const dir = join(workspaceDir, name);
+    if ((await stat(dir)).mtimeMs >= before) continue;
+    await rm(dir, { recursive: true, force: true });
+    logger.info({ dir }, 'removed a checkout left half-built by a crash');
+  }
 }
 
 export class CheckoutPruner implements Service {
