@@ -286,4 +286,38 @@ describe('every run on its own branch (issue 18)', () => {
     expect(snapshot(outside)).toEqual(before);
     expect(runBranches(outside)).toEqual([]);
   });
+  it('kill -9 of every service mid-build: the run resumes on the same checkout and branch, no duplicate commit, git fsck clean', async () => {
+    const repo = join(projects, 'killed');
+    makeUserRepo(repo);
+    const before = snapshot(repo);
+    const { runId } = await enqueueRun(redis.url, { task: TASK, workspace: repo }, { prefix });
+    const client = createRedisClient(redis.url);
+    try {
+      await waitFor(
+        async () =>
+          (await createRunStore(client, keys).read(runId)).some(
+            (e) => (e.event as { type?: string; step?: string }).step === 'build',
+          ),
+        { timeoutMs: 120_000, intervalMs: 50, what: 'the build step to be requested' },
+      );
+      const services = await listHeartbeats(client, keys);
+      expect(services.length).toBeGreaterThanOrEqual(5);
+      for (const s of services) process.kill(s.pid, 'SIGKILL');
+    } finally {
+      client.disconnect();
+    }
+    const state = await finished(runId);
+    expect(state.checkout?.path).toBe(join(workspaces, runId));
+    expect(readdirSync(workspaces).filter((n) => n.startsWith(runId))).toEqual([runId]);
+    const log = branchLog(repo, runId);
+    expect(log.length).toBeGreaterThanOrEqual(1);
+    expect(new Set(log).size).toBe(log.length);
+    expect(git(repo, 'rev-parse', `nightshift/${runId}`)).toBe(
+      git(join(workspaces, runId), 'rev-parse', 'HEAD'),
+    );
+    for (const where of [repo, join(workspaces, runId)])
+      expect(git(where, 'fsck', '--full', '--no-dangling')).toBe('');
+    expect(snapshot(repo)).toEqual(before);
+    expect(nestedGitDirs(repo)).toEqual([]);
+  });
 });
