@@ -4,12 +4,20 @@
 // what one more agent or slot would change, and with --until which runs will not make it.
 import { readFileSync } from 'node:fs';
 import { loadConfig } from '@nightshift/config';
-import { forecast, PlanInputError, type QueuedRun } from '@nightshift/core';
-import { createKeys, createRedisClient, createRunStore } from '@nightshift/redis';
+import { fold, forecast, PlanInputError, parseRunEvent, type QueuedRun } from '@nightshift/core';
+import {
+  createKeys,
+  createRedisClient,
+  createRunStore,
+  type Keys,
+  type RedisClient,
+  type RunStore,
+} from '@nightshift/redis';
 import type { Command } from 'commander';
 import type { CliDeps } from '../deps.js';
 import { liveAgents, readQueued, readRuns } from '../plan/history.js';
 import { parseTaskFile, parseUntil, renderPlan } from '../plan/render.js';
+import { RecordedForecastSchema, type ReviewRow, renderReview } from '../plan/review.js';
 import { parseAgents } from './simulate.js';
 
 const positiveInt = (text: string, flag: string): number => {
@@ -42,6 +50,8 @@ export function registerPlan(program: Command, deps: CliDeps): void {
     )
     .option('--samples <n>', 'simulated nights to draw', '200')
     .option('--seed <n>', 'seed of the draws (same seed, same forecast)', '1')
+    .option('--record', "keep each run's forecast (the first one) for `plan --review`", false)
+    .option('--review', 'compare the recorded forecasts with how the runs really ended', false)
     .option('--json', 'machine-readable output', false)
     .action(
       async (opts: {
@@ -53,6 +63,8 @@ export function registerPlan(program: Command, deps: CliDeps): void {
         director: string;
         samples: string;
         seed: string;
+        record: boolean;
+        review: boolean;
         json: boolean;
       }) => {
         const config = loadConfig(deps.env ?? {});
@@ -69,6 +81,11 @@ export function registerPlan(program: Command, deps: CliDeps): void {
         const redis = createRedisClient(config.redis.url, { maxRetriesPerRequest: 2 });
         try {
           const store = createRunStore(redis, keys);
+          if (opts.review) {
+            const rows = await reviewRuns(redis, keys, store);
+            deps.stdout(opts.json ? `${JSON.stringify(rows)}\n` : renderReview(rows));
+            return;
+          }
           const { profile, running } = await readRuns(redis, store, keys, history);
           const titles = new Map<string, string>();
           const runs: QueuedRun[] = [];
@@ -103,6 +120,20 @@ export function registerPlan(program: Command, deps: CliDeps): void {
             ...(opts.director === 'anthropic' ? { directorOnAnthropic: true } : {}),
             ...(until === undefined ? {} : { untilMs: until - now }),
           });
+          if (opts.record && !tasks) {
+            const at = (ms: number) => new Date(now + ms).toISOString();
+            for (const r of f.runs) {
+              const record = { madeAt: new Date(now).toISOString(), p50At: at(r.p50Ms), p90At: at(r.p90Ms) };
+              // NX: the forecast made when the night started is the one the morning compares.
+              await redis.set(
+                keys.custom('run', r.id, 'forecast'),
+                JSON.stringify(record),
+                'EX',
+                30 * 86_400,
+                'NX',
+              );
+            }
+          }
           if (opts.json) {
             deps.stdout(
               `${JSON.stringify({ now: new Date(now).toISOString(), agents, numParallel, history: profile.runs.length, forecast: f })}\n`,
@@ -126,6 +157,28 @@ export function registerPlan(program: Command, deps: CliDeps): void {
         }
       },
     );
+}
+
+async function reviewRuns(redis: RedisClient, keys: Keys, store: RunStore): Promise<ReviewRow[]> {
+  const rows: ReviewRow[] = [];
+  for (const runId of await store.list(10_000)) {
+    const raw = await redis.get(keys.custom('run', runId, 'forecast'));
+    if (raw === null) continue;
+    let value: unknown;
+    try {
+      value = JSON.parse(raw);
+    } catch (error) {
+      // A torn record is skipped: the other runs' comparison still stands.
+      if (error instanceof SyntaxError) continue;
+      throw error;
+    }
+    const parsed = RecordedForecastSchema.safeParse(value);
+    if (!parsed.success) continue;
+    const events = (await store.read(runId)).map((s) => parseRunEvent(s.event));
+    const finished = events.findLast((e) => e.type === 'run.finished');
+    rows.push({ runId, forecast: parsed.data, endedAt: finished?.at, status: fold(events).status });
+  }
+  return rows;
 }
 
 function readTasks(path: string): { id: string; title: string }[] {

@@ -53,6 +53,15 @@ async function recordRun(runId: string): Promise<number> {
   return t + 40;
 }
 
+async function recordedForecast(runId: string): Promise<string | null> {
+  const client = createRedisClient(redis.url);
+  try {
+    return await client.get(createKeys(prefix).custom('run', runId, 'forecast'));
+  } finally {
+    client.disconnect();
+  }
+}
+
 function harness() {
   const out: string[] = [];
   const err: string[] = [];
@@ -120,6 +129,23 @@ describe('nightshift plan', () => {
     const f = JSON.parse(j.out.join('')).forecast;
     expect(f.runs).toHaveLength(3);
     expect(f.runs[0].p50Ms).toBeGreaterThanOrEqual(duration);
+  });
+
+  it('records the forecast when the night starts and reviews it against the real ends', async () => {
+    await enqueueRun(redis.url, { task: 'tonight' }, { prefix, jobId: 'jr0' });
+    const h = harness();
+    expect(await h.run('plan', '--record', '--samples', '10')).toBe(0);
+    // The first forecast stays: a second --record does not overwrite it.
+    const first = await recordedForecast('run_jr0');
+    expect(first).toMatch(/p50At/);
+    expect(await harness().run('plan', '--record', '--samples', '5', '--parallel', '1')).toBe(0);
+    expect(await recordedForecast('run_jr0')).toBe(first);
+    await recordRun('run_jr0');
+    const r = harness();
+    expect(await r.run('plan', '--review')).toBe(0);
+    const text = r.out.join('');
+    expect(text).toMatch(/run_jr0 .* 21:00:0\d/);
+    expect(text).toContain('1 of 1 finished run(s) ended by their p90');
   });
 
   it('forecasts a file of tasks and refuses bad input with the reason', async () => {
