@@ -48,6 +48,9 @@ export async function readRecordedRun(
   return { events, calls };
 }
 
+/** How many of the newest runs `plan` looks at for history and for runs under way. */
+const SCAN_RUNS = 500;
+
 /** The latest `limit` finished runs as history, and the runs still under way with where they are. */
 export async function readRuns(
   redis: RedisClient,
@@ -58,7 +61,9 @@ export async function readRuns(
   const ids = await store.list(10_000);
   const finished: RecordedRun[] = [];
   const running: QueuedRun[] = [];
-  for (const runId of [...ids].reverse()) {
+  // Newest first, and no further back than a few nights: history ages, and a deployment with
+  // thousands of runs must not read them all for one forecast.
+  for (const runId of [...ids].reverse().slice(0, Math.max(SCAN_RUNS, limit))) {
     const recorded = await readRecordedRun(redis, store, keys, runId);
     const state = fold(recorded.events);
     if (state.status === 'finished') {

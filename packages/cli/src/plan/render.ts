@@ -111,7 +111,7 @@ export function renderPlan(v: PlanView): string {
   for (const { what, w } of waits.slice(0, 6)) {
     if (!w) continue;
     lines.push(
-      `  ${what.padEnd(26)} ${w.calls.toFixed(1)} waits, mean ${duration(w.meanMs)}, total ${duration(w.meanMs * w.calls)}`,
+      `  ${what.padEnd(26)} waits ${duration(w.meanMs * w.calls)} in all (${w.calls.toFixed(1)} asks, mean ${duration(w.meanMs)})`,
     );
   }
   lines.push('what one more would change (p50 of the last end):');
