@@ -123,7 +123,8 @@ export async function runConfined(
     });
     // bwrap reports the child's pid on fd 3 once the sandbox is set up; without it, the sandbox
     // itself failed (namespaces refused, a mount denied), and bwrap's stderr says why.
-    if (!result.timedOut && !result.status?.includes('"child-pid"')) {
+    const stopped = result.timedOut || o.signal?.aborted === true; // killed before it could report
+    if (!stopped && !result.status?.includes('"child-pid"')) {
       const why = result.stderr.trim().split('\n')[0] ?? `exit code ${result.exitCode}`;
       throw new SandboxUnavailable(
         `the command sandbox could not start (${why || `exit code ${result.exitCode}`})`,
