@@ -3,7 +3,7 @@
 // `nightshift status` (--json against StatusSchema, --watch on a plain pipe) shows the deployment.
 import { execFile, spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { StatusSchema } from '@nightshift/cli';
+import { StatusSchema } from '@nightshift/client';
 import { WORKER_ROLES } from '@nightshift/protocol';
 import { createAlertStore } from '@nightshift/redis';
 import { freePort, waitFor } from '@nightshift/testkit';

@@ -1,8 +1,9 @@
 // How steering commands get the control layer: the injected `openControl`, else one opened from
 // the configuration in `deps.env` (read only now, so `--help` works without a valid config).
+
+import { type Control, openControl } from '@nightshift/client';
 import { loadConfig, workspaceRootsOf } from '@nightshift/config';
 import { redactRedisUrl } from '@nightshift/redis';
-import { type Control, openControl } from './control/control.js';
 import type { CliDeps } from './deps.js';
 
 export function controlFromConfig(deps: CliDeps): Control {

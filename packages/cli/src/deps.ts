@@ -1,7 +1,8 @@
 // What commands get from outside: a way to open the bus, output streams, an abort signal for
 // Ctrl-C. Injected so the program runs the same from the bin and from tests.
+
+import type { Control } from '@nightshift/client';
 import type { Bus } from '@nightshift/redis';
-import type { Control } from './control/control.js';
 
 export interface CliDeps {
   /** Opens the bus; only commands that need Redis call it. The command closes it when done. */

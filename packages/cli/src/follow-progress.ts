@@ -1,8 +1,7 @@
 // Following a run with a live progress line (issue 11 §3): on a terminal one line redrawn in place
 // (phase, step, elapsed, tokens); on a pipe or file a plain line each time something but the
 // clock changed; with --json one object per change. Ends with the run's exit code.
-import type { Control } from './control/control.js';
-import type { LoadedRun } from './control/runs.js';
+import type { Control, LoadedRun } from '@nightshift/client';
 import { isTTY } from './control-deps.js';
 import type { CliDeps } from './deps.js';
 import { progressLine } from './format.js';

@@ -1,8 +1,9 @@
 // Human output of the steering commands: the status screen (the team view in a terminal), the
 // runs table and the one-line run progress. Plain text; nothing here writes.
+
+import type { AgentInfo, RunSummary, Status } from '@nightshift/client';
 import type { RunState } from '@nightshift/core';
 import { PHASE_NAMES } from '@nightshift/protocol';
-import type { AgentInfo, RunSummary, Status } from './control/schemas.js';
 
 export function duration(ms: number): string {
   const s = Math.max(0, Math.floor(ms / 1000));

@@ -4,11 +4,11 @@ import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { StatusSchema } from '@nightshift/client';
 import { type RunEventDraft, stamp } from '@nightshift/core';
 import { createAlertStore, createKeys, createRedis, createRunStore, QUEUE_NAMES } from '@nightshift/redis';
 import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { StatusSchema } from './control/schemas.js';
 
 const BIN = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';

@@ -1,7 +1,7 @@
 // The dashboard's token: required on a reachable bind, checked on every route but /healthz
 // (Bull Board included), as a bearer header or a session cookie; cookie writes must be same-origin.
 import { randomBytes } from 'node:crypto';
-import { type OpenedControl, openControl } from '@nightshift/cli';
+import { type OpenedControl, openControl } from '@nightshift/client';
 import { QUEUE_NAMES } from '@nightshift/redis';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -4,7 +4,7 @@
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { FastifyAdapter } from '@bull-board/fastify';
-import { queueNames } from '@nightshift/cli';
+import { queueNames } from '@nightshift/client';
 import type { Queue } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
 

@@ -1,6 +1,6 @@
 // What every route module receives: the shared control layer, a bus:log reader, the metrics
 // collector and the few settings routes need. Built once by buildServer.
-import type { Control } from '@nightshift/cli';
+import type { Control } from '@nightshift/client';
 import type { DashboardMetrics } from './metrics.js';
 import type { LogReader } from './stream-history.js';
 

@@ -1,7 +1,7 @@
 // DNS rebinding (issue 17 §6): a foreign Host, or a write from a foreign Origin, is refused before
 // anything runs — on the default loopback bind without a token and on a token-protected bind.
 import { randomBytes } from 'node:crypto';
-import { type OpenedControl, openControl } from '@nightshift/cli';
+import { type OpenedControl, openControl } from '@nightshift/client';
 import { QUEUE_NAMES } from '@nightshift/redis';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -1,6 +1,6 @@
 // Errors as HTTP answers: a bad body or parameter is a 400 naming each field, an unknown run or
 // alert a 404, a refused action a 409; anything unexpected a 500 whose details stay in the log.
-import { httpStatusOf } from '@nightshift/cli';
+import { httpStatusOf } from '@nightshift/client';
 import { isNightshiftError, problemsFrom, ValidationError } from '@nightshift/protocol';
 import type { FastifyError, FastifyInstance } from 'fastify';
 import type { z } from 'zod';

@@ -1,6 +1,6 @@
 // Dashboard entry point: load the config, open the control layer, serve until SIGTERM. Like every
 // service it also answers the Docker/k8s probe on HEALTH_PORT when that is set.
-import { openControl } from '@nightshift/cli';
+import { openControl } from '@nightshift/client';
 import { loadConfig, UNCONFINED_WARNING, unconfinedWarning, workspaceRootsOf } from '@nightshift/config';
 import {
   createLogger,

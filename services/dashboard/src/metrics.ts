@@ -6,7 +6,7 @@
 //   finished job is counted once per dashboard process, while BullMQ keeps it (completed jobs
 //   10 min, failed 24 h: scrape more often than that). Director calls made straight to Anthropic
 //   do not pass the gateway and are not in these series (their tokens are in the run's budget).
-import { alertsByLevel, type Control } from '@nightshift/cli';
+import { alertsByLevel, type Control } from '@nightshift/client';
 import { QUEUE_NAMES } from '@nightshift/redis';
 import type { Metrics } from '@nightshift/runtime';
 

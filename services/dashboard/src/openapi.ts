@@ -1,6 +1,6 @@
 // The REST API as an OpenAPI 3.1 document, served at /api/openapi.json. Bodies and responses are
 // generated from the same zod schemas the routes validate with (z.toJSONSchema), so they agree.
-import { RunDetailSchema, RunSummarySchema, StatusSchema } from '@nightshift/cli';
+import { RunDetailSchema, RunSummarySchema, StatusSchema } from '@nightshift/client';
 import { RunInputSchema } from '@nightshift/protocol';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';

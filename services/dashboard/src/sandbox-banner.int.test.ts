@@ -1,7 +1,7 @@
 // TOOLS_SANDBOX=off is shown by the dashboard (issue 17 §3): /api/status says commandSandbox "off"
 // and every page carries the warning at the top; with the sandbox on, neither appears.
 import { randomBytes } from 'node:crypto';
-import { type OpenedControl, openControl } from '@nightshift/cli';
+import { type OpenedControl, openControl } from '@nightshift/client';
 import { UNCONFINED_WARNING } from '@nightshift/config';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -1,7 +1,7 @@
 // The dashboard's REST, team view and auth through `app.inject`, against a real Redis with its own
 // key prefix: each route's happy path, bad input (400 naming the field), 404s and 409s.
 import { randomBytes } from 'node:crypto';
-import { type OpenedControl, openControl, StatusSchema } from '@nightshift/cli';
+import { type OpenedControl, openControl, StatusSchema } from '@nightshift/client';
 import { type RunEventDraft, stamp } from '@nightshift/core';
 import { createAlertStore, createRunStore, QUEUE_NAMES } from '@nightshift/redis';
 import type { FastifyInstance } from 'fastify';

@@ -1,6 +1,6 @@
 // buildServer(deps): the whole dashboard as one Fastify instance — Host/Origin check and auth first, then Bull Board,
 // the team view, REST, SSE, OpenAPI and metrics. Injectable: tests call it with `app.inject`.
-import type { Control } from '@nightshift/cli';
+import type { Control } from '@nightshift/client';
 import { createMetrics, type Metrics } from '@nightshift/runtime';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { assertBindAllowed, registerAuth } from './auth.js';

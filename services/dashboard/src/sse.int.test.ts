@@ -1,7 +1,7 @@
 // The live stream over a real socket: history first, then each new bus:log message of the run in
 // the guide's markdown form, and a new panel when the run's phase moves; other runs stay out.
 import { randomBytes } from 'node:crypto';
-import { type OpenedControl, openControl } from '@nightshift/cli';
+import { type OpenedControl, openControl } from '@nightshift/client';
 import { type RunEventDraft, stamp } from '@nightshift/core';
 import { type Message, newId } from '@nightshift/protocol';
 import type { FastifyInstance } from 'fastify';

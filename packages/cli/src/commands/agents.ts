@@ -1,7 +1,8 @@
 // `nightshift agents pause|resume <role>`: stop or restart one role's work queue everywhere
 // (BullMQ global pause; the job in hand finishes), e.g. to hold the Builder while you look.
+
+import { AGENT_QUEUE_ROLES, type AgentQueueResult } from '@nightshift/client';
 import { Argument, type Command } from 'commander';
-import { AGENT_QUEUE_ROLES, type AgentQueueResult } from '../control/agents.js';
 import { printJson, withControl } from '../control-deps.js';
 import type { CliDeps } from '../deps.js';
 

@@ -1,7 +1,8 @@
 // `nightshift resolve <alertId>`: a human's answer to an alert or emergency (guide §4): continue
 // (the sentinel resumes what it paused), abort, or just a note; and `nightshift alerts` to list them.
+
+import type { AlertDecision } from '@nightshift/client';
 import { Argument, type Command, Option } from 'commander';
-import type { AlertDecision } from '../control/alerts.js';
 import { printJson, withControl } from '../control-deps.js';
 import type { CliDeps } from '../deps.js';
 import { parseId, parsePositiveInt } from '../options.js';

@@ -7,12 +7,11 @@
 // resumes where it stopped. It also resumes a paused run (`nightshift pause` is in runs.ts).
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import type { Control, RunActionResult, RunRecord } from '@nightshift/client';
 import { isTerminal } from '@nightshift/core';
 import { type Message, MessageSchema, newId, validate } from '@nightshift/protocol';
 import { listHeartbeats, QUEUE_NAMES } from '@nightshift/redis';
 import { Argument, type Command } from 'commander';
-import type { RunActionResult } from '../control/actions.js';
-import type { Control, RunRecord } from '../control/control.js';
 import { printJson, withControl } from '../control-deps.js';
 import type { CliDeps } from '../deps.js';
 import { followWithProgress } from '../follow-progress.js';

@@ -1,8 +1,9 @@
 // The run commands: `runs` (list), `pause|abort <runId>` (resume: commands/resume.ts) and `decide <runId>` (a human's
 // answer to a run waiting for one, guide §4 level 3 / issue 5 §6). All go through the control layer.
+
+import type { RunActionResult } from '@nightshift/client';
 import type { HumanDecision } from '@nightshift/core';
 import { Argument, type Command, Option } from 'commander';
-import type { RunActionResult } from '../control/actions.js';
 import { printJson, withControl } from '../control-deps.js';
 import type { CliDeps } from '../deps.js';
 import { runsTable } from '../format.js';

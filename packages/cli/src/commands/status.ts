@@ -1,9 +1,9 @@
 // `nightshift status [--run ID] [--watch]`: the team view in a terminal — the run's phase, the
 // seven agents, LLM slots, queue depths and open alerts. `--json` output follows StatusSchema.
 
+import { StatusSchema } from '@nightshift/client';
 import type { Command } from 'commander';
 import { Option } from 'commander';
-import { StatusSchema } from '../control/schemas.js';
 import { isTTY, withControl } from '../control-deps.js';
 import type { CliDeps } from '../deps.js';
 import { statusScreen } from '../format.js';

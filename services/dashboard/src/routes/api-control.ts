@@ -1,6 +1,6 @@
 // REST steering, all POST (a GET never changes state): pause / resume / abort / decide a run,
 // resolve an alert, pause / resume an agent's queue. Each is one call into the shared control layer.
-import { ALERT_DECISIONS, parseAgentRole } from '@nightshift/cli';
+import { ALERT_DECISIONS, parseAgentRole } from '@nightshift/client';
 import { HumanDecisionSchema } from '@nightshift/core';
 import { IdSchema } from '@nightshift/protocol';
 import type { FastifyInstance } from 'fastify';

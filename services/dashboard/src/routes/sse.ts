@@ -2,7 +2,7 @@
 // the run (the guide's markdown form, from `render`), `panel` for the run's live panel whenever it
 // changes. A reconnecting client passes the last log id it has and misses nothing in between.
 
-import { CONTROL_ERROR_CODES } from '@nightshift/cli';
+import { CONTROL_ERROR_CODES } from '@nightshift/client';
 import { IdSchema, NightshiftError } from '@nightshift/protocol';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';

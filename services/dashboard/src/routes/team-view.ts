@@ -1,6 +1,6 @@
 // The team view: `/` (runs and a start form), `/partials/runs` (the list, for in-place refresh)
 // and `/runs/:id` (the live run page). Server-rendered HTML under a nonce CSP; no CDN.
-import { CONTROL_ERROR_CODES } from '@nightshift/cli';
+import { CONTROL_ERROR_CODES } from '@nightshift/client';
 import { IdSchema, isNightshiftError } from '@nightshift/protocol';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { DashboardContext } from '../context.js';

@@ -1,7 +1,7 @@
 // A run's page: the live panel and the message stream, both kept current by one EventSource on
 // /api/stream?run=ID — `panel` events replace the panel, `message` events append a message in the
 // guide's markdown form (set as textContent, so a message can never inject markup).
-import type { RunDetail, Status } from '@nightshift/cli';
+import type { RunDetail, Status } from '@nightshift/client';
 import { ACTIONS_JS, esc, layout } from './html.js';
 import { runPanel } from './run-panel.js';
 

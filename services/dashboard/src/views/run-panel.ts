@@ -1,6 +1,6 @@
 // The live part of a run's page, rendered on the server from the status snapshot and re-sent over
 // SSE whenever it changes: phase timeline, the seven agents, LLM slots, alerts, checkpoint, controls.
-import type { AgentInfo, AlertInfo, RunDetail, Status } from '@nightshift/cli';
+import type { AgentInfo, AlertInfo, RunDetail, Status } from '@nightshift/client';
 import { esc } from './html.js';
 
 const post = (url: string, label: string, testid: string, extra = ''): string =>

@@ -1,6 +1,6 @@
 // The team view's front page: recent runs (refreshed in place every few seconds) and a form to
 // start a new run through the same REST route scripts use.
-import type { RunSummary } from '@nightshift/cli';
+import type { RunSummary } from '@nightshift/client';
 import { ACTIONS_JS, esc, layout } from './html.js';
 
 function phaseCell(r: RunSummary): string {

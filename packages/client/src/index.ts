@@ -1,4 +1,7 @@
-// The control layer: every action and view that both `nightshift` and the dashboard offer.
+// @nightshift/client: the one front door for programs (issue 22) — every action and view that both
+// `nightshift` and the dashboard offer, typed with the protocol's zod schemas, with typed errors
+// (CONTROL_ERROR_CODES) and AsyncIterable follows. The CLI and the dashboard sit on it; it carries
+// no CLI dependency (commander), so a web server or a user's script can import it alone.
 export type { ActionOptions, RunAction, RunActionResult } from './actions.js';
 export { isWaitingHuman } from './actions.js';
 export {
@@ -26,7 +29,7 @@ export {
   type RunRecord,
 } from './control.js';
 export { CONTROL_ERROR_CODES, httpStatusOf } from './errors.js';
-export type { FollowEnd, FollowOptions } from './follow.js';
+export type { FollowEnd, FollowOptions, FollowResult } from './follow.js';
 export type { ControlParts } from './parts.js';
 export { type LoadedRun, loadRun, phaseName } from './runs.js';
 export * from './schemas.js';

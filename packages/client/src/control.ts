@@ -25,7 +25,7 @@ import {
 import { type AgentQueueResult, pauseAgent, resumeAgent } from './agents.js';
 import { type AlertDecision, listOpenAlerts, type ResolveAlertResult, resolveAlert } from './alerts.js';
 import { runNotFound } from './errors.js';
-import { type FollowEnd, type FollowOptions, followRun } from './follow.js';
+import { type FollowOptions, type FollowResult, followRun, watchRun } from './follow.js';
 import type { ControlParts, WorkspacePolicy } from './parts.js';
 import { detail, type LoadedRun, loadRun, readCheckpoints, recentRunIds, summarise } from './runs.js';
 import type { AlertInfo, CheckpointInfo, RunDetail, RunSummary, Status } from './schemas.js';
@@ -60,7 +60,9 @@ export interface Control {
     runId: string,
     onChange: (run: LoadedRun) => void,
     options?: FollowOptions,
-  ): Promise<{ end: FollowEnd; run: LoadedRun | undefined }>;
+  ): Promise<FollowResult>;
+  /** The run's changes as an AsyncIterable; its return value says how the follow ended. */
+  watchRun(runId: string, options?: FollowOptions): AsyncGenerator<LoadedRun, FollowResult>;
   /** Closes what `openControl` opened; a no-op for `createControl` (the owner closes its parts). */
   close(): Promise<void>;
 }
@@ -115,6 +117,7 @@ export function createControl(
     resumeAgent: (role) => resumeAgent(parts, role),
     status: (options) => statusSnapshot(parts, options),
     followRun: (runId, onChange, options) => followRun(parts, runId, onChange, options),
+    watchRun: (runId, options) => watchRun(parts, runId, options),
     close,
   };
 }

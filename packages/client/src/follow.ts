@@ -31,12 +31,20 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
-export async function followRun(
+export interface FollowResult {
+  end: FollowEnd;
+  run: LoadedRun | undefined;
+}
+
+/**
+ * The run's changes as an AsyncIterable (issue 22): yields the run each time it moved, and returns
+ * how the follow ended. `for await (const run of control.watchRun(id)) …` in a script.
+ */
+export async function* watchRun(
   parts: ControlParts,
   runId: string,
-  onChange: (run: LoadedRun) => void,
   options: FollowOptions = {},
-): Promise<{ end: FollowEnd; run: LoadedRun | undefined }> {
+): AsyncGenerator<LoadedRun, FollowResult> {
   const interval = options.intervalMs ?? 500;
   let latest: LoadedRun | undefined;
   let seen = -1;
@@ -45,7 +53,7 @@ export async function followRun(
     if (version !== seen) {
       seen = version;
       latest = await loadRun(parts.store, runId);
-      if (latest.state.runId !== null) onChange(latest);
+      if (latest.state.runId !== null) yield latest;
     }
     options.onTick?.(latest);
     const status = latest?.state.runId ? latest.state.status : undefined;
@@ -56,6 +64,21 @@ export async function followRun(
     await sleep(interval, options.signal);
   }
   return { end: 'stopped', run: latest };
+}
+
+/** The same follow with a callback per change (the CLI's progress lines). */
+export async function followRun(
+  parts: ControlParts,
+  runId: string,
+  onChange: (run: LoadedRun) => void,
+  options: FollowOptions = {},
+): Promise<FollowResult> {
+  const changes = watchRun(parts, runId, options);
+  for (;;) {
+    const next = await changes.next();
+    if (next.done === true) return next.value;
+    onChange(next.value);
+  }
 }
 
 async function failIfJobFailed(parts: ControlParts, runId: string, jobId: string): Promise<void> {
