@@ -36,8 +36,15 @@ const keys = createKeys(prefix);
 const TASK = 'Fix sum() so npm test passes';
 
 function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return cliWith(env, ...args);
+}
+
+function cliWith(
+  cliEnv: NodeJS.ProcessEnv,
+  ...args: string[]
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { env, cwd: dir }, (error, stdout, stderr) => {
+    execFile(process.execPath, [BIN, ...args], { env: cliEnv, cwd: dir }, (error, stdout, stderr) => {
       resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
     });
   });
@@ -168,6 +175,10 @@ describe('every run on its own branch (issue 18)', () => {
     expect(api.branch.branch).toBe(`nightshift/${runId}`);
     expect(api.branch.commits).toHaveLength(log.length);
     expect(api.branch.diff).toContain('-  for (let i = 1;');
+    const page = await (await fetch(`${dashboard}/runs/${runId}`)).text();
+    expect(page).toContain('data-testid="run-branch"');
+    expect(page).toContain(`<code>nightshift/${runId}</code>`);
+    expect(page).toContain('<details><summary>Full diff</summary>');
 
     // apply refuses a dirty tree and changes nothing; discard removes the checkout and the branch.
     const apply = await cli('apply', runId);
@@ -254,6 +265,26 @@ describe('every run on its own branch (issue 18)', () => {
       expect(res.status).toBe(400);
       expect(JSON.stringify(await res.json())).toContain(projects);
     }
+
+    // Without WORKSPACE_ROOTS of its own (started in another folder), the CLI checks against the
+    // roots the running Director published, not its own folder.
+    const elsewhere = await cliWith(
+      { ...env, WORKSPACE_ROOTS: '' },
+      'run',
+      TASK,
+      '--workspace',
+      join(dir, 'outside'),
+    );
+    expect(elsewhere.code).toBe(2);
+    expect(elsewhere.stderr).toContain(`workspace roots (WORKSPACE_ROOTS): ${projects}`);
+
+    // A CLI that allows more than the Director (its own WORKSPACE_ROOTS) enqueues; the Director's
+    // intake refuses, and `nightshift run` says so instead of printing a run id.
+    const broader = await cliWith({ ...env, WORKSPACE_ROOTS: dir }, 'run', TASK, '--workspace', outside);
+    expect(broader.code).toBe(2);
+    expect(broader.stdout).toBe('');
+    expect(broader.stderr).toMatch(/was refused: \[INVALID_INPUT\/invalid-input\] invalid workspace/);
+    expect(broader.stderr).toContain(projects);
 
     // A job added straight to `runs` skips both: the Director's intake refuses it for good.
     const client = createRedisClient(redis.url, { maxRetriesPerRequest: null });

@@ -15,7 +15,12 @@ export function controlFromConfig(deps: CliDeps): Control {
     numParallel: config.ollama.numParallel,
     actor: 'cli',
     // Issue 18 §7: WORKSPACE_ROOTS, else WORKSPACE_DIR and this folder (as `nightshift up` started here).
-    workspace: { dir: config.workspaceDir, roots: workspaceRootsOf(config, process.cwd()) },
+    // Unset here: the roots the running Director published win (it may have started elsewhere).
+    workspace: {
+      dir: config.workspaceDir,
+      roots: workspaceRootsOf(config, process.cwd()),
+      preferDeployment: config.workspaceRoots === undefined,
+    },
     // A one-shot command should fail fast when Redis is down, not retry for a minute.
     connection: { maxRetriesPerRequest: 1 },
     busOptions: {

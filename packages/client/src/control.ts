@@ -26,7 +26,7 @@ import { type AgentQueueResult, pauseAgent, resumeAgent } from './agents.js';
 import { type AlertDecision, listOpenAlerts, type ResolveAlertResult, resolveAlert } from './alerts.js';
 import { runNotFound } from './errors.js';
 import { type FollowOptions, type FollowResult, followRun, watchRun } from './follow.js';
-import type { ControlParts, WorkspacePolicy } from './parts.js';
+import { type ControlParts, WORKSPACE_ROOTS_KEY, type WorkspacePolicy } from './parts.js';
 import { detail, type LoadedRun, loadRun, readCheckpoints, recentRunIds, summarise } from './runs.js';
 import type { AlertInfo, CheckpointInfo, RunDetail, RunSummary, Status } from './schemas.js';
 import { type StatusOptions, statusSnapshot } from './status.js';
@@ -79,7 +79,7 @@ export function createControl(
       if (parts.workspace)
         await planCheckout({
           workspaceDir: parts.workspace.dir,
-          roots: parts.workspace.roots,
+          roots: await rootsFor(parts, parts.workspace),
           requested: data.workspace,
           base: data.base,
         });
@@ -180,4 +180,18 @@ export function openControl(options: OpenControlOptions): OpenedControl {
     await bus.close();
   });
   return { ...control, bus };
+}
+
+/** The roots a run's workspace is checked against before it is enqueued (issue 18 §7). */
+async function rootsFor(parts: ControlParts, policy: WorkspacePolicy): Promise<readonly string[]> {
+  if (!policy.preferDeployment) return policy.roots;
+  const published = await parts.redis.get(parts.keys.custom(...WORKSPACE_ROOTS_KEY));
+  if (published === null) return policy.roots;
+  try {
+    const roots: unknown = JSON.parse(published);
+    if (Array.isArray(roots) && roots.every((r) => typeof r === 'string')) return roots as string[];
+  } catch (error) {
+    void error; // an unreadable record: fall back to this process's own roots
+  }
+  return policy.roots;
 }

@@ -30,7 +30,7 @@ export {
 } from './control.js';
 export { CONTROL_ERROR_CODES, httpStatusOf } from './errors.js';
 export type { FollowEnd, FollowOptions, FollowResult } from './follow.js';
-export type { ControlParts } from './parts.js';
+export { type ControlParts, WORKSPACE_ROOTS_KEY, type WorkspacePolicy } from './parts.js';
 export { type LoadedRun, loadRun, phaseName } from './runs.js';
 export * from './schemas.js';
 export { llmSlots, queueInfo, queueNames, type StatusOptions, statusSnapshot } from './status.js';

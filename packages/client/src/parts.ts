@@ -28,4 +28,12 @@ export interface WorkspacePolicy {
   /** WORKSPACE_DIR (relative workspaces resolve against it). */
   readonly dir: string;
   readonly roots: readonly string[];
+  /**
+   * WORKSPACE_ROOTS was not set here: use the roots the running Director published (the folder
+   * `nightshift up` was started in may not be this one), `roots` only when none is published.
+   */
+  readonly preferDeployment?: boolean;
 }
+
+/** Where the Director publishes the workspace roots it enforces (a JSON array of paths). */
+export const WORKSPACE_ROOTS_KEY = ['config', 'workspace-roots'] as const;

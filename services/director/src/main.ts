@@ -160,6 +160,13 @@ runService(
     [
       director,
       healthEndpoint(health, config.health, logger),
+      // The roots this deployment enforces, for `nightshift run` to check against before enqueueing.
+      defineService({
+        name: 'workspace-roots',
+        start: async () => {
+          await redis.set(keys.custom('config', 'workspace-roots'), JSON.stringify(workspaceRootsOf(config)));
+        },
+      }),
       // Issue 18 §3: checkouts of ended runs go after the retention; their branches stay.
       new CheckoutPruner({
         store,

@@ -1,7 +1,9 @@
 // `nightshift run "task…"`: enqueue a run on queue `runs` (the same schema as scripts and the
 // dashboard use) and print its id; `--wait` follows it to the end with a live progress line.
 import { resolve } from 'node:path';
-import { PRIORITIES, problemsFrom, RunInputSchema } from '@nightshift/protocol';
+import type { ControlParts } from '@nightshift/client';
+import { NightshiftError, PRIORITIES, problemsFrom, RunInputSchema } from '@nightshift/protocol';
+import { listHeartbeats, QUEUE_NAMES } from '@nightshift/redis';
 import { type Command, Option } from 'commander';
 import { printJson, withControl } from '../control-deps.js';
 import type { CliDeps } from '../deps.js';
@@ -71,6 +73,8 @@ export function registerRun(program: Command, deps: CliDeps): void {
       }
       await withControl(deps, async (control) => {
         const { runId, jobId } = await control.startRun(checked.data);
+        // The Director checks again when it takes the run (issue 18 §7): say so now if it refused.
+        await refusedByIntake(control.parts, runId, jobId);
         if (options.json) printJson(deps, { runId, jobId });
         else deps.stdout(`${runId}\n`);
         if (options.wait) {
@@ -81,4 +85,24 @@ export function registerRun(program: Command, deps: CliDeps): void {
         }
       });
     });
+}
+
+/**
+ * Waits (while a Director is alive, at most 10 s) for the Director's intake to take the job, and
+ * fails like `--wait` does when it was refused (a workspace outside its roots, an unknown base).
+ */
+async function refusedByIntake(parts: ControlParts, runId: string, jobId: string): Promise<void> {
+  if ((await listHeartbeats(parts.redis, parts.keys, 'director')).length === 0) return;
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline) {
+    const job = await parts.queue(QUEUE_NAMES.runs).getJob(jobId);
+    if (!job || (await job.isCompleted())) return;
+    if (await job.isFailed()) {
+      throw new NightshiftError('RUN_JOB_FAILED', `run ${runId} was refused: ${job.failedReason}`, {
+        category: 'invalid-input',
+        details: { runId, jobId, reason: job.failedReason },
+      });
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }

@@ -57,7 +57,10 @@ export function stepContext(state: RunState, step: StepId, attempt: number): Ste
   return {
     ...ctx,
     ...(state.title === undefined ? {} : { title: state.title }),
-    ...(state.workspace === undefined ? {} : { workspace: state.workspace }),
+    // Issue 18: the team works in the run's own checkout, never in the folder the user named.
+    ...(state.workspace === undefined && state.checkout === undefined
+      ? {}
+      : { workspace: state.checkout?.cwd ?? state.workspace }),
     ...(verdict === undefined
       ? {}
       : { previousVerdict: { decision: verdict.decision, rationale: verdict.rationale } }),

@@ -56,6 +56,8 @@ export function registerTeamView(app: FastifyInstance, ctx: DashboardContext): v
     const run = status.run;
     if (!run) return html(reply, nonce, notFoundPage(`No run ${id.data}.`, nonce), 404);
     const { entries } = await recentForRun(ctx.bus, id.data, ctx.historyLimit);
-    return html(reply, nonce, runPage({ status, run, messages: entries.map(toPayload), nonce }));
+    // Issue 18 §3: the branch with its commits and diff, read from the repository.
+    const { branch } = await ctx.control.getRun(id.data);
+    return html(reply, nonce, runPage({ status, run, messages: entries.map(toPayload), nonce, branch }));
   });
 }

@@ -1,7 +1,10 @@
 // A run's page: the live panel and the message stream, both kept current by one EventSource on
 // /api/stream?run=ID — `panel` events replace the panel, `message` events append a message in the
 // guide's markdown form (set as textContent, so a message can never inject markup).
-import type { RunDetail, Status } from '@nightshift/client';
+import type { RunDetail, RunRecord, Status } from '@nightshift/client';
+
+type BranchReport = NonNullable<RunRecord['branch']>;
+
 import { ACTIONS_JS, esc, layout } from './html.js';
 import { runPanel } from './run-panel.js';
 
@@ -35,6 +38,8 @@ export function runPage(o: {
   run: RunDetail;
   messages: readonly StreamItem[];
   nonce: string;
+  /** Issue 18 §3: the run's branch, commits and diff (collapsed). */
+  branch?: BranchReport | null | undefined;
 }): string {
   const { run } = o;
   return layout({
@@ -42,6 +47,7 @@ export function runPage(o: {
     nonce: o.nonce,
     body: `<p class="mut">Run <code data-testid="run-id">${esc(run.runId)}</code> · stream <span data-testid="stream-state" class="mut">connecting…</span></p>
 <div id="panel" data-testid="run-panel">${runPanel(o.status, run)}</div>
+${branchSection(run, o.branch)}
 <section><h2>Messages (bus:log)</h2><div id="stream" class="stream" data-testid="message-stream">${o.messages.map(messageHtml).join('')}</div></section>`,
     script: ACTIONS_JS + STREAM_JS,
   }).replace(
@@ -56,4 +62,16 @@ export function notFoundPage(what: string, nonce: string): string {
     nonce,
     body: `<section><h2>Not found</h2><p>${esc(what)}</p></section>`,
   });
+}
+
+function branchSection(run: RunDetail, branch: BranchReport | null | undefined): string {
+  if (!run.branch) return '';
+  if (!branch)
+    return `<section data-testid="run-branch"><h2>Branch</h2><p><code>${esc(run.branch)}</code> (not readable from here)</p></section>`;
+  const commits = branch.commits
+    .map((c) => `<li><code>${esc(c.sha.slice(0, 12))}</code> ${esc(c.subject)}</li>`)
+    .join('');
+  return `<section data-testid="run-branch"><h2>Branch</h2><p><code>${esc(branch.branch)}</code> from <code>${esc(branch.baseRef)}</code> (${esc(branch.base.slice(0, 12))}) in ${esc(branch.repository)}</p>
+<ul>${commits || '<li>(no commits)</li>'}</ul><pre>${esc(branch.diffStat)}</pre>
+<details><summary>Full diff</summary><pre>${esc(branch.diff)}</pre></details></section>`;
 }
