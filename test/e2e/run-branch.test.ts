@@ -283,7 +283,9 @@ describe('every run on its own branch (issue 18)', () => {
     const broader = await cliWith({ ...env, WORKSPACE_ROOTS: dir }, 'run', TASK, '--workspace', outside);
     expect(broader.code).toBe(2);
     expect(broader.stdout).toBe('');
-    expect(broader.stderr).toMatch(/was refused: \[INVALID_INPUT\/invalid-input\] invalid workspace/);
+    expect(broader.stderr, `stderr: ${broader.stderr}`).toMatch(
+      /was refused: \[INVALID_INPUT\/invalid-input\] invalid workspace/,
+    );
     expect(broader.stderr).toContain(projects);
 
     // A job added straight to `runs` skips both: the Director's intake refuses it for good.
