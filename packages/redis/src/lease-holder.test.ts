@@ -17,6 +17,12 @@ describe('holderKnownDead', () => {
     expect(holderKnownDead('box-1-4242-zz99yy', self([4242]))).toBe(true);
   });
 
+  it('is false for our own pid when this process made the token: two leased services in one process', () => {
+    const shared: LocalProcess = { ...self([4242]), owns: (t) => t === 'box-1-4242-mine00' };
+    expect(holderKnownDead('box-1-4242-mine00', shared)).toBe(false);
+    expect(holderKnownDead('box-1-4242-older0', shared)).toBe(true);
+  });
+
   it('is false for a live process on this host, for another host, and for tokens it cannot read', () => {
     expect(holderKnownDead('box-1-1234-ab12cd', self([1234]))).toBe(false);
     expect(holderKnownDead('box-2-1234-ab12cd', self([]))).toBe(false);

@@ -16,6 +16,8 @@ export interface LocalProcess {
   pid: number;
   /** True when a process with this pid exists (process.kill(pid, 0) without ESRCH). */
   isAlive(pid: number): boolean;
+  /** Tokens this very process made (several leased services may share one process, as in tests). */
+  owns?(token: string): boolean;
 }
 
 export function holderKnownDead(holder: string, self: LocalProcess): boolean {
@@ -24,7 +26,9 @@ export function holderKnownDead(holder: string, self: LocalProcess): boolean {
   const [, host, pidText] = parsed as unknown as [string, string, string];
   if (host !== self.hostname) return false;
   const pid = Number(pidText);
-  return pid === self.pid || !self.isAlive(pid);
+  // Our own pid: an earlier process (a restarted container) unless this process made the token.
+  if (pid === self.pid) return self.owns?.(holder) !== true;
+  return !self.isAlive(pid);
 }
 
 /** The real process table: signal 0 checks existence; EPERM means it exists (another user's). */
@@ -37,12 +41,16 @@ export function pidAlive(pid: number): boolean {
   }
 }
 
+const madeHere = new Set<string>();
+
 /** A lease token for this process: `<hostname>-<pid>-<random>` (the form holderKnownDead reads). */
 export function instanceToken(): string {
-  return `${hostname()}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+  const token = `${hostname()}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+  madeHere.add(token);
+  return token;
 }
 
 /** This process, as holderKnownDead compares it. */
 export function thisProcess(): LocalProcess {
-  return { hostname: hostname(), pid: process.pid, isAlive: pidAlive };
+  return { hostname: hostname(), pid: process.pid, isAlive: pidAlive, owns: (token) => madeHere.has(token) };
 }

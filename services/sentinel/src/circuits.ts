@@ -68,7 +68,21 @@ export class CircuitBreakers {
     const stored = await this.#o.redis.hgetall(this.hashKey);
     for (const queue of this.#o.queues) this.#circuits.set(queue, parseCircuit(stored[queue]));
     for (const queue of this.#o.queues) {
-      const events = new QueueEvents(queue, { connection: this.#o.connection, prefix: this.#o.keys.prefix });
+      // Read from the events stream's last entry as of now, not from `$` at the moment the blocking
+      // read first runs: on a loaded machine that read can start after jobs have already failed, and
+      // those failures would never count (the circuit breaker e2e test saw exactly this).
+      const [last] = await this.#o.redis.xrevrange(
+        `${this.#o.keys.prefix}:${queue}:events`,
+        '+',
+        '-',
+        'COUNT',
+        1,
+      );
+      const events = new QueueEvents(queue, {
+        connection: this.#o.connection,
+        prefix: this.#o.keys.prefix,
+        lastEventId: last?.[0] ?? '0-0',
+      });
       events.on('error', (err) => this.#o.logger.warn({ err: err.message, queue }, 'queue events error'));
       const at = () => this.#o.now();
       events.on('active', ({ jobId }) => this.#enqueue(queue, { type: 'started', jobId, at: at() }));
