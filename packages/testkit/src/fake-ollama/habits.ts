@@ -10,6 +10,7 @@
 //    reply's JSON object, or `{}` when it has none — unless the rule plays a server that ignores it;
 //  - tool calls as text: a reply may put `<tool_call>{…}</tool_call>` into the content with empty
 //    `tool_calls`, as Qwen/Hermes templates do when the server's parser misses it.
+import { jsonCandidates } from '@nightshift/protocol';
 import { estimateTokens } from '../scenario.js';
 import type { OllamaChatMessage, OllamaReply } from './types.js';
 
@@ -97,14 +98,13 @@ export function shapeReply(reply: OllamaReply, body: Record<string, unknown>): S
   return { reply: shaped, doneReason: 'stop' };
 }
 
-/** The JSON object that ends `text` (a model's trailing answer), compact; undefined when none. */
+/** The last JSON object in `text` (a model's trailing answer), compact; undefined when none. */
 export function lastJsonObject(text: string): string | undefined {
-  const end = text.lastIndexOf('}');
-  for (let start = text.indexOf('{'); start >= 0 && start < end; start = text.indexOf('{', start + 1)) {
+  for (const candidate of jsonCandidates(text).reverse()) {
     try {
-      return JSON.stringify(JSON.parse(text.slice(start, end + 1)));
+      return JSON.stringify(JSON.parse(candidate));
     } catch (error) {
-      void error; // not a whole object from here: try the next brace
+      void error; // balanced braces but not JSON (prose in braces): try the one before
     }
   }
   return undefined;
