@@ -1,17 +1,17 @@
 // Issue 22: the scripts in examples/scripts run against a real stack (`nightshift up --sim`): a Node
 // script on @nightshift/client, the same contract with nothing but BullMQ (the proof for other
 // languages), and curl against the dashboard's REST API. Each must start a run and see it through.
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, startRedis, type TestRedis, uniquePrefix, waitFor } from '@nightshift/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type SimStack, startSimStack } from './support/sim-stack.js';
 import { ROOT } from './support/stack.js';
 
 let redis: TestRedis;
-let up: ChildProcess;
-let output = '';
+let stack: SimStack | undefined;
 let dashboardPort = 0;
 const dir = mkdtempSync(join(tmpdir(), 'ns-examples-'));
 const prefix = uniquePrefix();
@@ -47,45 +47,31 @@ function run(
 beforeAll(async () => {
   redis = await startRedis();
   dashboardPort = await freePort();
-  up = spawn(
-    process.execPath,
-    [join(ROOT, 'packages/cli/dist/bin.js'), 'up', '--sim', '--no-colour', '--data', dir],
-    {
-      env: {
-        PATH: process.env.PATH ?? '',
-        HOME: process.env.HOME ?? dir,
-        REDIS_URL: redis.url,
-        NIGHTSHIFT_PREFIX: prefix,
-        MEMORY_DIR: join(dir, 'memory'),
-        WORKSPACE_DIR: join(dir, 'workspaces'),
-        DASHBOARD_PORT: String(dashboardPort),
-        DIRECTOR_TICK_MS: '200',
-        LOG_LEVEL: 'warn',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
+  stack = startSimStack({
+    dataDir: dir,
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? dir,
+      REDIS_URL: redis.url,
+      NIGHTSHIFT_PREFIX: prefix,
+      MEMORY_DIR: join(dir, 'memory'),
+      WORKSPACE_DIR: join(dir, 'workspaces'),
+      DASHBOARD_PORT: String(dashboardPort),
+      DIRECTOR_TICK_MS: '200',
+      LOG_LEVEL: 'warn',
     },
-  );
-  const collect = (c: Buffer) => {
-    output += c.toString();
-  };
-  up.stdout?.on('data', collect);
-  up.stderr?.on('data', collect);
+  });
   await waitFor(
     async () => {
       const res = await fetch(`http://127.0.0.1:${dashboardPort}/healthz`).catch(() => undefined);
       return res?.ok === true;
     },
-    { timeoutMs: 90_000, what: `the stack's dashboard\n${output.slice(-2000)}` },
+    { timeoutMs: 90_000, what: `the stack's dashboard\n${stack?.output().slice(-2000)}` },
   );
 });
 
 afterAll(async () => {
-  if (up && up.exitCode === null) {
-    const exited = new Promise((resolve) => up.once('exit', resolve));
-    up.kill('SIGINT');
-    await Promise.race([exited, new Promise((r) => setTimeout(r, 30_000))]);
-    if (up.exitCode === null) up.kill('SIGKILL');
-  }
+  await stack?.stop();
   await redis?.stop();
   rmSync(dir, { recursive: true, force: true });
 });

@@ -3,7 +3,7 @@
 // nightshift/<run>; the user's checkout (tree, index, stash, HEAD, branches) stays byte for byte
 // as it was; a subfolder of a repository gets no nested .git; two runs at once make two branches;
 // the report shows the diff; a workspace outside WORKSPACE_ROOTS is refused everywhere, untouched.
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,12 +20,12 @@ import { freePort, startRedis, type TestRedis, uniquePrefix, waitFor } from '@ni
 import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { git, makeUserRepo, nestedGitDirs, runBranches, snapshot } from './support/git-repo.js';
+import { type SimStack, startSimStack } from './support/sim-stack.js';
 import { ROOT } from './support/stack.js';
 
 const BIN = join(ROOT, 'packages/cli/dist/bin.js');
 let redis: TestRedis;
-let up: ChildProcess;
-let output = '';
+let stack: SimStack | undefined;
 let env: NodeJS.ProcessEnv;
 let dashboard: string;
 const dir = mkdtempSync(join(tmpdir(), 'ns-branch-'));
@@ -65,7 +65,7 @@ async function finished(runId: string): Promise<RunState> {
       const s = await runState(runId);
       return ['finished', 'waiting-human', 'aborted', 'failed'].includes(s.status) ? s : undefined;
     },
-    { timeoutMs: 240_000, intervalMs: 500, what: `run ${runId} to end\n${output.slice(-3000)}` },
+    { timeoutMs: 240_000, intervalMs: 500, what: `run ${runId} to end\n${stack?.output().slice(-3000)}` },
   );
   expect(state.status).toBe('finished');
   return state;
@@ -97,23 +97,13 @@ beforeAll(async () => {
     DIRECTOR_TICK_MS: '200',
     LOG_LEVEL: 'warn',
   };
-  up = spawn(process.execPath, [BIN, 'up', '--sim', '--no-colour', '--data', join(dir, 'data')], {
-    env,
-    cwd: dir,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  up.stdout?.on('data', (c: Buffer) => {
-    output += c.toString();
-  });
-  up.stderr?.on('data', (c: Buffer) => {
-    output += c.toString();
-  });
+  stack = startSimStack({ env, dataDir: join(dir, 'data'), cwd: dir });
   const client = createRedisClient(redis.url);
   try {
     for (const role of ['director', 'builder', 'inspector'])
       await waitFor(async () => (await listHeartbeats(client, keys, role)).length > 0, {
         timeoutMs: 90_000,
-        what: `a ${role} heartbeat\n${output.slice(-2000)}`,
+        what: `a ${role} heartbeat\n${stack?.output().slice(-2000)}`,
       });
   } finally {
     client.disconnect();
@@ -125,12 +115,7 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
-  if (up && up.exitCode === null) {
-    const exited = new Promise((resolve) => up.once('exit', resolve));
-    up.kill('SIGINT');
-    await Promise.race([exited, new Promise((r) => setTimeout(r, 30_000))]);
-    if (up.exitCode === null) up.kill('SIGKILL');
-  }
+  await stack?.stop();
   await redis?.stop();
   rmSync(dir, { recursive: true, force: true });
 });
