@@ -81,12 +81,17 @@ export async function followRun(
   }
 }
 
-async function failIfJobFailed(parts: ControlParts, runId: string, jobId: string): Promise<void> {
-  const job = await parts.queue(QUEUE_NAMES.runs).getJob(jobId);
-  if (job && (await job.isFailed())) {
-    throw new NightshiftError('RUN_JOB_FAILED', `run ${runId} was refused: ${job.failedReason}`, {
-      category: 'invalid-input',
-      details: { runId, jobId, reason: job.failedReason },
-    });
-  }
+/**
+ * Throws RUN_JOB_FAILED with the Director's reason when the run's `runs` job has failed (refused).
+ * The state is read first and the job after it: a job object read before it failed carries no
+ * failedReason, and the error said "refused: undefined".
+ */
+export async function failIfJobFailed(parts: ControlParts, runId: string, jobId: string): Promise<void> {
+  const queue = parts.queue(QUEUE_NAMES.runs);
+  if ((await queue.getJobState(jobId)) !== 'failed') return;
+  const reason = (await queue.getJob(jobId))?.failedReason;
+  throw new NightshiftError('RUN_JOB_FAILED', `run ${runId} was refused: ${reason}`, {
+    category: 'invalid-input',
+    details: { runId, jobId, reason },
+  });
 }

@@ -29,7 +29,7 @@ export {
   type RunRecord,
 } from './control.js';
 export { CONTROL_ERROR_CODES, httpStatusOf } from './errors.js';
-export type { FollowEnd, FollowOptions, FollowResult } from './follow.js';
+export { type FollowEnd, type FollowOptions, type FollowResult, failIfJobFailed } from './follow.js';
 export { type ControlParts, WORKSPACE_ROOTS_KEY, type WorkspacePolicy } from './parts.js';
 export { type LoadedRun, loadRun, phaseName } from './runs.js';
 export * from './schemas.js';

@@ -1,8 +1,8 @@
 // `nightshift run "task…"`: enqueue a run on queue `runs` (the same schema as scripts and the
 // dashboard use) and print its id; `--wait` follows it to the end with a live progress line.
 import { resolve } from 'node:path';
-import type { ControlParts } from '@nightshift/client';
-import { NightshiftError, PRIORITIES, problemsFrom, RunInputSchema } from '@nightshift/protocol';
+import { type ControlParts, failIfJobFailed } from '@nightshift/client';
+import { PRIORITIES, problemsFrom, RunInputSchema } from '@nightshift/protocol';
 import { listHeartbeats, QUEUE_NAMES } from '@nightshift/redis';
 import { type Command, Option } from 'commander';
 import { printJson, withControl } from '../control-deps.js';
@@ -95,14 +95,9 @@ async function refusedByIntake(parts: ControlParts, runId: string, jobId: string
   if ((await listHeartbeats(parts.redis, parts.keys, 'director')).length === 0) return;
   const deadline = Date.now() + 10_000;
   while (Date.now() < deadline) {
-    const job = await parts.queue(QUEUE_NAMES.runs).getJob(jobId);
-    if (!job || (await job.isCompleted())) return;
-    if (await job.isFailed()) {
-      throw new NightshiftError('RUN_JOB_FAILED', `run ${runId} was refused: ${job.failedReason}`, {
-        category: 'invalid-input',
-        details: { runId, jobId, reason: job.failedReason },
-      });
-    }
+    const state = await parts.queue(QUEUE_NAMES.runs).getJobState(jobId);
+    if (state === 'unknown' || state === 'completed') return;
+    await failIfJobFailed(parts, runId, jobId);
     await new Promise((r) => setTimeout(r, 100));
   }
 }
