@@ -194,11 +194,16 @@ export class RunKeeper {
     return { runId, title: run.state.title, phases: run.state.phases, ended: isTerminal(run.state.status) };
   }
 
-  /** Renders team-state.md from the event log (skips the write when nothing changed). */
+  /**
+   * Renders team-state.md from the event log (skips the write when nothing changed). The caller
+   * holds the run's lock. The checkpoints the loaded log calls for are written first, so the file
+   * never shows a phase (or the run's end) together with an older checkpoint than that phase made.
+   */
   async writeTeamState(runId: string): Promise<string | undefined> {
     const { redis, keys, memoryDir, logger } = this.#o;
     const run = await this.load(runId);
     if (!run) return undefined;
+    await this.#checkpoints(run);
     const [{ checkpoint, problems }, beats] = await Promise.all([
       lastGoodCheckpoint(redis, keys, runId),
       listHeartbeats(redis, keys),
