@@ -1,11 +1,10 @@
 #!/usr/bin/env node
 // `npm run bench` / `node test/bench/run.mjs [--smoke] [--only=a,b] [--out=file] [--redis-url=URL]`:
 // every figure and its baseline measured in one run; prints a markdown table, writes JSON.
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus, freemem, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { startRedis } from '@nightshift/testkit';
+import { machine as sharedMachine } from '../chaos/lib/machine.mjs';
 import { killAllNow, liveCount, ROOT, stopProcs } from './lib/procs.mjs';
 import { deletePrefix, openRedis } from './lib/redis.mjs';
 import { renderTable } from './lib/report.mjs';
@@ -65,24 +64,9 @@ function loadavg() {
   }
 }
 
+/** The shared machine description, with the load as its three averages. */
 function machine() {
-  const sh = (cmd, args) => {
-    try {
-      return execFileSync(cmd, args, { encoding: 'utf8', timeout: 5000 }).trim();
-    } catch (error) {
-      return `unavailable (${error instanceof Error ? error.message.split('\n')[0] : String(error)})`;
-    }
-  };
-  return {
-    nproc: Number(sh('nproc', [])) || cpus().length,
-    cpu: cpus()[0]?.model ?? 'unknown',
-    memTotalGb: Math.round((totalmem() / 2 ** 30) * 10) / 10,
-    memFreeGb: Math.round((freemem() / 2 ** 30) * 10) / 10,
-    freeG: sh('free', ['-g']),
-    loadavg: loadavg(),
-    node: process.version,
-    redis: sh('redis-server', ['--version']),
-  };
+  return { ...sharedMachine(), loadavg: loadavg() };
 }
 
 /**

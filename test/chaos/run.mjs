@@ -5,10 +5,9 @@
 // bench-results/chaos-<date>.json, and exits 1 if any scenario failed.
 // UNFINISHED: --smoke takes ~5 min on the loaded 2-core dev box, not the < 90 s first aimed for;
 // most of it is six stacks starting and the disk-full run waiting out the Scribe's checkpoint step.
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
+import { machine } from './lib/machine.mjs';
 import { liveChildren, ROOT, SENTINEL_BUILT } from './lib/procs.mjs';
 import { renderTable } from './lib/report.mjs';
 import { newResult } from './lib/result.mjs';
@@ -28,25 +27,6 @@ function parseArgs(argv) {
     } else throw new Error(`unknown argument ${arg} (try --help)`);
   }
   return args;
-}
-
-function machine() {
-  const sh = (cmd, args) => {
-    try {
-      return execFileSync(cmd, args, { encoding: 'utf8', timeout: 5000 }).trim();
-    } catch (error) {
-      return `unavailable (${error instanceof Error ? error.message.split('\n')[0] : String(error)})`;
-    }
-  };
-  return {
-    nproc: cpus().length,
-    cpu: cpus()[0]?.model ?? 'unknown',
-    memTotalGb: Math.round((totalmem() / 2 ** 30) * 10) / 10,
-    loadavg: sh('cat', ['/proc/loadavg']),
-    node: process.version,
-    redis: sh('redis-server', ['--version']),
-    os: sh('uname', ['-sr']),
-  };
 }
 
 /** Runs one scenario under a hard time limit; a throw or a timeout is a failed result, not a crash. */

@@ -1,41 +1,16 @@
 // CI smoke of the benchmark (issue 13): runs `node test/bench/run.mjs --smoke` as a child process
 // so the suite never rots, and checks every section measured something. No timing assertions:
 // speed is reported by the benchmark, never asserted; only the limiter's correctness is.
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { runHarness } from './support/harness.js';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const RUN = join(ROOT, 'test/bench/run.mjs');
 const dir = mkdtempSync(join(tmpdir(), 'ns-bench-smoke-'));
 const out = join(dir, 'bench-smoke.json');
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-/** Runs the smoke; SIGTERM after `timeoutMs` (the bench then kills its own children). */
-function runSmoke(timeoutMs: number): Promise<{ code: number | string; output: string }> {
-  return new Promise((done) => {
-    const child = spawn(process.execPath, [RUN, '--smoke', `--out=${out}`], {
-      cwd: ROOT,
-      env: process.env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    const keep = (chunk: Buffer) => {
-      output = (output + chunk.toString('utf8')).slice(-20_000);
-    };
-    child.stdout.on('data', keep);
-    child.stderr.on('data', keep);
-    const timer = setTimeout(() => child.kill('SIGTERM'), timeoutMs);
-    child.once('close', (code, signal) => {
-      clearTimeout(timer);
-      done({ code: code ?? signal ?? 'unknown', output });
-    });
-  });
-}
 
 type Json = Record<string, unknown>;
 
@@ -51,7 +26,7 @@ function numberAt(obj: unknown, path: string): number {
 
 describe('the benchmark, smoke mode', () => {
   it('writes JSON in which every section has its measurements', async () => {
-    const { code, output } = await runSmoke(280_000);
+    const { code, output } = await runHarness('test/bench/run.mjs', ['--smoke', `--out=${out}`], 280_000);
     expect(code, output).toBe(0);
     const result = JSON.parse(readFileSync(out, 'utf8')) as Json;
     expect((result.meta as Json).mode).toBe('smoke');

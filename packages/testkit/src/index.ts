@@ -1,5 +1,6 @@
 // @nightshift/testkit: Redis for tests, fake Ollama and Anthropic servers that speak the real
 // HTTP APIs, and polling helpers. Usable outside tests too (the `--sim` mode); no vitest here.
+export { defaultReply as defaultAnthropicReply } from './fake-anthropic/messages.js';
 export { FakeAnthropic, startFakeAnthropic } from './fake-anthropic/server.js';
 export type {
   AnthropicMessage,
@@ -11,6 +12,7 @@ export type {
   AnthropicToolUse,
   FakeAnthropicOptions,
 } from './fake-anthropic/types.js';
+export { defaultReply as defaultOllamaReply } from './fake-ollama/responses.js';
 export { FakeOllama, OLLAMA_BUSY_MESSAGE, startFakeOllama } from './fake-ollama/server.js';
 export type {
   FakeOllamaOptions,

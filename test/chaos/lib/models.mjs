@@ -9,11 +9,16 @@ const TERMINAL = ['finished', 'aborted', 'failed', 'waiting-human'];
 
 /** The Director's steps answer "finish" on the first review, so a run is one pass of the four phases. */
 export function scriptRun(world) {
-  world.anthropic.setScenario([
+  world.anthropic.setScenario(anthropicRunRules());
+  world.ollama.setScenario(ollamaRunRules());
+}
+
+/** Claude's rules for a run: frame the goal, then finish on the first review. */
+export function anthropicRunRules() {
+  return [
     { match: { contains: 'Frame the goal' }, reply: { content: 'Goal: make the chaos task pass.' } },
     { match: { contains: 'Verify the review of iteration' }, reply: { content: verdict('finish', 'clean') } },
-  ]);
-  world.ollama.setScenario(ollamaRunRules());
+  ];
 }
 
 /** Ollama rules for a run: the Director's fallback verdicts and an Inspector with no findings. */

@@ -51,12 +51,14 @@ export function spawnService(name, main, env, { watch = [] } = {}) {
   const child = spawn(process.execPath, [main], { env, stdio: ['ignore', 'pipe', 'pipe'], cwd: ROOT });
   everyChild.add(child);
   const lines = [];
+  let bytes = 0;
   const seen = new Map(watch.map((re) => [re, 0]));
   // CHAOS_LOG_DIR=/some/dir keeps every line of every process (for diagnosing a failed scenario).
   const logFile = process.env.CHAOS_LOG_DIR
     ? join(process.env.CHAOS_LOG_DIR, `${name}-${child.pid}.log`)
     : null;
   const keep = (chunk) => {
+    bytes += chunk.length;
     if (logFile) appendFileSync(logFile, chunk);
     for (const line of chunk.toString('utf8').split('\n')) {
       if (line === '') continue;
@@ -89,6 +91,10 @@ export function spawnService(name, main, env, { watch = [] } = {}) {
     },
     get exit() {
       return exitInfo;
+    },
+    /** Bytes of output (stdout + stderr) so far: the soak's log volume. */
+    get bytes() {
+      return bytes;
     },
     lines,
     count: (re) => seen.get(re) ?? 0,

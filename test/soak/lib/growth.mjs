@@ -1,0 +1,100 @@
+// Growth per resource over the soak and the bounds asserted on it (issue 21 §2): RSS slope per
+// service per run after warm-up; Redis keys and used_memory within a per-run allowance until the
+// retention policy makes them bounded absolutely (that check is `pending` until it lands).
+import { check, pendingCheck } from './end-checks.mjs';
+
+const MB = 2 ** 20;
+
+/** Least-squares slope of y over x (null with fewer than 3 points or no spread in x). */
+export function slope(points) {
+  if (points.length < 3) return null;
+  const n = points.length;
+  const mx = points.reduce((s, p) => s + p.x, 0) / n;
+  const my = points.reduce((s, p) => s + p.y, 0) / n;
+  const sxx = points.reduce((s, p) => s + (p.x - mx) ** 2, 0);
+  if (sxx === 0) return null;
+  return points.reduce((s, p) => s + (p.x - mx) * (p.y - my), 0) / sxx;
+}
+
+/**
+ * RSS slope of each service in MB per run after warm-up: the slope over time of each process (a
+ * restarted service starts a new line), times the soak's seconds per run; the steepest process
+ * of a slot is its figure.
+ */
+export function rssSlopes(samples, warmupRuns) {
+  const after = samples.filter((s) => s.runsFinished >= warmupRuns);
+  if (after.length < 2) return { perRunSeconds: null, slots: {} };
+  const first = after[0];
+  const last = after.at(-1);
+  const runs = last.runsFinished - first.runsFinished;
+  const perRunSeconds = runs > 0 ? (last.at - first.at) / 1000 / runs : null;
+  const lines = new Map();
+  for (const s of after) {
+    for (const [slot, { pid, bytes }] of Object.entries(s.rss)) {
+      const key = `${slot} ${pid}`;
+      if (!lines.has(key)) lines.set(key, { slot, points: [] });
+      lines.get(key).points.push({ x: s.at / 1000, y: bytes });
+    }
+  }
+  const slots = {};
+  for (const { slot, points } of lines.values()) {
+    const perSecond = slope(points);
+    if (perSecond === null || perRunSeconds === null) {
+      slots[slot] ??= null;
+      continue;
+    }
+    const mbPerRun = (perSecond * perRunSeconds) / MB;
+    if (slots[slot] === undefined || slots[slot] === null || mbPerRun > slots[slot]) slots[slot] = mbPerRun;
+  }
+  return { perRunSeconds, slots };
+}
+
+/** The Redis figures of the samples that reached Redis (a sample taken mid-restart has none). */
+const redisSamples = (samples) => samples.filter((s) => s.redis !== undefined);
+
+/** Growth figures and their checks. */
+export function growthChecks(samples, opts) {
+  const checks = [];
+  const rss = rssSlopes(samples, opts.warmupRuns);
+  const measured = Object.entries(rss.slots).filter(([, v]) => v !== null);
+  const over = measured.filter(([, v]) => v > opts.rssSlopeMbPerRun);
+  check(
+    checks,
+    `RSS slope of every service ≤ ${opts.rssSlopeMbPerRun} MB/run after ${opts.warmupRuns} warm-up run(s)`,
+    measured.length > 0 && over.length === 0,
+    measured.map(([slot, v]) => `${slot} ${v.toFixed(2)}`).join(', ') || 'too few samples after warm-up',
+  );
+
+  const withRedis = redisSamples(samples);
+  const base = withRedis[0]?.redis;
+  const allowance = (s, perRun) => perRun * Math.max(1, s.runsCreated);
+  const keysOver = withRedis.filter((s) => s.redis.keys > base.keys + allowance(s, opts.keysPerRun));
+  const last = withRedis.at(-1);
+  const keysPerRun = last && last.runsCreated > 0 ? (last.redis.keys - base.keys) / last.runsCreated : null;
+  check(
+    checks,
+    `Redis keys ≤ baseline + ${opts.keysPerRun} × runs (per-run allowance until retention lands)`,
+    base !== undefined && keysOver.length === 0,
+    `${base?.keys ?? '?'} → ${last?.redis.keys ?? '?'} keys over ${last?.runsCreated ?? 0} runs (${keysPerRun?.toFixed(1) ?? '?'} per run)`,
+  );
+  const memPerRunKb = opts.usedMemoryKbPerRun;
+  const memOver = withRedis.filter(
+    (s) => s.redis.usedMemory > base.usedMemory + allowance(s, memPerRunKb * 1024),
+  );
+  const usedPerRunKb =
+    last && last.runsCreated > 0 ? (last.redis.usedMemory - base.usedMemory) / 1024 / last.runsCreated : null;
+  check(
+    checks,
+    `Redis used_memory ≤ baseline + ${memPerRunKb} KB × runs (per-run allowance until retention lands)`,
+    base !== undefined && memOver.length === 0,
+    `${((base?.usedMemory ?? 0) / MB).toFixed(1)} → ${((last?.redis.usedMemory ?? 0) / MB).toFixed(1)} MB (${usedPerRunKb?.toFixed(0) ?? '?'} KB per run)`,
+  );
+  // UNFINISHED until the retention policy (issue 21 §2, branch `retention`) is on main: with it,
+  // finished runs leave Redis after a short age and keys/used_memory get an absolute bound.
+  pendingCheck(
+    checks,
+    'Redis keys and used_memory bounded absolutely (retention of finished runs)',
+    'pending: the retention policy is not on main yet; the per-run allowances above hold meanwhile',
+  );
+  return { checks, rss, keysPerRun, usedPerRunKb };
+}
