@@ -3,7 +3,7 @@
 
 import { type Control, openControl } from '@nightshift/client';
 import { loadConfig, workspaceRootsOf } from '@nightshift/config';
-import { redactRedisUrl } from '@nightshift/redis';
+import { redactRedisUrl, runArchiveDir } from '@nightshift/redis';
 import type { CliDeps } from './deps.js';
 
 export function controlFromConfig(deps: CliDeps): Control {
@@ -21,6 +21,8 @@ export function controlFromConfig(deps: CliDeps): Control {
       roots: workspaceRootsOf(config, process.cwd()),
       preferDeployment: config.workspaceRoots === undefined,
     },
+    // Issue 21 §2: runs moved out of Redis are read from MEMORY_DIR/archive.
+    archiveDir: runArchiveDir(config.memoryDir),
     // A one-shot command should fail fast when Redis is down, not retry for a minute.
     connection: { maxRetriesPerRequest: 1 },
     busOptions: {

@@ -10,6 +10,7 @@ import {
   createRunStore,
   enqueueRun,
   type Keys,
+  openRunArchive,
   type RedisClient,
 } from '@nightshift/redis';
 import { type BranchReport, describeRunBranch, planCheckout } from '@nightshift/tools';
@@ -45,7 +46,10 @@ export interface Control {
   readonly parts: ControlParts;
   /** Validates with RunInputSchema and enqueues on `runs`; the run id is known at once. */
   startRun(input: unknown): Promise<{ jobId: string; runId: string }>;
+  /** Runs in Redis, newest first (archived runs: archivedRuns). */
   listRuns(limit?: number): Promise<RunSummary[]>;
+  /** Runs moved out of Redis (issue 21 §2), oldest archive first; getRun still reads each. */
+  archivedRuns(): Promise<{ dir: string | null; runIds: string[] }>;
   getRun(runId: string): Promise<RunRecord>;
   pauseRun(runId: string, options?: ActionOptions): Promise<RunActionResult>;
   resumeRun(runId: string, options?: ActionOptions): Promise<RunActionResult>;
@@ -92,10 +96,14 @@ export function createControl(
         run.state.runId === null ? [] : [summarise(run.state, ids[i] as string)],
       );
     },
+    async archivedRuns() {
+      if (!parts.archive) return { dir: null, runIds: [] };
+      return { dir: parts.archive.dir, runIds: (await parts.archive.list()).map((a) => a.runId) };
+    },
     async getRun(runId) {
       const run = await loadRun(parts.store, runId);
       if (run.state.runId === null) throw runNotFound(runId);
-      const checkpoints = await readCheckpoints(parts.redis, parts.keys, runId);
+      const checkpoints = await readCheckpoints(parts, runId);
       const branch = run.state.checkout
         ? await describeRunBranch(run.state.checkout).catch(() => undefined)
         : undefined;
@@ -135,6 +143,8 @@ export interface OpenControlOptions {
   now?: () => Date;
   /** Issue 18 §7: check a run's workspace against these roots before enqueueing it. */
   workspace?: WorkspacePolicy;
+  /** Issue 21 §2: the folder of run archives (runArchiveDir(MEMORY_DIR)); runs there read as usual. */
+  archiveDir?: string;
 }
 
 /** A control layer that owns its bus; the bus also serves bus:log reads (`readLog`, `tailLog`). */
@@ -154,11 +164,13 @@ export function openControl(options: OpenControlOptions): OpenedControl {
   });
   const redis: RedisClient = bus.redis;
   const queues = new Map<string, Queue>();
+  const archive = options.archiveDir === undefined ? undefined : openRunArchive(options.archiveDir, keys);
   const parts: ControlParts = {
     redis,
     keys,
     bus,
-    store: createRunStore(redis, keys),
+    store: createRunStore(redis, keys, { archive }),
+    ...(archive ? { archive } : {}),
     url: options.url,
     numParallel: options.numParallel ?? 2,
     actor: options.actor ?? 'cli',

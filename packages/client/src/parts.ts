@@ -1,13 +1,16 @@
 // What the control actions work with: one command connection, the key names, the bus (for the
 // human DECISION that makes every action visible in bus:log), cached queues and the run store.
-import type { Bus, Keys, RedisClient, RunStore } from '@nightshift/redis';
+import type { Bus, Keys, RedisClient, RunArchive, RunStore } from '@nightshift/redis';
 import type { Queue } from 'bullmq';
 
 export interface ControlParts {
   readonly redis: RedisClient;
   readonly keys: Keys;
   readonly bus: Pick<Bus, 'publish'>;
+  /** The run store; with `archive` it also reads runs moved out of Redis (issue 21 §2). */
   readonly store: RunStore;
+  /** Where archived runs are (MEMORY_DIR/archive); absent = only runs in Redis are seen. */
+  readonly archive?: RunArchive;
   /** A BullMQ queue by name (cached by the owner, on the shared non-blocking connection). */
   queue(name: string): Queue;
   /** Redis URL, for the typed `enqueueRun` client and blocking reads (`run --wait`). */

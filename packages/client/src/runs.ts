@@ -42,11 +42,14 @@ export async function recentRunIds(redis: RedisClient, keys: Keys, limit: number
 }
 
 export async function readCheckpoints(
-  redis: RedisClient,
-  keys: Keys,
+  parts: { redis: RedisClient; keys: Keys; store: RunStore },
   runId: string,
 ): Promise<CheckpointInfo[]> {
-  const raw = await redis.lrange(keys.runCheckpoints(runId), 0, -1);
+  const { redis, keys } = parts;
+  const archived = await parts.store.archived(runId);
+  const raw = archived
+    ? archived.list(keys.runCheckpoints(runId))
+    : await redis.lrange(keys.runCheckpoints(runId), 0, -1);
   const out: CheckpointInfo[] = [];
   for (const line of raw) {
     try {

@@ -122,7 +122,7 @@ export async function statusSnapshot(parts: ControlParts, options: StatusOptions
     listHeartbeats(parts.redis, parts.keys),
     listOpenAlerts(parts),
     deploymentTrust(parts),
-    focusId === undefined ? Promise.resolve([]) : readCheckpoints(parts.redis, parts.keys, focusId),
+    focusId === undefined ? Promise.resolve([]) : readCheckpoints(parts, focusId),
   ]);
   const queues = new Map(queueList.map((q) => [q.name, q]));
   const llm = await llmSlots(parts, queues.get(QUEUE_NAMES.llm) as QueueInfo);

@@ -242,6 +242,31 @@ const SPECS: Spec[] = [
     'number',
     'Scribe archives memory files older than this',
   ],
+  [
+    'RUN_RETENTION_HOURS',
+    ['retention', 'runMaxAgeHours'],
+    'number',
+    'Finished runs older than this (hours, fractions allowed) are archived out of Redis to MEMORY_DIR/archive; 0 = no age limit',
+  ],
+  [
+    'RUN_RETENTION_KEEP',
+    ['retention', 'keepRuns'],
+    'number',
+    'Finished runs kept in Redis (newest first); older finished runs are archived; 0 = no count limit',
+  ],
+  [
+    'RUN_RETENTION_CHECK_SECONDS',
+    ['retention', 'checkSeconds'],
+    'number',
+    'How often the Scribe applies the run retention',
+  ],
+  ['RUN_RETENTION_BATCH', ['retention', 'batch'], 'number', 'Most runs one retention pass archives'],
+  [
+    'MEMORY_RETENTION_DAYS',
+    ['retention', 'memoryDays'],
+    'number',
+    "Run archives (and the run's memory folder) older than this many days are deleted; 0 = kept forever",
+  ],
   ['SENTINEL_INTERVAL_MS', ['sentinel', 'intervalMs'], 'number', 'How often the Sentinel judges the team'],
   [
     'SENTINEL_LEASE_TTL_MS',

@@ -19,6 +19,7 @@ export {
   type ModelMode,
   type OllamaConfig,
   type RedisConfig,
+  type RetentionConfig,
   SANDBOX_MODES,
 } from './schema.js';
 export { maskUrlCredentials, REDACTED, SECRET_PATHS, type SecretKind } from './secrets.js';

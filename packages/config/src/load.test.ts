@@ -64,6 +64,38 @@ describe('environment variables', () => {
     expect(() => load({ SCRIBE_SUMMARY_MAX_TOKENS: '10' })).toThrow(/SCRIBE_SUMMARY_MAX_TOKENS/);
   });
 
+  it('reads the retention settings (issue 21), and names a bad one with its expected form', () => {
+    expect(load({}).retention).toEqual({
+      runMaxAgeHours: 168,
+      keepRuns: 0,
+      checkSeconds: 60,
+      batch: 20,
+      memoryDays: 0,
+    });
+    const c = load({
+      RUN_RETENTION_HOURS: '0.5',
+      RUN_RETENTION_KEEP: '10',
+      RUN_RETENTION_CHECK_SECONDS: '5',
+      RUN_RETENTION_BATCH: '3',
+      MEMORY_RETENTION_DAYS: '30',
+    });
+    expect(c.retention).toEqual({
+      runMaxAgeHours: 0.5,
+      keepRuns: 10,
+      checkSeconds: 5,
+      batch: 3,
+      memoryDays: 30,
+    });
+    expect(() => load({ RUN_RETENTION_HOURS: '-1' })).toThrow(
+      /RUN_RETENTION_HOURS.*a number from 0 to 87600/s,
+    );
+    expect(() => load({ RUN_RETENTION_KEEP: '2.5' })).toThrow(/RUN_RETENTION_KEEP.*an integer >= 0/s);
+    expect(() => load({ RUN_RETENTION_CHECK_SECONDS: '0' })).toThrow(
+      /RUN_RETENTION_CHECK_SECONDS.*a positive integer/s,
+    );
+    expect(() => load({ MEMORY_RETENTION_DAYS: 'soon' })).toThrow(/MEMORY_RETENTION_DAYS/);
+  });
+
   it('reads the Sentinel settings, and names a bad one with its expected form', () => {
     const c = load({
       SENTINEL_INTERVAL_MS: '500',

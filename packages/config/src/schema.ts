@@ -320,6 +320,25 @@ const SentinelSchema = z
   })
   .prefault({});
 
+// Issue 21 §2: finished runs leave Redis for the memory directory (one gzipped JSONL file per run,
+// `<memoryDir>/archive/<runId>.jsonl.gz`), so Redis grows with the runs of a week, not of a year.
+// 0 turns a rule off. The Scribe applies it (services/scribe/src/retention.ts).
+const RetentionSchema = z
+  .strictObject({
+    // A finished run whose end is older than this is archived (7 days: the age BullMQ already
+    // keeps a completed `runs` job, and the publish guards' TTL).
+    runMaxAgeHours: num(0, 24 * 3650).default(168),
+    // Beyond this many newest finished runs, older finished runs are archived whatever their age.
+    keepRuns: int(0).default(0),
+    // How often the leading Scribe looks, and how many runs one pass archives at most.
+    checkSeconds: int(1).default(60),
+    batch: int(1).default(20),
+    // Run archives (and the run's memory folder) older than this are deleted from the memory
+    // directory. Off by default: the archive is what the morning report reads.
+    memoryDays: num(0, 36_500).default(0),
+  })
+  .prefault({});
+
 const ROLE_FORM = `one of ${ROLES.join(', ')}`;
 
 export const ConfigSchema = z
@@ -352,6 +371,7 @@ export const ConfigSchema = z
     director: DirectorSchema,
     scribe: ScribeSchema,
     sentinel: SentinelSchema,
+    retention: RetentionSchema,
   })
   // Spreading `c` first keeps the key order of the schema in the output (readable describeConfig).
   .transform((c) => ({
@@ -364,5 +384,6 @@ export type ConfigInput = z.input<typeof ConfigSchema>;
 /** The validated, defaulted configuration every service receives. */
 export type Config = z.output<typeof ConfigSchema>;
 export type RedisConfig = Config['redis'];
+export type RetentionConfig = Config['retention'];
 export type OllamaConfig = Config['ollama'];
 export type AnthropicConfig = Config['anthropic'];

@@ -7,6 +7,7 @@ export * from './escalation.js';
 export { incidentKey } from './incident-key.js';
 export * from './levels.js';
 export * from './plan/index.js';
+export * from './retention.js';
 export * from './run/context.js';
 export * from './run/events.js';
 export { apply, fold } from './run/fold.js';

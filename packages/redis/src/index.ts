@@ -1,6 +1,7 @@
 // @nightshift/redis: connections, key names, the bus, queues, state store, leases.
 
 export * from './alerts.js';
+export * from './archive/index.js';
 export * from './bus/index.js';
 export * from './connection.js';
 export * from './heartbeat-loop.js';

@@ -2,6 +2,7 @@
 // service it also answers the Docker/k8s probe on HEALTH_PORT when that is set.
 import { openControl } from '@nightshift/client';
 import { loadConfig, UNCONFINED_WARNING, unconfinedWarning, workspaceRootsOf } from '@nightshift/config';
+import { runArchiveDir } from '@nightshift/redis';
 import {
   createLogger,
   createMetrics,
@@ -27,6 +28,8 @@ const control = openControl({
   actor: 'dashboard',
   // Issue 18 §7: POST /api/runs refuses a workspace outside the roots before enqueueing.
   workspace: { dir: config.workspaceDir, roots: workspaceRootsOf(config) },
+  // Issue 21 §2: the run page and GET /api/runs/:id read archived runs from MEMORY_DIR/archive.
+  archiveDir: runArchiveDir(config.memoryDir),
   busOptions: {
     streamMaxLen: config.redis.streamMaxLen,
     maxDeliveries: config.redis.maxDeliveries,

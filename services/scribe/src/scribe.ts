@@ -3,6 +3,7 @@
 // Director's checkpoint REQUESTs on queue agent.scribe. One active Scribe (lease). Being down only
 // delays its files: the consumer group resumes where it stopped and a catch-up pass derives every
 // checkpoint from the event log, so no message and no checkpoint is missed (issue 7 §6).
+import type { RetentionConfig } from '@nightshift/config';
 import { isTerminal } from '@nightshift/core';
 import type { ChatModel } from '@nightshift/llm';
 import { MessageSchema, problemsFrom } from '@nightshift/protocol';
@@ -14,12 +15,14 @@ import {
   Leadership,
   QUEUE_NAMES,
   type RedisClient,
+  type RunArchive,
   type RunStore,
   thisProcess,
 } from '@nightshift/redis';
 import type { Logger, Service } from '@nightshift/runtime';
 import { type ConnectionOptions, type Job, UnrecoverableError, Worker } from 'bullmq';
 import { type KeeperOptions, RunKeeper } from './keeper.js';
+import { type RetentionPass, RunRetention } from './retention.js';
 
 export const SCRIBE_GROUP = 'scribe';
 
@@ -42,6 +45,8 @@ export interface ScribeOptions {
   /** How often phases are checked for archiving (default 60 s). */
   archiveEveryMs?: number;
   now?: () => Date;
+  /** Issue 21 §2: finished runs move out of Redis to this archive under this policy; absent = never. */
+  retention?: { policy: RetentionConfig; archive: RunArchive } | undefined;
   leaseTtlMs?: number;
   heartbeatMs?: number;
   heartbeatTtlMs?: number;
@@ -64,6 +69,8 @@ export class ScribeService implements Service {
   #sweepTimer: NodeJS.Timeout | undefined;
   #sweeping: Promise<void> | undefined;
   #lastArchivePass = 0;
+  #lastRetentionPass = 0;
+  readonly #retention: RunRetention | undefined;
   /** Runs known to this leader; a run is dropped once it ended and every phase is archived. */
   readonly #runs = new Set<string>();
   readonly #settled = new Map<string, number>();
@@ -74,6 +81,19 @@ export class ScribeService implements Service {
   constructor(options: ScribeOptions) {
     this.#o = options;
     this.keeper = new RunKeeper({ ...options, group: SCRIBE_GROUP });
+    const retention = options.retention;
+    this.#retention = retention
+      ? new RunRetention({
+          ...options,
+          ...retention,
+          // Only once the Scribe is done with the run: every phase's summary folded.
+          ready: async (runId, state) => {
+            for (let n = 1; n <= state.phases.length; n++)
+              if (!(await this.keeper.summarizer.fullyFolded(runId, n))) return false;
+            return true;
+          },
+        })
+      : undefined;
     this.#leadership = new Leadership({
       redis: options.redis,
       keys: options.keys,
@@ -155,6 +175,11 @@ export class ScribeService implements Service {
     if (archivePass) this.#lastArchivePass = now;
     for (const runId of [...this.#runs]) {
       try {
+        // A run moved to the archive (by this or an earlier leader) is done: nothing more to write.
+        if (this.#retention && (await this.#o.store.archived(runId))) {
+          this.#drop(runId);
+          continue;
+        }
         const version = await this.#o.store.version(runId);
         if (this.#settled.get(runId) !== version) {
           const run = await this.keeper.settle(runId);
@@ -169,17 +194,37 @@ export class ScribeService implements Service {
         if (archivePass) {
           await this.keeper.archive(runId);
           const hot = await this.keeper.journal.ordinals(runId);
-          if (this.#ended.has(runId) && hot.length === 0) {
-            this.#runs.delete(runId);
-            this.#ended.delete(runId);
-            this.#settled.delete(runId);
-            this.keeper.forget(runId);
-          }
+          if (this.#ended.has(runId) && hot.length === 0) this.#drop(runId);
         }
       } catch (error) {
         this.#o.logger.warn({ runId, err: error }, 'catch-up pass failed for a run; next pass retries');
       }
     }
+    const everyMs = (this.#o.retention?.policy.checkSeconds ?? 60) * 1000;
+    if (this.#retention && (forceArchive || now - this.#lastRetentionPass >= everyMs)) {
+      this.#lastRetentionPass = now;
+      await this.retain(new Date(now));
+    }
+  }
+
+  /** One retention pass (issue 21 §2); the archived runs are forgotten here. Public for tests. */
+  async retain(now: Date): Promise<RetentionPass | undefined> {
+    if (!this.#retention || !this.#leadership.isLeader) return undefined;
+    try {
+      const pass = await this.#retention.pass(now);
+      for (const runId of pass.archived) this.#drop(runId);
+      return pass;
+    } catch (error) {
+      this.#o.logger.warn({ err: error }, 'retention pass failed; the next one retries');
+      return undefined;
+    }
+  }
+
+  #drop(runId: string): void {
+    this.#runs.delete(runId);
+    this.#ended.delete(runId);
+    this.#settled.delete(runId);
+    this.keeper.forget(runId);
   }
 
   /** The Director's checkpoint step (P2 → Scribe checkpoint): answer with the checkpoint written. */
@@ -243,6 +288,7 @@ export class ScribeService implements Service {
       this.keeper.summarizer.abort();
       await this.#leadership.stop();
       await this.keeper.close();
+      await this.#retention?.close();
     })();
     return this.#stopped;
   }

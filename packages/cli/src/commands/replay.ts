@@ -3,7 +3,13 @@
 // there; a changed build (or `--max-iterations`) shows the first event where it diverges.
 import { loadConfig } from '@nightshift/config';
 import { parseRunEvent, type RunEvent, replay } from '@nightshift/core';
-import { createKeys, createRedisClient, createRunStore } from '@nightshift/redis';
+import {
+  createKeys,
+  createRedisClient,
+  createRunStore,
+  openRunArchive,
+  runArchiveDir,
+} from '@nightshift/redis';
 import type { Command } from 'commander';
 import type { CliDeps } from '../deps.js';
 
@@ -27,9 +33,14 @@ export function registerReplay(program: Command, deps: CliDeps): void {
         const config = loadConfig(deps.env ?? {});
         const redis = createRedisClient(config.redis.url, { maxRetriesPerRequest: 2 });
         try {
-          const stored = await createRunStore(redis, createKeys(config.redis.prefix)).read(runId);
+          const keys = createKeys(config.redis.prefix);
+          // Issue 21 §2: a run moved out of Redis replays from its archive.
+          const archive = openRunArchive(runArchiveDir(config.memoryDir), keys);
+          const stored = await createRunStore(redis, keys, { archive }).read(runId);
           if (stored.length === 0)
-            throw new Error(`no run ${runId} (nothing recorded under prefix ${config.redis.prefix})`);
+            throw new Error(
+              `no run ${runId} (nothing recorded under prefix ${config.redis.prefix} nor in the archive ${archive.dir})`,
+            );
           const events: RunEvent[] = stored.map((s) => parseRunEvent(s.event));
           const max =
             opts.maxIterations === undefined ? config.workflow.maxIterations : Number(opts.maxIterations);

@@ -6,7 +6,7 @@ import { dirname, join, resolve } from 'node:path';
 import { type Config, loadConfig, unconfinedWarning } from '@nightshift/config';
 import { fold, parseRunEvent } from '@nightshift/core';
 import type { Message } from '@nightshift/protocol';
-import { createBus, createKeys, createRunStore } from '@nightshift/redis';
+import { createBus, createKeys, createRunStore, openRunArchive, runArchiveDir } from '@nightshift/redis';
 import { gitDiffStat } from '@nightshift/tools';
 import type { Command } from 'commander';
 import type { CliDeps } from '../deps.js';
@@ -24,18 +24,26 @@ export async function writeReport(
   const keys = createKeys(config.redis.prefix);
   const bus = createBus({ url: config.redis.url, keys, connection: { maxRetriesPerRequest: 2 } });
   try {
-    const stored = await createRunStore(bus.redis, keys).read(runId);
-    if (stored.length === 0) throw new Error(`no run ${runId} under prefix ${config.redis.prefix}`);
+    // Issue 21 §2: a run moved out of Redis is read from its archive, the same data as before.
+    const archive = openRunArchive(runArchiveDir(config.memoryDir), keys);
+    const store = createRunStore(bus.redis, keys, { archive });
+    const stored = await store.read(runId);
+    if (stored.length === 0)
+      throw new Error(
+        `no run ${runId} under prefix ${config.redis.prefix} nor in the archive ${archive.dir}`,
+      );
     const events = stored.map((s) => parseRunEvent(s.event));
-    const messages: Message[] = [];
+    const archived = await store.archived(runId);
+    const messages: Message[] = archived ? archived.messages() : [];
     let after: string | undefined;
-    for (;;) {
+    while (!archived) {
       const page = await bus.readLog({ count: 1000, ...(after ? { after } : {}) });
       for (const e of page) if (e.message?.runId === runId) messages.push(e.message);
       if (page.length < 1000) break;
       after = page.at(-1)?.id;
     }
-    const raw = await bus.redis.xrange(keys.custom('run', runId, 'llm'), '-', '+');
+    const llmKey = keys.custom('run', runId, 'llm');
+    const raw = archived ? archived.stream(llmKey) : await bus.redis.xrange(llmKey, '-', '+');
     const llmCalls = raw
       .map(([, fields]) => {
         try {

@@ -33,7 +33,10 @@ export function registerRuns(program: Command, deps: CliDeps): void {
     .addOption(new Option('--limit <n>', 'how many').argParser(parsePositiveInt).default(20))
     .option('--json', 'print a JSON array')
     .action(async (options: { limit: number; json?: boolean }) => {
-      const runs = await withControl(deps, (control) => control.listRuns(options.limit));
+      const { runs, archived } = await withControl(deps, async (control) => ({
+        runs: await control.listRuns(options.limit),
+        archived: await control.archivedRuns(),
+      }));
       // Issue 18 §3: each run's branch with its commits and diff stat, read from the repository.
       const branches = await Promise.all(runs.map((r) => loadBranchSection(r.checkout ?? undefined)));
       if (options.json) {
@@ -47,6 +50,10 @@ export function registerRuns(program: Command, deps: CliDeps): void {
         return;
       }
       deps.stdout(`${runsTable(runs)}\n`);
+      if (archived.runIds.length > 0)
+        deps.stdout(
+          `${archived.runIds.length} older run(s) archived out of Redis in ${archived.dir} (report, replay and the dashboard still read them; newest: ${archived.runIds.at(-1)})\n`,
+        );
       const lines = runs.flatMap((r, i) => {
         const s = branches[i];
         if (!r.branch || !s) return [];

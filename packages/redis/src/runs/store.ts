@@ -1,5 +1,8 @@
 // The run event store: each run's events in one stream, appended only through the guarded
-// script, so the state folded from it (packages/core) is the single source of truth.
+// script, so the state folded from it (packages/core) is the single source of truth. Given the
+// run archive (issue 21 §2), it is also the one place a run moved out of Redis is read back from:
+// a run whose meta is gone from Redis is read from its archive file, transparently.
+import type { ArchivedRun, RunArchive } from '../archive/reader.js';
 import type { RedisClient } from '../connection.js';
 import type { Keys } from '../keys.js';
 import { runScript } from '../scripts.js';
@@ -23,14 +26,27 @@ export interface RunStore {
   ): Promise<AppendResult>;
   read(runId: string, afterVersion?: number): Promise<StoredEvent[]>;
   version(runId: string): Promise<number>;
-  /** Run ids, oldest first. */
+  /** Run ids in Redis, oldest first (archived runs: RunArchive.list). */
   list(limit?: number): Promise<string[]>;
+  /** In Redis, or (with an archive) archived. */
   exists(runId: string): Promise<boolean>;
+  /** The run's archive when it has left Redis; undefined while it is in Redis or unknown. */
+  archived(runId: string): Promise<ArchivedRun | undefined>;
   /** Blocks up to `blockMs` for events after the given stream id ('$' = only new ones). */
   follow(runId: string, afterStreamId: string, blockMs: number, client?: RedisClient): Promise<StoredEvent[]>;
 }
 
-export function createRunStore(redis: RedisClient, keys: Keys): RunStore {
+export interface RunStoreOptions {
+  /** Where archived runs are read from (openRunArchive); absent = Redis only. */
+  archive?: RunArchive | undefined;
+}
+
+export function createRunStore(redis: RedisClient, keys: Keys, options: RunStoreOptions = {}): RunStore {
+  const { archive } = options;
+  const archived = async (runId: string): Promise<ArchivedRun | undefined> => {
+    if (!archive || (await redis.exists(keys.runMeta(runId))) === 1) return undefined;
+    return archive.read(runId);
+  };
   const decode = (entries: [string, string[]][]): StoredEvent[] =>
     entries.map(([streamId, fields]) => {
       const map = new Map<string, string>();
@@ -57,18 +73,28 @@ export function createRunStore(redis: RedisClient, keys: Keys): RunStore {
       return { ok: ok === 1, version: Number(version) } as AppendResult;
     },
     async read(runId, afterVersion = 0) {
-      const all = decode((await redis.xrange(keys.runEvents(runId), '-', '+')) as [string, string[]][]);
+      const old = await archived(runId);
+      const all = decode(
+        old
+          ? old.stream(keys.runEvents(runId))
+          : ((await redis.xrange(keys.runEvents(runId), '-', '+')) as [string, string[]][]),
+      );
       return afterVersion > 0 ? all.filter((e) => e.version > afterVersion) : all;
     },
     async version(runId) {
-      return Number((await redis.hget(keys.runMeta(runId), 'version')) ?? 0);
+      const old = await archived(runId);
+      const version = old
+        ? old.field(keys.runMeta(runId), 'version')
+        : await redis.hget(keys.runMeta(runId), 'version');
+      return Number(version ?? 0);
     },
     async list(limit = 1000) {
       return redis.zrange(keys.runsIndex, 0, limit - 1);
     },
     async exists(runId) {
-      return (await redis.exists(keys.runMeta(runId))) === 1;
+      return (await redis.exists(keys.runMeta(runId))) === 1 || (await archived(runId)) !== undefined;
     },
+    archived,
     async follow(runId, afterStreamId, blockMs, client = redis) {
       const reply = (await client.xread('BLOCK', blockMs, 'STREAMS', keys.runEvents(runId), afterStreamId)) as
         | [string, [string, string[]][]][]

@@ -19,7 +19,10 @@ export function registerApiRuns(app: FastifyInstance, ctx: DashboardContext): vo
 
   app.get('/api/runs', async (request) => {
     const { limit } = parseInput(ListQuerySchema, request.query, 'query');
-    return { runs: await ctx.control.listRuns(limit) };
+    // Runs moved out of Redis (issue 21 §2) are not listed; how many there are is said, and
+    // GET /api/runs/:id still reads each of them.
+    const archived = await ctx.control.archivedRuns();
+    return { runs: await ctx.control.listRuns(limit), archivedRuns: archived.runIds.length };
   });
 
   app.get('/api/runs/:id', async (request) => {
