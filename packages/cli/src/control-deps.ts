@@ -14,6 +14,12 @@ export function controlFromConfig(deps: CliDeps): Control {
     prefix: config.redis.prefix,
     numParallel: config.ollama.numParallel,
     actor: 'cli',
+    // Issue 24 §3: the ETAs `status` shows (a one-shot command computes one forecast).
+    eta: {
+      historyRuns: config.plan.historyRuns,
+      samples: config.plan.etaSamples,
+      cacheMs: config.plan.etaCacheMs,
+    },
     // Issue 18 §7: WORKSPACE_ROOTS, else WORKSPACE_DIR and this folder (as `nightshift up` started here).
     // Unset here: the roots the running Director published win (it may have started elsewhere).
     workspace: {

@@ -61,6 +61,27 @@ export function runsTable(runs: readonly RunSummary[]): string {
   return table(rows, [30, 13, 14, 4, 8, 24, 42, 40]);
 }
 
+const clock = (iso: string) => iso.slice(11, 19);
+
+/** `p50 22:03:10 (in 2m05s) · p90 22:04:00 (in 2m55s)`, or why there is none. */
+export function etaText(eta: RunSummary['eta'], now: Date): string {
+  if (eta === null) return '- (not queued or running)';
+  if (eta.p50At === null || eta.p90At === null) return `- (${eta.note ?? 'no forecast'})`;
+  const at = (iso: string) => `${clock(iso)} (in ${duration(Date.parse(iso) - now.getTime())})`;
+  return `p50 ${at(eta.p50At)} · p90 ${at(eta.p90At)}`;
+}
+
+/** Issue 24 §3: every queued and running run's expected end, re-forecast from where it is. */
+function etaLines(status: Status, now: Date): string[] {
+  const board = status.eta;
+  if (board.runs.length === 0) return ['', 'ETA: no run queued or running'];
+  return [
+    '',
+    `ETA (UTC; forecast at ${clock(board.madeAt)} from ${board.history} past run(s), ${board.samples} draws)`,
+    ...board.runs.map((r) => `  ${r.runId.padEnd(30)} ${r.state.padEnd(8)} ${etaText(r, now)}`),
+  ];
+}
+
 function agentTask(a: AgentInfo): string {
   return a.currentTask ? `${a.currentTask.step} (${a.currentTask.runId})` : '-';
 }
@@ -87,9 +108,11 @@ export function statusScreen(status: Status, now: Date): string {
     );
     const cp = run.latestCheckpoint;
     out.push(`  checkpoint: ${cp ? `CP-${cp.n} ${cp.trigger} at ${cp.at} (${cp.decision})` : '-'}`);
+    if (!run.ended) out.push(`  ETA: ${etaText(run.eta, now)}`);
   } else {
     out.push('', 'No runs yet: start one with `nightshift run "task…"`.');
   }
+  out.push(...etaLines(status, now));
   out.push('', 'Agents');
   out.push(
     table(

@@ -26,10 +26,11 @@ import {
 import { type AgentQueueResult, pauseAgent, resumeAgent } from './agents.js';
 import { type AlertDecision, listOpenAlerts, type ResolveAlertResult, resolveAlert } from './alerts.js';
 import { runNotFound } from './errors.js';
+import { createEtaSource, ETA_DEFAULTS } from './eta.js';
 import { type FollowOptions, type FollowResult, followRun, watchRun } from './follow.js';
-import { type ControlParts, WORKSPACE_ROOTS_KEY, type WorkspacePolicy } from './parts.js';
+import { type ControlParts, type EtaOptions, WORKSPACE_ROOTS_KEY, type WorkspacePolicy } from './parts.js';
 import { detail, type LoadedRun, loadRun, readCheckpoints, recentRunIds, summarise } from './runs.js';
-import type { AlertInfo, CheckpointInfo, RunDetail, RunSummary, Status } from './schemas.js';
+import type { AlertInfo, CheckpointInfo, EtaBoard, RunDetail, RunSummary, Status } from './schemas.js';
 import { type StatusOptions, statusSnapshot } from './status.js';
 
 export interface RunRecord {
@@ -60,6 +61,11 @@ export interface Control {
   pauseAgent(role: string): Promise<AgentQueueResult>;
   resumeAgent(role: string): Promise<AgentQueueResult>;
   status(options?: StatusOptions): Promise<Status>;
+  /**
+   * Issue 24 §3: the ETA (p50/p90 end) of every queued and running run, re-forecast from where each
+   * is; one forecast is shared for the configured cache time (ETA_CACHE_MS).
+   */
+  etas(): Promise<EtaBoard>;
   followRun(
     runId: string,
     onChange: (run: LoadedRun) => void,
@@ -75,6 +81,7 @@ export function createControl(
   parts: ControlParts,
   close: () => Promise<void> = async () => undefined,
 ): Control {
+  const etas = createEtaSource(parts, parts.eta ?? ETA_DEFAULTS);
   return {
     parts,
     async startRun(input) {
@@ -92,8 +99,9 @@ export function createControl(
     async listRuns(limit = 50) {
       const ids = await recentRunIds(parts.redis, parts.keys, limit);
       const loaded = await Promise.all(ids.map((id) => loadRun(parts.store, id)));
+      const board = await etas();
       return loaded.flatMap((run, i) =>
-        run.state.runId === null ? [] : [summarise(run.state, ids[i] as string)],
+        run.state.runId === null ? [] : [summarise(run.state, ids[i] as string, board)],
       );
     },
     async archivedRuns() {
@@ -103,13 +111,13 @@ export function createControl(
     async getRun(runId) {
       const run = await loadRun(parts.store, runId);
       if (run.state.runId === null) throw runNotFound(runId);
-      const checkpoints = await readCheckpoints(parts, runId);
+      const [checkpoints, board] = await Promise.all([readCheckpoints(parts, runId), etas()]);
       const branch = run.state.checkout
         ? await describeRunBranch(run.state.checkout).catch(() => undefined)
         : undefined;
       return {
         branch: branch ?? null,
-        detail: detail(run, runId, checkpoints),
+        detail: detail(run, runId, checkpoints, board),
         events: run.events,
         unreadable: run.unreadable,
         checkpoints,
@@ -123,7 +131,8 @@ export function createControl(
     openAlerts: (limit) => listOpenAlerts(parts, limit),
     pauseAgent: (role) => pauseAgent(parts, role),
     resumeAgent: (role) => resumeAgent(parts, role),
-    status: (options) => statusSnapshot(parts, options),
+    status: (options) => statusSnapshot(parts, options, etas),
+    etas,
     followRun: (runId, onChange, options) => followRun(parts, runId, onChange, options),
     watchRun: (runId, options) => watchRun(parts, runId, options),
     close,
@@ -145,6 +154,8 @@ export interface OpenControlOptions {
   workspace?: WorkspacePolicy;
   /** Issue 21 §2: the folder of run archives (runArchiveDir(MEMORY_DIR)); runs there read as usual. */
   archiveDir?: string;
+  /** Issue 24 §3: history, draws and cache time of the ETAs (default: the config's defaults). */
+  eta?: EtaOptions;
 }
 
 /** A control layer that owns its bus; the bus also serves bus:log reads (`readLog`, `tailLog`). */
@@ -176,6 +187,7 @@ export function openControl(options: OpenControlOptions): OpenedControl {
     actor: options.actor ?? 'cli',
     now: options.now ?? (() => new Date()),
     ...(options.workspace ? { workspace: options.workspace } : {}),
+    ...(options.eta ? { eta: options.eta } : {}),
     queue(name) {
       let queue = queues.get(name);
       if (!queue) {

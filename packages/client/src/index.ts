@@ -29,8 +29,18 @@ export {
   type RunRecord,
 } from './control.js';
 export { CONTROL_ERROR_CODES, httpStatusOf } from './errors.js';
+export { computeEtas, createEtaSource, ETA_DEFAULTS, NO_HISTORY } from './eta.js';
 export { type FollowEnd, type FollowOptions, type FollowResult, failIfJobFailed } from './follow.js';
-export { type ControlParts, WORKSPACE_ROOTS_KEY, type WorkspacePolicy } from './parts.js';
+export {
+  type EndedRuns,
+  liveAgents,
+  queuedRuns,
+  type RecordedRun,
+  readQueued,
+  readRecordedRun,
+  readRuns,
+} from './history.js';
+export { type ControlParts, type EtaOptions, WORKSPACE_ROOTS_KEY, type WorkspacePolicy } from './parts.js';
 export { type LoadedRun, loadRun, phaseName } from './runs.js';
 export * from './schemas.js';
 export { llmSlots, queueInfo, queueNames, type StatusOptions, statusSnapshot } from './status.js';

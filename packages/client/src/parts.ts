@@ -25,6 +25,8 @@ export interface ControlParts {
    * (and an unknown base) before anything is enqueued; the Director checks again either way.
    */
   readonly workspace?: WorkspacePolicy;
+  /** Issue 24 §3: how the ETAs are forecast and how long one is reused (default ETA_DEFAULTS). */
+  readonly eta?: EtaOptions;
 }
 
 export interface WorkspacePolicy {
@@ -36,6 +38,18 @@ export interface WorkspacePolicy {
    * `nightshift up` was started in may not be this one), `roots` only when none is published.
    */
   readonly preferDeployment?: boolean;
+}
+
+/** Issue 24 §3: how a reader forecasts the ETAs (packages/config `plan`). */
+export interface EtaOptions {
+  /** PLAN_HISTORY_RUNS: the latest finished runs learned from. */
+  readonly historyRuns: number;
+  /** ETA_SAMPLES: simulated nights per forecast. */
+  readonly samples: number;
+  /** ETA_CACHE_MS: how long one forecast is reused. */
+  readonly cacheMs: number;
+  /** Seed of the draws (the same position and history give the same ETA); default 1. */
+  readonly seed?: number;
 }
 
 /** Where the Director publishes the workspace roots it enforces (a JSON array of paths). */

@@ -10,7 +10,7 @@ import {
 } from '@nightshift/core';
 import { PHASE_NAMES } from '@nightshift/protocol';
 import type { Keys, RedisClient, RunStore } from '@nightshift/redis';
-import type { CheckpointInfo, RunDetail, RunSummary } from './schemas.js';
+import type { CheckpointInfo, EtaBoard, RunDetail, RunSummary } from './schemas.js';
 
 export interface LoadedRun {
   state: RunState;
@@ -76,9 +76,15 @@ export function phaseName(phase: RunPhase | null): string | null {
   return phase === null ? null : (PHASE_NAMES[phase] ?? null);
 }
 
-export function summarise(state: RunState, fallbackId: string): RunSummary {
+/** The ETA of one run from a board (null: not queued or running, so not forecast). */
+export function etaOf(board: EtaBoard | undefined, runId: string): RunSummary['eta'] {
+  return board?.runs.find((r) => r.runId === runId) ?? null;
+}
+
+export function summarise(state: RunState, fallbackId: string, board?: EtaBoard): RunSummary {
+  const runId = state.runId ?? fallbackId;
   return {
-    runId: state.runId ?? fallbackId,
+    runId,
     title: state.title ?? null,
     task: state.task,
     status: state.status,
@@ -96,15 +102,21 @@ export function summarise(state: RunState, fallbackId: string): RunSummary {
     ended: isTerminal(state.status),
     branch: state.checkout?.branch ?? null,
     checkout: state.checkout ?? null,
+    eta: etaOf(board, runId),
   };
 }
 
-export function detail(loaded: LoadedRun, runId: string, checkpoints: CheckpointInfo[]): RunDetail {
+export function detail(
+  loaded: LoadedRun,
+  runId: string,
+  checkpoints: CheckpointInfo[],
+  board?: EtaBoard,
+): RunDetail {
   const { state } = loaded;
   const count = (severity: 'critical' | 'major' | 'minor') =>
     state.findings.current.filter((f) => f.severity === severity).length;
   return {
-    ...summarise(state, runId),
+    ...summarise(state, runId, board),
     version: loaded.version,
     phases: state.phases.map((p) => ({ phase: p.phase, iteration: p.iteration, at: p.at })),
     inFlight: Object.values(state.inFlight).flatMap((f) =>

@@ -18,6 +18,29 @@ export const CheckpointInfoSchema = z.object({
 });
 export type CheckpointInfo = z.infer<typeof CheckpointInfoSchema>;
 
+/**
+ * Issue 24 §3: when a queued or running run is expected to end (p50, p90 of the simulated nights),
+ * forecast from where it is. Null times with the reason in `note` when there is no forecast
+ * (no finished run to learn from yet).
+ */
+export const RunEtaSchema = z.object({
+  runId: z.string(),
+  state: z.enum(['queued', 'running']),
+  p50At: iso.nullable(),
+  p90At: iso.nullable(),
+  note: z.string().nullable(),
+});
+export type RunEta = z.infer<typeof RunEtaSchema>;
+
+/** One forecast of every queued and running run: when it was made, from how many past runs. */
+export const EtaBoardSchema = z.object({
+  madeAt: iso,
+  history: count,
+  samples: count,
+  runs: z.array(RunEtaSchema),
+});
+export type EtaBoard = z.infer<typeof EtaBoardSchema>;
+
 export const RunSummarySchema = z.object({
   runId: z.string(),
   title: z.string().nullable(),
@@ -36,6 +59,8 @@ export const RunSummarySchema = z.object({
   /** Issue 18: the run's own branch, and where its checkout is (null for older runs). */
   branch: z.string().nullable(),
   checkout: RunCheckoutSchema.nullable(),
+  /** Issue 24 §3: the run's ETA; null once it ended, or while it is paused or waits for a human. */
+  eta: RunEtaSchema.nullable(),
 });
 export type RunSummary = z.infer<typeof RunSummarySchema>;
 
@@ -116,6 +141,8 @@ export const StatusSchema = z.object({
   agents: z.array(AgentInfoSchema).length(7),
   llm: z.object({ inUse: count, limit: z.int().min(1), waiting: count }),
   queues: z.array(QueueInfoSchema),
+  /** Issue 24 §3: the ETA of every queued and running run (queued ones are in no other list). */
+  eta: EtaBoardSchema,
   alerts: z.object({
     open: z.array(AlertInfoSchema),
     openByLevel: z.record(z.string(), count),

@@ -8,7 +8,7 @@ import { listOpenAlerts } from './alerts.js';
 import { runNotFound } from './errors.js';
 import type { ControlParts } from './parts.js';
 import { detail, type LoadedRun, loadRun, readCheckpoints, recentRunIds, summarise } from './runs.js';
-import type { AgentInfo, QueueCounts, QueueInfo, Status } from './schemas.js';
+import type { AgentInfo, EtaBoard, QueueCounts, QueueInfo, Status } from './schemas.js';
 
 export interface StatusOptions {
   /** The run in focus (default: the newest open run, else the newest run). */
@@ -100,7 +100,12 @@ function agentsOf(
   });
 }
 
-export async function statusSnapshot(parts: ControlParts, options: StatusOptions = {}): Promise<Status> {
+/** `etas`: the ETA board (the control layer's cached one); without it every eta is null. */
+export async function statusSnapshot(
+  parts: ControlParts,
+  options: StatusOptions = {},
+  etas?: () => Promise<EtaBoard>,
+): Promise<Status> {
   const ids = await recentRunIds(parts.redis, parts.keys, options.runs ?? 20);
   if (options.runId !== undefined && !ids.includes(options.runId)) {
     if (!(await parts.store.exists(options.runId))) throw runNotFound(options.runId);
@@ -117,12 +122,13 @@ export async function statusSnapshot(parts: ControlParts, options: StatusOptions
   const focus = focusId === undefined ? undefined : loaded.get(focusId);
 
   const names = queueNames();
-  const [queueList, heartbeats, alerts, hashTrust, checkpoints] = await Promise.all([
+  const [queueList, heartbeats, alerts, hashTrust, checkpoints, eta] = await Promise.all([
     Promise.all(names.map((n) => queueInfo(parts, n))),
     listHeartbeats(parts.redis, parts.keys),
     listOpenAlerts(parts),
     deploymentTrust(parts),
     focusId === undefined ? Promise.resolve([]) : readCheckpoints(parts, focusId),
+    etas ? etas() : Promise.resolve(undefined),
   ]);
   const queues = new Map(queueList.map((q) => [q.name, q]));
   const llm = await llmSlots(parts, queues.get(QUEUE_NAMES.llm) as QueueInfo);
@@ -136,9 +142,9 @@ export async function statusSnapshot(parts: ControlParts, options: StatusOptions
     prefix: parts.keys.prefix,
     run:
       focus && focusId !== undefined && focus.state.runId !== null
-        ? detail(focus, focusId, checkpoints)
+        ? detail(focus, focusId, checkpoints, eta)
         : null,
-    runs: states.map((s) => summarise(s.run.state, s.id)),
+    runs: states.map((s) => summarise(s.run.state, s.id, eta)),
     agents: agentsOf(
       heartbeats,
       queues,
@@ -147,6 +153,7 @@ export async function statusSnapshot(parts: ControlParts, options: StatusOptions
     ),
     llm,
     queues: queueList,
+    eta: eta ?? { madeAt: parts.now().toISOString(), history: 0, samples: 0, runs: [] },
     alerts: { open: alerts, openByLevel },
   };
 }

@@ -267,6 +267,20 @@ const SPECS: Spec[] = [
     'number',
     "Run archives (and the run's memory folder) older than this many days are deleted; 0 = kept forever",
   ],
+  [
+    'PLAN_HISTORY_RUNS',
+    ['plan', 'historyRuns'],
+    'number',
+    'Latest finished runs that nightshift plan and the ETAs learn step times from',
+  ],
+  ['PLAN_SAMPLES', ['plan', 'samples'], 'number', 'Simulated nights drawn by nightshift plan'],
+  ['ETA_SAMPLES', ['plan', 'etaSamples'], 'number', 'Simulated nights drawn for the ETA of each open run'],
+  [
+    'ETA_CACHE_MS',
+    ['plan', 'etaCacheMs'],
+    'number',
+    'How long a reader (dashboard, client) reuses one ETA forecast',
+  ],
   ['SENTINEL_INTERVAL_MS', ['sentinel', 'intervalMs'], 'number', 'How often the Sentinel judges the team'],
   [
     'SENTINEL_LEASE_TTL_MS',

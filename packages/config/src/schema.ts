@@ -339,6 +339,22 @@ const RetentionSchema = z
   })
   .prefault({});
 
+// Issue 24: `nightshift plan` and the ETA of each queued and running run (status, dashboard, API).
+const PlanSchema = z
+  .strictObject({
+    // The latest finished runs the forecast learns step times from (`plan --history`).
+    historyRuns: int(1).default(20),
+    // Simulated nights per `nightshift plan` (`--samples`); each is one possible night.
+    samples: int(1).default(200),
+    // Simulated nights per ETA: an ETA needs only the runs' ends (no what-ifs), and is recomputed
+    // often, so fewer draws; p90 of 100 draws is the 90th of them.
+    etaSamples: int(1).default(100),
+    // How long one ETA forecast is reused by a reader (the dashboard, a client): with dozens of
+    // runs and many readers it is computed at most once per this, however often it is read.
+    etaCacheMs: int(0).default(5000),
+  })
+  .prefault({});
+
 const ROLE_FORM = `one of ${ROLES.join(', ')}`;
 
 export const ConfigSchema = z
@@ -372,6 +388,7 @@ export const ConfigSchema = z
     scribe: ScribeSchema,
     sentinel: SentinelSchema,
     retention: RetentionSchema,
+    plan: PlanSchema,
   })
   // Spreading `c` first keeps the key order of the schema in the output (readable describeConfig).
   .transform((c) => ({

@@ -26,6 +26,12 @@ const control = openControl({
   prefix: config.redis.prefix,
   numParallel: config.ollama.numParallel,
   actor: 'dashboard',
+  // Issue 24 §3: the ETAs on the run list, the run page and the API, one forecast per ETA_CACHE_MS.
+  eta: {
+    historyRuns: config.plan.historyRuns,
+    samples: config.plan.etaSamples,
+    cacheMs: config.plan.etaCacheMs,
+  },
   // Issue 18 §7: POST /api/runs refuses a workspace outside the roots before enqueueing.
   workspace: { dir: config.workspaceDir, roots: workspaceRootsOf(config) },
   // Issue 21 §2: the run page and GET /api/runs/:id read archived runs from MEMORY_DIR/archive.

@@ -3,6 +3,7 @@
 // finished runs: when each run should end (p50/p90), how busy the slots are, where agents wait,
 // what one more agent or slot would change, and with --until which runs will not make it.
 import { readFileSync } from 'node:fs';
+import { liveAgents, readQueued, readRuns } from '@nightshift/client';
 import { loadConfig } from '@nightshift/config';
 import { fold, forecast, PlanInputError, parseRunEvent, type QueuedRun } from '@nightshift/core';
 import {
@@ -15,7 +16,6 @@ import {
 } from '@nightshift/redis';
 import type { Command } from 'commander';
 import type { CliDeps } from '../deps.js';
-import { liveAgents, readQueued, readRuns } from '../plan/history.js';
 import { parseTaskFile, parseUntil, renderPlan } from '../plan/render.js';
 import { RecordedForecastSchema, type ReviewRow, renderReview } from '../plan/review.js';
 import { parseAgents } from './simulate.js';
@@ -38,7 +38,7 @@ export function registerPlan(program: Command, deps: CliDeps): void {
     )
     .option('--agents <spec>', 'agents per role, e.g. builder=2,scout=1 (default: the agents alive, else 1)')
     .option('--parallel <n>', 'OLLAMA_NUM_PARALLEL (default: the configured value)')
-    .option('--history <n>', 'learn from the latest n finished runs', '20')
+    .option('--history <n>', 'learn from the latest n finished runs (default PLAN_HISTORY_RUNS, 20)')
     .option(
       '--until <time>',
       'a deadline (HH:MM UTC, the next one, or ISO): which runs will not finish by then',
@@ -48,7 +48,7 @@ export function registerPlan(program: Command, deps: CliDeps): void {
       'where the Director calls go: ollama (a slot, as recorded) or anthropic (no slot)',
       'ollama',
     )
-    .option('--samples <n>', 'simulated nights to draw', '200')
+    .option('--samples <n>', 'simulated nights to draw (default PLAN_SAMPLES, 200)')
     .option('--seed <n>', 'seed of the draws (same seed, same forecast)', '1')
     .option('--record', "keep each run's forecast (the first one) for `plan --review`", false)
     .option('--review', 'compare the recorded forecasts with how the runs really ended', false)
@@ -58,10 +58,10 @@ export function registerPlan(program: Command, deps: CliDeps): void {
         tasksFile?: string;
         agents?: string;
         parallel?: string;
-        history: string;
+        history?: string;
         until?: string;
         director: string;
-        samples: string;
+        samples?: string;
         seed: string;
         record: boolean;
         review: boolean;
@@ -69,8 +69,10 @@ export function registerPlan(program: Command, deps: CliDeps): void {
       }) => {
         const config = loadConfig(deps.env ?? {});
         const now = (deps.now?.() ?? new Date()).getTime();
-        const history = positiveInt(opts.history, '--history');
-        const samples = positiveInt(opts.samples, '--samples');
+        const history =
+          opts.history === undefined ? config.plan.historyRuns : positiveInt(opts.history, '--history');
+        const samples =
+          opts.samples === undefined ? config.plan.samples : positiveInt(opts.samples, '--samples');
         const numParallel =
           opts.parallel === undefined ? config.ollama.numParallel : positiveInt(opts.parallel, '--parallel');
         if (opts.director !== 'ollama' && opts.director !== 'anthropic')
@@ -86,7 +88,7 @@ export function registerPlan(program: Command, deps: CliDeps): void {
             deps.stdout(opts.json ? `${JSON.stringify(rows)}\n` : renderReview(rows));
             return;
           }
-          const { profile, running } = await readRuns(redis, store, keys, history);
+          const { profile, running } = await readRuns(redis, store, keys, history, { nowMs: now });
           const titles = new Map<string, string>();
           const runs: QueuedRun[] = [];
           if (tasks) {

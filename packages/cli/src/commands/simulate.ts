@@ -3,6 +3,7 @@
 // given on the command line; `--from-run`, a recorded run replayed through the workflow (its
 // steps as the DAG of guide §4, its own calls and tool time; issue 24), alone or `--runs N` at
 // once; either swept over one role's agent count.
+import { type RecordedRun, readRecordedRun } from '@nightshift/client';
 import { loadConfig } from '@nightshift/config';
 import {
   type EngineResult,
@@ -18,7 +19,6 @@ import { ROLES, type Role } from '@nightshift/protocol';
 import { createKeys, createRedisClient, createRunStore } from '@nightshift/redis';
 import type { Command } from 'commander';
 import type { CliDeps } from '../deps.js';
-import { type RecordedRun, readRecordedRun } from '../plan/history.js';
 
 /** `builder:20x1@300` → 20 builder tasks of 1 call of 300 ms. */
 export function parseTasks(spec: string): SimTask[] {

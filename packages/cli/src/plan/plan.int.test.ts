@@ -3,55 +3,16 @@
 import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { iterationSteps, type RunEventDraft, STEPS, stamp } from '@nightshift/core';
-import { createKeys, createRedisClient, createRunStore, enqueueRun } from '@nightshift/redis';
+import { createKeys, createRedisClient, enqueueRun } from '@nightshift/redis';
 import { startRedis, type TestRedis, uniquePrefix } from '@nightshift/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CliDeps } from '../deps.js';
-import { runCli } from '../program.js';
+import { cliHarness } from '../test-support/cli-harness.js';
+import { recordRun as recordRunIn } from '../test-support/recorded-run.js';
 
 let redis: TestRedis;
 const prefix = uniquePrefix();
-const T0 = Date.parse('2026-12-07T21:00:00Z');
 
-/** A finished one-iteration run: every step 100 ms of dispatch+tool time around one 200 ms call. */
-async function recordRun(runId: string): Promise<number> {
-  const keys = createKeys(prefix);
-  const client = createRedisClient(redis.url);
-  const drafts: [number, RunEventDraft][] = [[0, { type: 'run.created', runId, task: 'fix it' }]];
-  const done: Record<string, number> = {};
-  let t = 0;
-  let phaseEnd = 0;
-  for (const step of iterationSteps(1)) {
-    const spec = STEPS[step];
-    const start = spec.after.length > 0 ? Math.max(...spec.after.map((d) => done[d] ?? 0)) : phaseEnd;
-    const messageId = `m-${runId}-${step}`;
-    drafts.push([start + 50, { type: 'step.requested', step, role: spec.role, messageId }]);
-    const call = {
-      role: spec.role,
-      enqueuedAt: T0 + start + 60,
-      startedAt: T0 + start + 60,
-      endedAt: T0 + start + 260,
-    };
-    await client.xadd(keys.custom('run', runId, 'llm'), '*', 'call', JSON.stringify(call));
-    t = start + 300;
-    done[step] = t;
-    drafts.push([
-      t,
-      step === 'verify'
-        ? { type: 'decision.made', decision: 'finish', by: 'director', rationale: 'ok', step: 'verify' }
-        : { type: 'step.completed', step, role: spec.role, messageId },
-    ]);
-    if (step === 'research' || step === 'checkpoint') phaseEnd = t;
-  }
-  drafts.push([t + 40, { type: 'run.finished', outcome: 'success' }]);
-  const events = drafts
-    .sort((a, b) => a[0] - b[0])
-    .map(([at, d]) => stamp(d, new Date(T0 + at).toISOString()));
-  await createRunStore(client, keys).append(runId, 0, events);
-  client.disconnect();
-  return t + 40;
-}
+const recordRun = (runId: string) => recordRunIn(redis.url, prefix, runId);
 
 async function recordedForecast(runId: string): Promise<string | null> {
   const client = createRedisClient(redis.url);
@@ -62,21 +23,8 @@ async function recordedForecast(runId: string): Promise<string | null> {
   }
 }
 
-function harness() {
-  const out: string[] = [];
-  const err: string[] = [];
-  const deps: CliDeps = {
-    openBus: () => {
-      throw new Error('not used');
-    },
-    stdout: (text) => out.push(text),
-    stderr: (text) => err.push(text),
-    signal: new AbortController().signal,
-    now: () => new Date('2026-12-07T22:00:00Z'),
-    env: { REDIS_URL: redis.url, NIGHTSHIFT_PREFIX: prefix },
-  };
-  return { run: (...args: string[]) => runCli(['node', 'nightshift', ...args], deps), out, err };
-}
+const harness = () =>
+  cliHarness({ REDIS_URL: redis.url, NIGHTSHIFT_PREFIX: prefix }, new Date('2026-12-07T22:00:00Z'));
 
 let duration = 0;
 beforeAll(async () => {

@@ -14,6 +14,7 @@ import {
 } from './engine.js';
 import { iterationSteps, type Profile, type RunSample, type StepSample } from './profile.js';
 import { pick, quantile, type Rng, seededRng } from './random.js';
+import { remainderOf, survivors } from './remainder.js';
 
 export interface QueuedRun {
   id: string;
@@ -22,7 +23,15 @@ export interface QueuedRun {
   /** Replay this recorded run instead of drawing from history (`simulate --from-run`). */
   sample?: RunSample;
   /** A run under way: where it is (from its events); only the rest is forecast. */
-  progress?: { iteration: number; done: readonly StepId[] };
+  progress?: RunProgress;
+}
+
+/** Where a run under way stands: its iteration, the steps done in it, the steps in flight. */
+export interface RunProgress {
+  iteration: number;
+  done: readonly StepId[];
+  /** Steps requested and not yet completed, with the time since their REQUEST (ms). */
+  inFlight?: readonly { step: StepId; elapsedMs: number }[];
 }
 
 export interface ForecastInput extends Omit<EngineInput, 'runs'> {
@@ -35,6 +44,8 @@ export interface ForecastInput extends Omit<EngineInput, 'runs'> {
   untilMs?: number;
   /** Roles to try one more agent of (default: the worker roles the workflow uses). */
   whatIfRoles?: readonly Role[];
+  /** false: only the runs' ends (an ETA), none of the what-ifs, which cost one more pass each. */
+  whatIf?: boolean;
 }
 
 export interface RunForecast {
@@ -96,6 +107,13 @@ export function drawPlans(
     const plan: PlannedRun = { id: q.id, startMs, iterations, steps, finishMs: template.finishMs };
     if (q.progress) {
       const { iteration, done } = q.progress;
+      // A step in flight: drawn among the past ones that outlasted its time so far, minus that time.
+      for (const f of q.progress.inFlight ?? []) {
+        const key = stepKey(iteration, f.step);
+        const pool = pools.get(poolKey(iteration, f.step)) ?? pools.get(poolKey(1, f.step)) ?? [];
+        const drawn = pool.length > 0 ? pick(rng, survivors(pool, f.elapsedMs)) : steps.get(key);
+        if (drawn) steps.set(key, remainderOf(drawn, f.elapsedMs));
+      }
       plan.progress = { iteration, done: new Set(done.map((step) => stepKey(iteration, step))) };
     }
     return plan;
@@ -152,7 +170,7 @@ export function forecast(input: ForecastInput): Forecast {
   const makespans = base.map((r) => r.makespanMs);
   const p50 = quantile(makespans, 0.5);
   const whatIf: WhatIf[] = [];
-  for (const role of input.whatIfRoles ?? WHAT_IF_ROLES) {
+  for (const role of input.whatIf === false ? [] : (input.whatIfRoles ?? WHAT_IF_ROLES)) {
     const agents = { ...input.agents, [role]: (input.agents[role] ?? 1) + 1 };
     const m = quantile(
       engine({ agents }).map((r) => r.makespanMs),
@@ -160,11 +178,13 @@ export function forecast(input: ForecastInput): Forecast {
     );
     whatIf.push({ change: `+1 ${role}`, makespanP50Ms: m, savedMs: p50 - m });
   }
-  const slot = quantile(
-    engine({ numParallel: input.numParallel + 1 }).map((r) => r.makespanMs),
-    0.5,
-  );
-  whatIf.push({ change: '+1 slot', makespanP50Ms: slot, savedMs: p50 - slot });
+  if (input.whatIf !== false) {
+    const slot = quantile(
+      engine({ numParallel: input.numParallel + 1 }).map((r) => r.makespanMs),
+      0.5,
+    );
+    whatIf.push({ change: '+1 slot', makespanP50Ms: slot, savedMs: p50 - slot });
+  }
   const runs: RunForecast[] = input.runs.map((q) => {
     const ends = base.map((r) => r.ends[q.id] ?? Number.NaN);
     const f: RunForecast = { id: q.id, p50Ms: quantile(ends, 0.5), p90Ms: quantile(ends, 0.9) };

@@ -15,6 +15,7 @@ export {
   PlanInputError,
   type QueuedRun,
   type RunForecast,
+  type RunProgress,
   WHAT_IF_ROLES,
   type WhatIf,
 } from './forecast.js';
@@ -32,3 +33,4 @@ export {
   sampleRun,
 } from './profile.js';
 export { quantile, seededRng } from './random.js';
+export { activeMs, remainderOf, survivors } from './remainder.js';

@@ -70,10 +70,14 @@ const isRole = (role: string): role is Role => (ROLES as readonly string[]).incl
 const isWorker = (role: Role) => (WORKER_ROLES as readonly string[]).includes(role);
 
 /** Steps of one iteration in workflow order (iteration 1 plans first; later ones start at P2). */
-export function iterationSteps(iteration: number): StepId[] {
-  const phases: RunPhase[] = iteration === 1 ? [1, 2, 3] : [2, 3];
-  return phases.flatMap((p) => [...PHASE_STEPS[p]]);
+export function iterationSteps(iteration: number): readonly StepId[] {
+  return iteration === 1 ? FIRST_ITERATION : LATER_ITERATIONS;
 }
+const stepsOf = (phases: readonly RunPhase[]): readonly StepId[] =>
+  Object.freeze(phases.flatMap((p) => [...PHASE_STEPS[p]]));
+// Computed once: the simulator asks for them at every step of every draw.
+const FIRST_ITERATION = stepsOf([1, 2, 3]);
+const LATER_ITERATIONS = stepsOf([2, 3]);
 
 /**
  * Cuts one finished run into step samples. Returns undefined for a run that has not finished
@@ -211,11 +215,23 @@ export function buildProfile(
   };
 }
 
-/** Where a run under way stands, for a forecast of the rest (undefined: it has not started). */
-export function progressOf(state: RunState): { iteration: number; done: StepId[] } | undefined {
+/**
+ * Where a run under way stands, for a forecast of the rest (undefined: it has not started). With
+ * `nowMs`, its steps in flight and how long since their REQUEST (the clock is the caller's).
+ */
+export function progressOf(
+  state: RunState,
+  nowMs?: number,
+): { iteration: number; done: StepId[]; inFlight?: { step: StepId; elapsedMs: number }[] } | undefined {
   if (state.phase === null) return undefined;
   const done = (Object.keys(state.progress) as StepId[]).filter((step) => state.progress[step]?.done);
   // verify is done once it has a verdict (its step.completed is not how it completes).
   if (state.verdict !== null && !done.includes('verify')) done.push('verify');
-  return { iteration: state.iteration, done };
+  if (nowMs === undefined) return { iteration: state.iteration, done };
+  const inFlight = Object.values(state.inFlight).flatMap((f) =>
+    f && !done.includes(f.step)
+      ? [{ step: f.step, elapsedMs: Math.max(0, nowMs - Date.parse(f.requestedAt)) }]
+      : [],
+  );
+  return { iteration: state.iteration, done, inFlight };
 }

@@ -1,6 +1,7 @@
 // The live part of a run's page, rendered on the server from the status snapshot and re-sent over
 // SSE whenever it changes: phase timeline, the seven agents, LLM slots, alerts, checkpoint, controls.
 import type { AgentInfo, AlertInfo, RunDetail, Status } from '@nightshift/client';
+import { etaHtml } from './eta.js';
 import { esc } from './html.js';
 
 const post = (url: string, label: string, testid: string, extra = ''): string =>
@@ -86,7 +87,7 @@ export function runPanel(status: Status, run: RunDetail): string {
 <span class="pill" data-testid="run-phase">${run.phase === null ? 'not started' : `P${run.phase} ${esc(run.phaseName)}`}</span>
 <span class="pill" data-testid="run-iteration">iteration ${run.iteration}</span>
 <span class="mut">${run.tokens} tokens · $${run.usd.toFixed(4)} · findings ${run.findings.critical}/${run.findings.major}/${run.findings.minor} (critical/major/minor)</span></p>
-${timeline(run)}<p>${runControls(run)}</p>
+${timeline(run)}${run.ended ? '' : `<p>Expected end (UTC): ${etaHtml(run.eta, 'run-eta')}</p>`}<p>${runControls(run)}</p>
 ${run.inFlight.length > 0 ? `<p class="mut" data-testid="in-flight">in flight: ${run.inFlight.map((f) => `${esc(f.step)} (${esc(f.role)})`).join(', ')}</p>` : ''}
 </section>${waitingBox(run)}
 <section class="wide"><h2>Agents</h2><table data-testid="agents-table"><thead><tr><th>Role</th><th>State</th><th>Task</th><th>Trust</th><th>Up</th><th>Heartbeat</th><th>Queue</th><th></th></tr></thead>

@@ -1,6 +1,7 @@
 // The team view's front page: recent runs (refreshed in place every few seconds) and a form to
 // start a new run through the same REST route scripts use.
 import type { RunSummary } from '@nightshift/client';
+import { etaHtml } from './eta.js';
 import { ACTIONS_JS, esc, layout } from './html.js';
 
 function phaseCell(r: RunSummary): string {
@@ -21,10 +22,10 @@ export function runsTable(runs: readonly RunSummary[]): string {
       (r) => `<tr data-testid="run-row-${esc(r.runId)}">
 <td><a href="/runs/${encodeURIComponent(r.runId)}" data-testid="run-link-${esc(r.runId)}">${esc(r.title ?? r.task.slice(0, 80))}</a><div class="mut">${esc(r.runId)}</div></td>
 <td class="${statusClass(r.status)}">${esc(r.status)}</td><td>${phaseCell(r)}</td><td>${r.iteration}</td>
-<td>${r.tokens}</td><td class="mut">${esc(r.createdAt ?? '')}</td></tr>`,
+<td>${r.tokens}</td><td>${etaHtml(r.eta, `run-eta-${r.runId}`)}</td><td class="mut">${esc(r.createdAt ?? '')}</td></tr>`,
     )
     .join('');
-  return `<table data-testid="runs-table"><thead><tr><th>Run</th><th>Status</th><th>Phase</th><th>Iter.</th><th>Tokens</th><th>Created</th></tr></thead><tbody>${rows}</tbody></table>`;
+  return `<table data-testid="runs-table"><thead><tr><th>Run</th><th>Status</th><th>Phase</th><th>Iter.</th><th>Tokens</th><th>ETA (UTC)</th><th>Created</th></tr></thead><tbody>${rows}</tbody></table>`;
 }
 
 const RUNS_JS = `

@@ -1,0 +1,140 @@
+// What the planner reads from Redis (issue 24): past runs (events + the gateway's call log
+// `run:<id>:llm`, as the morning report reads it), the runs waiting in `runs`, the runs under way
+// with where they are, and the agents alive. `nightshift plan`, `simulate` and the ETAs of
+// `status`, the dashboard and the REST API share it; everything else is core's pure planner.
+import {
+  fold,
+  isTerminal,
+  type Profile,
+  parseRunEvent,
+  progressOf,
+  type QueuedRun,
+  type RecordedCall,
+  type RunEvent,
+  type RunSample,
+  sampleRun,
+} from '@nightshift/core';
+import { type Role, WORKER_ROLES } from '@nightshift/protocol';
+import {
+  type Keys,
+  listHeartbeats,
+  QUEUE_NAMES,
+  type RedisClient,
+  type RunStore,
+  runIdForJob,
+} from '@nightshift/redis';
+import { Queue } from 'bullmq';
+
+export interface RecordedRun {
+  events: RunEvent[];
+  calls: RecordedCall[];
+}
+
+/** The gateway's call log of a run; a torn or foreign entry is skipped. */
+async function readCalls(redis: RedisClient, keys: Keys, runId: string): Promise<RecordedCall[]> {
+  const raw = await redis.xrange(keys.custom('run', runId, 'llm'), '-', '+');
+  const calls: RecordedCall[] = [];
+  for (const [, fields] of raw) {
+    try {
+      const call = JSON.parse(fields[1] ?? '') as RecordedCall;
+      if (typeof call.role === 'string' && Number.isFinite(call.startedAt)) calls.push(call);
+    } catch (error) {
+      // A torn or foreign entry says nothing about timing; the rest of the log still does.
+      if (!(error instanceof SyntaxError)) throw error;
+    }
+  }
+  return calls;
+}
+
+export async function readRecordedRun(
+  redis: RedisClient,
+  store: RunStore,
+  keys: Keys,
+  runId: string,
+): Promise<RecordedRun> {
+  const events = (await store.read(runId)).map((s) => parseRunEvent(s.event));
+  return { events, calls: await readCalls(redis, keys, runId) };
+}
+
+/** How many of the newest runs the planner looks at for history and for runs under way. */
+const SCAN_RUNS = 500;
+
+/**
+ * Runs that have ended, by id: their sample (undefined: ended without one, e.g. aborted). An ended
+ * run never changes, so a long-lived reader (the dashboard) reads each one once.
+ */
+export type EndedRuns = Map<string, RunSample | undefined>;
+
+export interface ReadRunsOptions {
+  /** The reader's clock, epoch ms: with it, each run under way says how long its steps are in flight. */
+  nowMs?: number;
+  /** Kept between calls by a long-lived reader. */
+  ended?: EndedRuns;
+}
+
+/** The latest `limit` finished runs as history, and the runs still under way with where they are. */
+export async function readRuns(
+  redis: RedisClient,
+  store: RunStore,
+  keys: Keys,
+  limit: number,
+  options: ReadRunsOptions = {},
+): Promise<{ profile: Profile; running: QueuedRun[] }> {
+  const ids = await store.list(10_000);
+  const ended = options.ended ?? new Map<string, RunSample | undefined>();
+  const samples: RunSample[] = [];
+  const running: QueuedRun[] = [];
+  // Newest first, and no further back than a few nights: history ages, and a deployment with
+  // thousands of runs must not read them all for one forecast.
+  for (const runId of [...ids].reverse().slice(0, Math.max(SCAN_RUNS, limit))) {
+    if (ended.has(runId)) {
+      const sample = ended.get(runId);
+      if (sample && samples.length < limit) samples.push(sample);
+      continue;
+    }
+    const events = (await store.read(runId)).map((s) => parseRunEvent(s.event));
+    const state = fold(events);
+    if (isTerminal(state.status)) {
+      const sample =
+        state.status === 'finished' ? sampleRun(events, await readCalls(redis, keys, runId)) : undefined;
+      ended.set(runId, sample);
+      if (sample && samples.length < limit) samples.push(sample);
+    } else if (state.status === 'planning' || state.status === 'running') {
+      const progress = progressOf(state, options.nowMs);
+      running.push(progress ? { id: runId, progress } : { id: runId });
+    }
+  }
+  return { profile: { runs: samples }, running };
+}
+
+/** Runs waiting in the `runs` queue (not yet taken by the Director), oldest first. */
+export async function queuedRuns(queue: Queue): Promise<{ id: string; title: string }[]> {
+  const jobs = await queue.getJobs(['waiting', 'prioritized', 'delayed', 'active'], 0, -1, true);
+  return jobs
+    .filter((j) => j.id !== undefined)
+    .map((j) => ({
+      id: runIdForJob(j.id as string),
+      title: String(
+        (j.data as { title?: string; task?: string }).title ?? (j.data as { task?: string }).task ?? '',
+      ),
+    }));
+}
+
+/** `queuedRuns` on a queue of its own, for a one-shot command without a control layer. */
+export async function readQueued(redis: RedisClient, keys: Keys): Promise<{ id: string; title: string }[]> {
+  const queue = new Queue(QUEUE_NAMES.runs, { connection: redis, prefix: keys.prefix });
+  queue.on('error', () => undefined);
+  try {
+    return await queuedRuns(queue);
+  } finally {
+    await queue.close();
+  }
+}
+
+/** Agents alive per worker role, from their heartbeats (1 for a role with none). */
+export async function liveAgents(redis: RedisClient, keys: Keys): Promise<Partial<Record<Role, number>>> {
+  const out: Partial<Record<Role, number>> = {};
+  const beats = await listHeartbeats(redis, keys);
+  for (const role of WORKER_ROLES) out[role] = Math.max(1, beats.filter((b) => b.role === role).length);
+  return out;
+}
