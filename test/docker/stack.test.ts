@@ -4,7 +4,7 @@
 // own `nightshift run --wait` while builders are scaled and restarted (nothing answered twice), runs and
 // checkpoints survive `down` + `up`, and the agents' settings let bubblewrap sandbox a command.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '@nightshift/testkit';
@@ -27,6 +27,8 @@ const SYSTEM_CA_BUNDLE = '/etc/ssl/certs/ca-certificates.crt';
 const NODE_MAJOR = readFileSync(join(REPO, '.nvmrc'), 'utf8').trim();
 // What docs/benchmarks.md reports, written to test-artifacts/docker-tier.json with the load of the machine.
 const figures: Record<string, number | string> = {};
+// The sandbox escape suite (issue 17), run again inside an agent container by the test below.
+const ESCAPE_SUITE = ['e2e/sandbox-escape.test.ts', 'e2e/sandbox-contain.test.ts'];
 const seconds = (since: number) => Math.round((Date.now() - since) / 100) / 10;
 
 describe.skipIf(skip && engine === undefined)('docker compose up, for real (test/docker)', () => {
@@ -144,6 +146,70 @@ describe.skipIf(skip && engine === undefined)('docker compose up, for real (test
     const sandbox = checks.find((c) => c.name.startsWith('command sandbox'));
     console.log(`[docker tier] builder's sandbox: ${sandbox?.detail}`);
     expect(sandbox?.detail).toMatch(/^bubblewrap \(/);
+  });
+
+  it('passes the sandbox escape suite inside an agent container, with the compose settings', async () => {
+    // The host's list of the suite's tests: the container must pass every one of them, none skipped.
+    const results = mkdtempSync(join(tmpdir(), 'nightshift-escape-'));
+    chmodSync(results, 0o777); // written by the container's uid 1000
+    const listFile = join(results, 'host-list.json');
+    await new Promise<void>((resolve, reject) => {
+      const vitest = join(REPO, 'node_modules/vitest/vitest.mjs');
+      // `--json=<file>`: a bare `--json` would take the next argument as its output file.
+      const child = spawn(process.execPath, [vitest, 'list', `--json=${listFile}`, ...ESCAPE_SUITE], {
+        cwd: join(REPO, 'test'),
+        stdio: 'ignore',
+      });
+      child.on('error', reject);
+      child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`vitest list exited ${code}`))));
+    });
+    const expected = (JSON.parse(readFileSync(listFile, 'utf8')) as { name: string }[]).map((t) => t.name);
+    expect(expected.length).toBeGreaterThanOrEqual(25);
+    try {
+      // `compose run builder`: the builder's image, user, environment (REDIS_URL of the compose Redis),
+      // volumes and security_opt, with this repository read-only at /suite for the suite and vitest.
+      const run = await docker(
+        compose(
+          'run',
+          '--rm',
+          '--no-deps',
+          '-T',
+          '-v',
+          `${REPO}:/suite:ro`,
+          '-v',
+          `${results}:/results`,
+          'builder',
+          'node',
+          '/suite/node_modules/vitest/vitest.mjs',
+          'run',
+          '--config',
+          '/suite/test/docker/escape-in-image.config.mjs',
+          '--configLoader',
+          'native',
+        ),
+        { env, timeoutMs: 900_000 },
+      );
+      const file = join(results, 'escape-suite.json');
+      expect(
+        existsSync(file),
+        `no results from the container:\n${run.stdout.slice(-3000)}${run.stderr}`,
+      ).toBe(true);
+      const report = JSON.parse(readFileSync(file, 'utf8')) as {
+        testResults: { assertionResults: { title: string; fullName: string; status: string }[] }[];
+      };
+      const tests = report.testResults.flatMap((f) => f.assertionResults);
+      const notPassed = tests.filter((t) => t.status !== 'passed').map((t) => `${t.fullName}: ${t.status}`);
+      expect(notPassed, run.stdout.slice(-6000)).toEqual([]);
+      // fullName is "<describe> <title>"; list names are "<describe> > <title>".
+      expect(tests.map((t) => t.fullName).sort()).toEqual(expected.map((n) => n.replace(' > ', ' ')).sort());
+      expect(run.code).toBe(0);
+      figures.escapeSuiteInImage = `${tests.length} passed`;
+      console.log(
+        `[docker tier] escape suite in the builder container: ${tests.length} of ${expected.length} passed`,
+      );
+    } finally {
+      rmSync(results, { recursive: true, force: true });
+    }
   });
 
   it('finishes a run with the image CLI while builders scale to 3 and restart, answering nothing twice', async () => {

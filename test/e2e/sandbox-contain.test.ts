@@ -84,7 +84,8 @@ describe('limits', () => {
       try { while (mb < 8192) { keep.push(Buffer.allocUnsafe(256 << 20)); mb += 256; } report({ mb, error: null }); }
       catch (e) { report({ mb, error: e.message }); }`,
     );
-    expect(seen?.error).toMatch(/allocation failed/i);
+    // V8's words differ with where the limit hits (an ArrayBuffer's backing store or the heap's reserve).
+    expect(seen?.error).toMatch(/allocation failed|failed to allocate memory/i);
     expect(seen?.mb).toBeLessThan(4096);
   });
 
@@ -207,7 +208,8 @@ describe("the agent's own tools", () => {
     // Commit once so the repository exists, then let the "model" arm everything it can.
     const git = (action: string) =>
       executeToolCall({ name: 'git', arguments: { action, message: 'escape' } }, ctx('builder'));
-    expect(await git('commit')).toMatchObject({ ok: true });
+    const first = await git('commit');
+    expect(first, JSON.stringify(first)).toMatchObject({ ok: true });
     const outsideMarker = join(host.targets.outside, 'git-ran');
     // git runs these through sh; no ';' (it starts a comment in git config).
     const payload = `(echo ran > ${outsideMarker} || true) && echo ran > filter-ran && cat`;
@@ -219,7 +221,10 @@ describe("the agent's own tools", () => {
       fs.appendFileSync('.git/config', ${JSON.stringify(`[core]\n\tfsmonitor = ${payload}\n\thooksPath = .git/hooks\n[filter "evil"]\n\tclean = ${payload}\n`)});
       fs.writeFileSync('.gitattributes', '* filter=evil\\n'); fs.writeFileSync('new.txt', 'x'); report({ armed: true });`,
     );
-    for (const action of ['status', 'diff', 'commit']) expect(await git(action)).toMatchObject({ ok: true });
+    for (const action of ['status', 'diff', 'commit']) {
+      const result = await git(action);
+      expect(result, JSON.stringify(result)).toMatchObject({ ok: true });
+    }
     // Hooks and fsmonitor are switched off; the clean filter does run (git has no switch for
     // every filter), but inside the sandbox: it wrote in the workspace, never outside.
     expect(existsSync(outsideMarker)).toBe(false);

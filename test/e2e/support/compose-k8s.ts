@@ -51,11 +51,23 @@ export interface Container {
   readinessProbe?: Record<string, unknown>;
   livenessProbe?: Record<string, unknown>;
   resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
+  securityContext?: {
+    procMount?: string;
+    allowPrivilegeEscalation?: boolean;
+    capabilities?: { drop?: string[] };
+  };
 }
 
-export function podSpec(workload: Manifest): { containers: Container[]; [key: string]: unknown } {
-  const template = (workload.spec?.template ?? {}) as { spec?: { containers?: Container[] } };
-  return { containers: [], ...template.spec } as { containers: Container[] };
+export interface PodSpec {
+  containers: Container[];
+  hostUsers?: boolean;
+  securityContext?: { runAsUser?: number; seccompProfile?: { type: string; localhostProfile?: string } };
+  [key: string]: unknown;
+}
+
+export function podSpec(workload: Manifest): PodSpec {
+  const template = (workload.spec?.template ?? {}) as { spec?: Partial<PodSpec> };
+  return { containers: [], ...template.spec };
 }
 
 export interface ResolvedEnv {

@@ -1,10 +1,12 @@
 // Tests of deploy/k8s (parsed, never applied), registered by compose.test.ts: every Deployment has probes,
 // resources and an environment the config loader accepts; each ScaledObject targets a real agent Deployment.
 import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
 import { loadConfig } from '@nightshift/config';
 import { describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
+import { parse, parseAllDocuments } from 'yaml';
 import { readRepoFile, repoRoot, TEST_SECRETS, unavailable } from './compose-fixtures.js';
 import { type Container, loadManifests, type Manifest, podSpec, resolveEnv } from './compose-k8s.js';
 import { LONGEST_ROLE_TIMEOUT_SECONDS, NIGHTSHIFT_SERVICES, WORKER_ROLES } from './compose-rules.js';
@@ -159,5 +161,62 @@ export function registerK8sSuite(): void {
       expect(kinds).not.toContain('Secret');
       expect(result.stdout).toMatch(/namespace: nightshift/);
     });
+
+    it("the sandbox Component targets exactly the agents, with compose's seccomp profile and an unmasked /proc", () => {
+      const component = parse(readRepoFile('deploy/k8s/sandbox/kustomization.yaml')) as {
+        kind: string;
+        patches: { path: string; target: { kind: string; labelSelector: string } }[];
+      };
+      expect(component.kind).toBe('Component');
+      const [patch] = component.patches;
+      const roles = /in \(([^)]*)\)/.exec(patch?.target.labelSelector ?? '')?.[1]?.split(',');
+      expect(roles?.sort()).toEqual([...WORKER_ROLES].sort());
+      const body = parse(readRepoFile(`deploy/k8s/sandbox/${patch?.path}`)) as Manifest;
+      const spec = podSpec(body);
+      expect(spec.hostUsers).toBe(false);
+      expect(spec.securityContext?.seccompProfile).toEqual({
+        type: 'Localhost',
+        localhostProfile: 'nightshift/seccomp-bwrap.json',
+      });
+      expect(spec.containers[0]?.securityContext).toMatchObject({
+        procMount: 'Unmasked',
+        allowPrivilegeEscalation: false,
+        capabilities: { drop: ['ALL'] },
+      });
+      // The profile it names is the one docker-compose.yml gives the agents.
+      expect(readRepoFile('docker-compose.yml')).toContain('seccomp=deploy/seccomp-bwrap.json');
+    });
+
+    it.skipIf(noKubectl !== null)(
+      'an overlay with the sandbox Component renders it onto the five agents only',
+      () => {
+        const overlay = mkdtempSync(join(tmpdir(), 'ns-k8s-overlay-'));
+        try {
+          const base = relative(overlay, K8S);
+          writeFileSync(
+            join(overlay, 'kustomization.yaml'),
+            `resources: [${base}]\ncomponents: [${join(base, 'sandbox')}]\n`,
+          );
+          const result = spawnSync('kubectl', ['kustomize', overlay], { encoding: 'utf8', timeout: 60_000 });
+          expect(result.status, result.stderr).toBe(0);
+          const deployments = parseAllDocuments(result.stdout)
+            .map((d) => d.toJS() as Manifest)
+            .filter((m) => m.kind === 'Deployment');
+          const sandboxed = deployments
+            .filter((m) => podSpec(m).securityContext?.seccompProfile?.type === 'Localhost')
+            .map((m) => m.metadata.name);
+          expect(sandboxed.sort()).toEqual([...WORKER_ROLES].sort());
+          for (const m of deployments.filter((d) => sandboxed.includes(d.metadata.name))) {
+            expect(podSpec(m).hostUsers, m.metadata.name).toBe(false);
+            expect(podSpec(m).containers[0]?.securityContext?.procMount, m.metadata.name).toBe('Unmasked');
+            // The base's settings survive the patch: the probes and the image's user.
+            expect(podSpec(m).containers[0]?.readinessProbe, m.metadata.name).toBeDefined();
+            expect(podSpec(m).securityContext?.runAsUser, m.metadata.name).toBe(1000);
+          }
+        } finally {
+          rmSync(overlay, { recursive: true, force: true });
+        }
+      },
+    );
   });
 }
