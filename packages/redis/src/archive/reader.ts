@@ -4,6 +4,8 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type Message, NightshiftError } from '@nightshift/protocol';
+import { fieldsToRecord } from '../bus/entries.js';
+import type { LogEntry } from '../bus/types.js';
 import type { Keys } from '../keys.js';
 import { type ArchiveContent, type ArchivedKey, readArchiveFile } from './format.js';
 import { archivedMessage, relativeKey } from './snapshot.js';
@@ -60,6 +62,14 @@ export class ArchivedRun {
     if (k?.type !== 'hash') return undefined;
     for (let i = 0; i + 1 < k.value.length; i += 2) if (k.value[i] === field) return k.value[i + 1];
     return undefined;
+  }
+
+  /** The run's bus:log entries as readLog gives them, in log order. */
+  logEntries(): LogEntry[] {
+    return this.content.messages.map((m) => {
+      const message = archivedMessage(m);
+      return { id: m.logId, raw: fieldsToRecord(m.fields) ?? {}, ...(message ? { message } : {}) };
+    });
   }
 
   /** The run's bus:log messages, in log order. */

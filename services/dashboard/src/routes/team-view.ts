@@ -55,7 +55,11 @@ export function registerTeamView(app: FastifyInstance, ctx: DashboardContext): v
     }
     const run = status.run;
     if (!run) return html(reply, nonce, notFoundPage(`No run ${id.data}.`, nonce), 404);
-    const { entries } = await recentForRun(ctx.bus, id.data, ctx.historyLimit);
+    // Issue 21 §2: a run moved out of Redis shows the messages its archive holds.
+    const archived = await ctx.control.parts.store.archived(id.data);
+    const entries = archived
+      ? archived.logEntries().slice(-ctx.historyLimit)
+      : (await recentForRun(ctx.bus, id.data, ctx.historyLimit)).entries;
     // Issue 18 §3: the branch with its commits and diff, read from the repository.
     const { branch } = await ctx.control.getRun(id.data);
     return html(reply, nonce, runPage({ status, run, messages: entries.map(toPayload), nonce, branch }));
