@@ -1,12 +1,12 @@
 // Issue 22: the scripts in examples/scripts run against a real stack (`nightshift up --sim`): a Node
 // script on @nightshift/client, the same contract with nothing but BullMQ (the proof for other
 // languages), and curl against the dashboard's REST API. Each must start a run and see it through.
-import { spawn } from 'node:child_process';
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, startRedis, type TestRedis, uniquePrefix, waitFor } from '@nightshift/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCommand } from './support/run-command.js';
 import { type SimStack, startSimStack } from './support/sim-stack.js';
 import { ROOT } from './support/stack.js';
 
@@ -28,19 +28,9 @@ function run(
   args: string[],
   env: Record<string, string> = {},
 ): Promise<{ code: number | null; out: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(command, args, {
-      cwd: ROOT,
-      env: { PATH: process.env.PATH ?? '', REDIS_URL: redis.url, NIGHTSHIFT_PREFIX: prefix, ...env },
-    });
-    let out = '';
-    child.stdout.on('data', (c: Buffer) => {
-      out += c.toString();
-    });
-    child.stderr.on('data', (c: Buffer) => {
-      out += c.toString();
-    });
-    child.on('close', (code) => resolve({ code, out }));
+  return runCommand(command, args, {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', REDIS_URL: redis.url, NIGHTSHIFT_PREFIX: prefix, ...env },
   });
 }
 

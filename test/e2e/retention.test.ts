@@ -3,7 +3,6 @@
 // finished run in Redis (RUN_RETENTION_KEEP=1): run A finishes, its report, replay and dashboard
 // page are taken; run B finishes, the Scribe archives A; A's keys, bus:log entries and jobs are
 // gone from Redis, and the same commands and pages give what they gave before.
-import { spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +10,7 @@ import { createKeys, createRedis } from '@nightshift/redis';
 import { freePort, startRedis, type TestRedis, uniquePrefix, waitFor } from '@nightshift/testkit';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCommand } from './support/run-command.js';
 import { type SimStack, startSimStack } from './support/sim-stack.js';
 import { ROOT } from './support/stack.js';
 
@@ -35,19 +35,9 @@ function env(): Record<string, string> {
 }
 
 function cli(args: string[]): Promise<{ code: number | null; out: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [join(ROOT, 'packages/cli/dist/bin.js'), ...args], {
-      cwd: dir,
-      env: env(),
-    });
-    let out = '';
-    child.stdout.on('data', (c: Buffer) => {
-      out += c.toString();
-    });
-    child.stderr.on('data', (c: Buffer) => {
-      out += c.toString();
-    });
-    child.on('close', (code) => resolve({ code, out }));
+  return runCommand(process.execPath, [join(ROOT, 'packages/cli/dist/bin.js'), ...args], {
+    cwd: dir,
+    env: env(),
   });
 }
 
