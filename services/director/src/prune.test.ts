@@ -21,7 +21,10 @@ const HOUR = 3_600_000;
 const NOW = Date.parse('2026-01-02T12:00:00Z');
 
 function fakeStore(
-  runs: Record<string, { checkout: RunCheckout; status: 'finished' | 'running'; at: string }>,
+  runs: Record<
+    string,
+    { checkout: RunCheckout; status: 'finished' | 'running'; at: string; archived?: boolean }
+  >,
 ) {
   const events = (runId: string) => {
     const r = runs[runId];
@@ -34,7 +37,8 @@ function fakeStore(
     }));
   };
   return {
-    list: async () => Object.keys(runs),
+    // An archived run (issue 21 §2) is not listed in Redis but is still read (from its archive).
+    list: async () => Object.keys(runs).filter((id) => !runs[id]?.archived),
     read: async (runId: string) => events(runId),
   } as unknown as RunStore;
 }
@@ -63,6 +67,8 @@ describe('pruneCheckouts', () => {
     const recent = await make('run_recent', repo);
     const running = await make('run_running', repo);
     const copied = await make('run_copied', plain);
+    const archived = await make('run_archived', repo);
+    const archivedRecent = await make('run_archived_recent', repo);
     // A checkout half-built by a crash two hours ago, and one being built right now.
     const stale = join(wsDir, 'run_gone.tmp-123-abc');
     const building = join(wsDir, 'run_new.tmp-456-def');
@@ -75,6 +81,18 @@ describe('pruneCheckouts', () => {
       run_recent: { checkout: recent, status: 'finished', at: new Date(NOW - 1 * HOUR).toISOString() },
       run_running: { checkout: running, status: 'running', at: new Date(NOW - 100 * HOUR).toISOString() },
       run_copied: { checkout: copied, status: 'finished', at: new Date(NOW - 100 * HOUR).toISOString() },
+      run_archived: {
+        checkout: archived,
+        status: 'finished',
+        at: new Date(NOW - 80 * HOUR).toISOString(),
+        archived: true,
+      },
+      run_archived_recent: {
+        checkout: archivedRecent,
+        status: 'finished',
+        at: new Date(NOW - 2 * HOUR).toISOString(),
+        archived: true,
+      },
     });
     const removed = await pruneCheckouts({
       store,
@@ -83,10 +101,11 @@ describe('pruneCheckouts', () => {
       logger: createLogger({ service: 'prune-test', level: 'silent' }),
       now: () => NOW,
     });
-    expect(removed).toEqual(['run_old']);
+    expect(removed.sort()).toEqual(['run_archived', 'run_old']);
     expect(existsSync(old.path)).toBe(false);
+    expect(existsSync(archived.path)).toBe(false);
     expect(git(repo, 'rev-parse', 'nightshift/run_old')).toBe(old.base);
-    for (const kept of [recent, running, copied]) expect(existsSync(kept.path)).toBe(true);
+    for (const kept of [recent, running, copied, archivedRecent]) expect(existsSync(kept.path)).toBe(true);
     expect(existsSync(stale)).toBe(false);
     expect(existsSync(building)).toBe(true);
   });

@@ -24,7 +24,7 @@ export interface PrunerOptions {
 export async function pruneCheckouts(o: PrunerOptions): Promise<string[]> {
   const now = (o.now ?? Date.now)();
   const removed: string[] = [];
-  for (const runId of await o.store.list(10_000)) {
+  for (const runId of await candidates(o)) {
     const state = fold((await o.store.read(runId)).map((e) => parseRunEvent(e.event)));
     const checkout = state.checkout;
     if (!checkout?.repo || !isTerminal(state.status) || state.lastEventAt === null) continue;
@@ -41,6 +41,25 @@ export async function pruneCheckouts(o: PrunerOptions): Promise<string[]> {
   return removed;
 }
 
+/**
+ * The runs in Redis, and the checkouts on disk of runs that are not (issue 21 §2: a run archived
+ * out of Redis before its checkout's retention ended; the store reads it from its archive).
+ */
+async function candidates(o: PrunerOptions): Promise<string[]> {
+  const listed = await o.store.list(10_000);
+  const known = new Set(listed);
+  let names: string[] = [];
+  try {
+    names = await readdir(o.workspaceDir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  return [...listed, ...names.filter((n) => RUN_DIR_RE.test(n) && !BUILD_RE.test(n) && !known.has(n))];
+}
+
+const RUN_DIR_RE = /^run_[A-Za-z0-9_.-]+$/;
+const BUILD_RE = /\.tmp-\d+-[a-z0-9]+$/;
+
 // A checkout is built in `<runId>.tmp-<pid>-<time>` and renamed into place; a crash in between
 // leaves the half-built folder behind. An hour is far longer than any clone takes.
 const STALE_BUILD_MS = 3_600_000;
@@ -53,7 +72,7 @@ async function removeStaleBuilds(workspaceDir: string, before: number, logger: L
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
     throw err;
   }
-  for (const name of names.filter((n) => /\.tmp-\d+-[a-z0-9]+$/.test(n))) {
+  for (const name of names.filter((n) => BUILD_RE.test(n))) {
     const dir = join(workspaceDir, name);
     if ((await stat(dir)).mtimeMs >= before) continue;
     await rm(dir, { recursive: true, force: true });
