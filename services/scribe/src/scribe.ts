@@ -134,6 +134,9 @@ export class ScribeService implements Service {
       stream: keys.busLog,
       group: SCRIBE_GROUP,
       handler: async (message, meta) => {
+        // A late message of a run already archived (issue 21 §2) is not kept: keeping it would
+        // re-create the run's keys in Redis. It stays in bus:log until MAXLEN trims it.
+        if (this.#retention && (await this.#o.store.archived(message.runId))) return;
         this.#runs.add(message.runId);
         await this.keeper.onMessage(message, meta.entryId);
       },
