@@ -52,6 +52,16 @@ describe('the benchmark, smoke mode', () => {
       }
     }
     expect(numberAt(dispatch, 'ratio')).toBeGreaterThan(0);
+    // Commands per request, counted with MONITOR: both sides run BullMQ's scripts; Nightshift's audit
+    // trail and exactly-once answers (the RESPONSE's publish script among them) add round trips on top.
+    const raw = numberAt(dispatch, 'commands.bullmq.roundTrips');
+    expect(numberAt(dispatch, 'commands.bullmq.byCommand.EVALSHA')).toBeGreaterThan(0);
+    expect(numberAt(dispatch, 'commands.nightshift.roundTrips')).toBeGreaterThan(raw);
+    const shapes = Object.keys((dispatch.commands as { nightshift: { byKey: object } }).nightshift.byKey);
+    expect(
+      shapes.some((k) => /^EVALSHA .*:published:rsp_msg_\*$/.test(k)),
+      shapes.join(', '),
+    ).toBe(true);
     expect(numberAt(bus, 'nightshift.msgsPerSec')).toBeGreaterThan(0);
     expect(numberAt(bus, 'raw.msgsPerSec')).toBeGreaterThan(0);
     numberAt(bus, 'ratio');

@@ -43,8 +43,32 @@ function dispatch(d) {
         '',
       ],
       ['peak RSS of the worker process, MB', num(d.rssPeakMb.agent, 1), num(d.rssPeakMb.bullmqWorker, 1), ''],
+      ...commandRows(d.commands),
     ],
-  )}`;
+  )}${commandBreakdown(d.commands)}`;
+}
+
+/** Round trips and script commands per request (MONITOR counts, background subtracted). */
+function commandRows(c) {
+  if (c === undefined) return [];
+  return [
+    [
+      `Redis round trips / commands inside scripts per request (${num(c.nightshift.requests)} counted)`,
+      `${num(c.nightshift.roundTrips, 1)} / ${num(c.nightshift.scriptCommands, 1)}`,
+      `${num(c.bullmq.roundTrips, 1)} / ${num(c.bullmq.scriptCommands, 1)}`,
+      x(c.nightshift.roundTrips / c.bullmq.roundTrips),
+    ],
+  ];
+}
+
+function commandBreakdown(c) {
+  if (c === undefined) return '';
+  const line = (byCommand) =>
+    Object.entries(byCommand)
+      .sort((a, b) => b[1] - a[1])
+      .map(([name, n]) => `${name} ${num(n, 2)}`)
+      .join(', ');
+  return `\n\nRound trips per request by command — Nightshift: ${line(c.nightshift.byCommand)}; raw BullMQ: ${line(c.bullmq.byCommand)}.`;
 }
 
 function bus(b) {

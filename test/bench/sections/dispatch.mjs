@@ -6,6 +6,7 @@ import { newId } from '@nightshift/protocol';
 import { createBus, createKeys, createRedisClient } from '@nightshift/redis';
 import { uniquePrefix } from '@nightshift/testkit';
 import { Queue } from 'bullmq';
+import { commandsPerRequest } from '../lib/commands.mjs';
 import { BENCH_DIR, childEnv, SERVICE_MAIN, sampleRss, spawnNode } from '../lib/procs.mjs';
 import { field, newestId, tailStream, waitHealthy } from '../lib/redis.mjs';
 import { latencySummary, round } from '../lib/stats.mjs';
@@ -170,6 +171,14 @@ export async function benchDispatch(ctx) {
     const nsSerial = await closedLoop(serialRequests, 1, ns.send);
     const rawSerial = await closedLoop(serialRequests, 1, raw.send);
     const memory = rss.stop();
+    // Round trips and script commands per request, counted with MONITOR after the timed passes (MONITOR
+    // slows Redis down; none of the figures above is taken while it runs).
+    const commandRequests = Math.min(serialRequests, 200);
+    ctx.log(`dispatch: counting Redis commands over ${commandRequests} requests each`);
+    const commands = {
+      nightshift: await commandsPerRequest(ctx.redisUrl, commandRequests, ns.send),
+      bullmq: await commandsPerRequest(ctx.redisUrl, commandRequests, raw.send),
+    };
     return {
       requests,
       serialRequests,
@@ -178,6 +187,7 @@ export async function benchDispatch(ctx) {
       nightshift: { jobsPerSec: nsLoad.perSec, underLoad: nsLoad.latency, oneAtATime: nsSerial.latency },
       bullmq: { jobsPerSec: rawLoad.perSec, underLoad: rawLoad.latency, oneAtATime: rawSerial.latency },
       ratio: round(nsLoad.perSec / rawLoad.perSec, 3),
+      commands,
       rssPeakMb: {
         agent: round(memory.peakMb[agent.name] ?? Number.NaN, 1),
         bullmqWorker: round(memory.peakMb[worker.name] ?? Number.NaN, 1),
