@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createKeys, createRedis } from '@nightshift/redis';
 import { freePort, startRedis, type TestRedis, uniquePrefix, waitFor } from '@nightshift/testkit';
+import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCommand } from './support/run-command.js';
@@ -52,13 +53,19 @@ async function finishedRun(name: string): Promise<string> {
 }
 
 /** What Redis holds of the run: keys naming it (run:<id>:*, its jobs, guards, task marks), log entries. */
-async function inRedis(runId: string): Promise<{ keys: string[]; logEntries: number; indexed: boolean }> {
+async function inRedis(
+  runId: string,
+): Promise<{ keys: string[]; logEntries: number; indexed: boolean; llmJobs: number }> {
   const jobId = runId.slice('run_'.length);
   const keys = (await client.keys(`${prefix}:*`)).filter((k) => k.includes(jobId)).sort();
   const log = await client.xrange(createKeys(prefix).busLog, '-', '+');
   const logEntries = log.filter(([, fields]) => fields.some((f) => f.includes(`"runId":"${runId}"`))).length;
   const indexed = (await client.zscore(createKeys(prefix).runsIndex, runId)) !== null;
-  return { keys, logEntries, indexed };
+  // llm job ids are random: the run is named in their data.
+  const llm = new Queue('llm', { connection: client, prefix });
+  const llmJobs = (await llm.getJobs(['completed', 'failed'])).filter((j) => j?.data?.runId === runId).length;
+  await llm.close();
+  return { keys, logEntries, indexed, llmJobs };
 }
 
 /** Everything a user reads of the run, in a form that can be compared. */
@@ -129,6 +136,7 @@ describe('retention (issue 21 §2)', () => {
     expect(held.indexed).toBe(true);
     expect(held.logEntries).toBeGreaterThan(0);
     expect(held.keys.length).toBeGreaterThan(10);
+    expect(held.llmJobs).toBeGreaterThan(0);
     expect(before.page.messages).toMatch(/data-testid="msg"/);
     expect(before.page.status).toMatch(/finished/);
 
@@ -139,7 +147,7 @@ describe('retention (issue 21 §2)', () => {
       timeoutMs: 90_000,
       what: `the Scribe to archive ${first}\n${stack?.output().slice(-2000)}`,
     });
-    expect(await inRedis(first)).toEqual({ keys: [], logEntries: 0, indexed: false });
+    expect(await inRedis(first)).toEqual({ keys: [], logEntries: 0, indexed: false, llmJobs: 0 });
     // The newest run stays in Redis, and the list says where the older one went.
     expect((await inRedis(second)).indexed).toBe(true);
     const runs = await cli(['runs']);

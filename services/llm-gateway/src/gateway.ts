@@ -46,6 +46,8 @@ export interface LlmGatewayOptions {
 /** One finished model call, as the morning report charts it. */
 export interface LlmCallRecord {
   runId: string;
+  /** The `llm` job that made the call: the run archive (issue 21 §2) finds the run's jobs by it. */
+  jobId?: string;
   role: string;
   enqueuedAt: number;
   startedAt: number;
@@ -202,6 +204,7 @@ export class LlmGatewayService implements Service {
         const endedAt = job.finishedOn ?? Date.now();
         void record({
           runId: job.data.runId,
+          ...(job.id ? { jobId: job.id } : {}),
           role: job.data.role,
           enqueuedAt: job.timestamp,
           startedAt: endedAt - result.serviceMs,

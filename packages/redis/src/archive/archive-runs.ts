@@ -48,13 +48,11 @@ export async function archiveRuns(o: {
     const from =
       Math.min(...fresh.map((r) => (r.createdAt ? Date.parse(r.createdAt) : 0) || 0)) - MESSAGE_SLACK_MS;
     const messages = await runMessages(o.redis, o.keys, ids, from);
-    const llm = await o.queues.llmJobs(ids);
     for (const run of fresh) {
       try {
         const content = await snapshotRun(o.redis, o.keys, o.queues, {
           runId: run.runId,
           messages: messages.get(run.runId) ?? [],
-          llmJobIds: llm.get(run.runId) ?? [],
           endedAt: run.endedAt,
           now: o.now,
         });

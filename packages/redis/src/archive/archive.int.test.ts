@@ -51,7 +51,13 @@ async function seedRun(runId: string): Promise<void> {
   await bus.publish(msg(runId, 2, { type: 'REQUEST', to: 'builder', content: 'build it' }));
   await redis.set(keys.custom('task', `msg_${runId}_2`, 'started'), '1', 'PX', 60_000);
   await redis.rpush(keys.runCheckpoints(runId), '{"n":1}');
-  await redis.xadd(keys.custom('run', runId, 'llm'), '*', 'call', '{"role":"builder"}');
+  // The gateway's call log names the call's llm job (the archive finds the run's llm jobs by it).
+  await redis.xadd(
+    keys.custom('run', runId, 'llm'),
+    '*',
+    'call',
+    JSON.stringify({ role: 'builder', jobId: `llm_${runId}` }),
+  );
   await redis.set(keys.custom('run', runId, 'summary'), 'a summary');
   await redis.hset(keys.custom('run', runId, 'summary', 'state'), 'cursor:1', '2');
   await new Queue(QUEUE_NAMES.runs, { connection: redis, prefix }).add(
@@ -59,7 +65,11 @@ async function seedRun(runId: string): Promise<void> {
     { task: 't' },
     { jobId: runId.slice(4) },
   );
-  await new Queue(QUEUE_NAMES.llm, { connection: redis, prefix }).add('chat', { runId, role: 'builder' });
+  await new Queue(QUEUE_NAMES.llm, { connection: redis, prefix }).add(
+    'chat',
+    { runId, role: 'builder' },
+    { jobId: `llm_${runId}` },
+  );
 }
 
 /** One archiving pass over the given runs (ids only: the times matter to the policy, not here). */
@@ -158,7 +168,6 @@ describe('archiveRuns', () => {
     const content = await snapshotRun(redis, keys, queues, {
       runId: 'run_crash',
       messages: [],
-      llmJobIds: [],
       endedAt: null,
       now: new Date(),
     });

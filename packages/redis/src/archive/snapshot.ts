@@ -1,8 +1,8 @@
 // What a run has in Redis, gathered for its archive, and its removal once the archive is on disk.
 // A run's data: every key under `run:<id>:` (events, meta, checkpoints, LLM call log, summaries,
 // checkpoint dedupe set, phase-archive marks, forecast…), its bus:log entries, the publish guards
-// and task marks of its messages, its `runs` job, the agent jobs its REQUESTs became and its
-// finished `llm` jobs. Jobs that have not finished are neither archived nor removed: BullMQ's own
+// and task marks of its messages, its `runs` job, the agent jobs its REQUESTs became and the `llm`
+// jobs of its completed calls (named by the call log). Jobs that have not finished are neither archived nor removed: BullMQ's own
 // removeOnComplete/removeOnFail ages clear them once they end.
 import type { Message } from '@nightshift/protocol';
 import { type Job, Queue } from 'bullmq';
@@ -105,6 +105,24 @@ export function archivedMessage(record: ArchivedMessage): Message | undefined {
   return decoded.ok ? decoded.message : undefined;
 }
 
+/**
+ * The run's `llm` jobs, named by the gateway's call log (`run:<id>:llm`, one record per completed
+ * call with its job id): reading the queue instead would mean every job's prompt. A failed call
+ * is not in the log; BullMQ's removeOnFail age clears its job.
+ */
+async function llmJobIds(redis: RedisClient, keys: Keys, runId: string): Promise<string[]> {
+  const ids = new Set<string>();
+  for (const entry of toEntries(await redis.xrange(keys.custom('run', runId, 'llm'), '-', '+'))) {
+    try {
+      const call = JSON.parse(entry.fields?.call ?? '') as { jobId?: unknown };
+      if (typeof call.jobId === 'string') ids.add(call.jobId);
+    } catch (error) {
+      void error; // an unreadable record names no job; the morning report skips it too
+    }
+  }
+  return [...ids];
+}
+
 /** Opens BullMQ queues on one connection, for reading and removing a run's jobs. */
 export class RunQueues {
   readonly #queues = new Map<string, Queue>();
@@ -128,21 +146,6 @@ export class RunQueues {
     return queue;
   }
 
-  /** Finished `llm` jobs by run (the gateway's job data names the run; ids are random). */
-  async llmJobs(runIds: ReadonlySet<string>): Promise<Map<string, string[]>> {
-    const out = new Map<string, string[]>();
-    const queue = this.get(QUEUE_NAMES.llm);
-    for (let start = 0; ; start += PAGE) {
-      const page = await queue.getJobs(['completed', 'failed'], start, start + PAGE - 1, true);
-      for (const job of page) {
-        const runId = (job?.data as { runId?: unknown } | undefined)?.runId;
-        if (job?.id && typeof runId === 'string' && runIds.has(runId))
-          out.set(runId, [...(out.get(runId) ?? []), job.id]);
-      }
-      if (page.length < PAGE) return out;
-    }
-  }
-
   async close(): Promise<void> {
     await Promise.allSettled([...this.#queues.values()].map((q) => q.close()));
     this.#queues.clear();
@@ -152,8 +155,6 @@ export class RunQueues {
 export interface SnapshotInput {
   runId: string;
   messages: readonly ArchivedMessage[];
-  /** Ids of the run's finished llm jobs (RunQueues.llmJobs). */
-  llmJobIds: readonly string[];
   endedAt: string | null;
   now: Date;
 }
@@ -171,7 +172,7 @@ export async function snapshotRun(
   );
   const jobIds: { queue: string; id: string }[] = [];
   if (runId.startsWith('run_')) jobIds.push({ queue: QUEUE_NAMES.runs, id: runId.slice(4) });
-  for (const id of input.llmJobIds) jobIds.push({ queue: QUEUE_NAMES.llm, id });
+  for (const id of await llmJobIds(redis, keys, runId)) jobIds.push({ queue: QUEUE_NAMES.llm, id });
   for (const record of input.messages) {
     const message = archivedMessage(record);
     if (!message) continue;
