@@ -66,6 +66,8 @@ describe('the benchmark, smoke mode', () => {
     expect(numberAt(bus, 'raw.msgsPerSec')).toBeGreaterThan(0);
     numberAt(bus, 'ratio');
 
+    // An LLM call's Redis work, counted: at least the job's add, its move to active and its completion.
+    expect(numberAt(limiter, 'commands.roundTrips')).toBeGreaterThanOrEqual(3);
     // The limiter's one hard rule: never more calls at Ollama than OLLAMA_NUM_PARALLEL.
     const slots = numberAt(limiter, 'numParallel');
     expect(slots).toBe(2);

@@ -61,13 +61,17 @@ function commandRows(c) {
   ];
 }
 
+/** `{ name: count }` as "name n, …", largest first. */
+function byKeyLine(counts) {
+  return Object.entries(counts)
+    .sort((a, b) => b[1] - a[1])
+    .map(([name, n]) => `${name} ${num(n, 2)}`)
+    .join(', ');
+}
+
 function commandBreakdown(c) {
   if (c === undefined) return '';
-  const line = (byCommand) =>
-    Object.entries(byCommand)
-      .sort((a, b) => b[1] - a[1])
-      .map(([name, n]) => `${name} ${num(n, 2)}`)
-      .join(', ');
+  const line = byKeyLine;
   return `\n\nRound trips per request by command — Nightshift: ${line(c.nightshift.byCommand)}; raw BullMQ: ${line(c.bullmq.byCommand)}.`;
 }
 
@@ -131,8 +135,17 @@ function limiter(l) {
         `${num(l.answered)} / ${l.failed} / ${l.rejected503} / ${l.queueFullRetries}`,
         'all / 0 / 0 / –',
       ],
+      ...(l.commands === undefined
+        ? []
+        : [
+            [
+              `Redis round trips / commands inside scripts per call, one at a time (${num(l.commands.requests)} counted)`,
+              `${num(l.commands.roundTrips, 1)} / ${num(l.commands.scriptCommands, 1)}`,
+              '',
+            ],
+          ]),
     ],
-  )}`;
+  )}${l.commands === undefined ? '' : `\n\nRound trips per LLM call by key — ${byKeyLine(l.commands.byKey)}.`}`;
 }
 
 function fullRun(f) {

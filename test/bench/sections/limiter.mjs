@@ -3,10 +3,11 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LLM_QUEUE } from '@nightshift/llm';
+import { GatewayChatModel, LLM_QUEUE } from '@nightshift/llm';
 import { createKeys, createRedisClient } from '@nightshift/redis';
 import { startFakeOllama, uniquePrefix } from '@nightshift/testkit';
 import { Queue } from 'bullmq';
+import { commandsPerRequest } from '../lib/commands.mjs';
 import { BENCH_DIR, childEnv, sampleRss } from '../lib/procs.mjs';
 import { sampleQueueDepth } from '../lib/queue-depth.mjs';
 import { openRedis, waitHealthy } from '../lib/redis.mjs';
@@ -36,6 +37,25 @@ async function llmJobsByTag(url, prefix) {
     return byTag;
   } finally {
     await queue.close();
+    connection.disconnect();
+  }
+}
+
+/**
+ * Redis round trips and script commands per LLM call through the gateway (caller → queue `llm` →
+ * gateway → fake Ollama → answer), one call at a time from this process after the timed run.
+ */
+async function countCallCommands(ctx, prefix) {
+  const connection = openRedis(ctx.redisUrl, 'bench-limiter-count');
+  const client = new GatewayChatModel({ connection, prefix, maxQueue: 100, timeoutMs: 60_000 });
+  try {
+    await client.ready();
+    const calls = ctx.sizes.limiterCalls >= 1000 ? 100 : 20;
+    const call = (i) => client.chat({ role: 'builder', messages: [{ role: 'user', content: `count-${i}` }] });
+    await call(-1); // the client's first call sets up its QueueEvents: not counted
+    return await commandsPerRequest(ctx.redisUrl, calls, call);
+  } finally {
+    await client.close();
     connection.disconnect();
   }
 }
@@ -122,6 +142,7 @@ export async function benchLimiter(ctx) {
       0,
     );
     const gatewayPeaks = gateways.map((g) => memory.peakMb[g.name] ?? Number.NaN);
+    const commands = await countCallCommands(ctx, prefix);
     return {
       calls,
       callers: CALLERS,
@@ -148,6 +169,7 @@ export async function benchLimiter(ctx) {
       inversionsAtDispatch: atDispatch.inversions,
       competingPairsAtDispatch: atDispatch.competing,
       callsWithEnqueueTime: joined.length,
+      commands,
       rssPeakMb: {
         gatewayMax: round(Math.max(...gatewayPeaks), 1),
         callerMax: round(Math.max(...callers.map((c) => memory.peakMb[c.proc.name] ?? 0)), 1),
