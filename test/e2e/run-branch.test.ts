@@ -3,11 +3,10 @@
 // nightshift/<run>; the user's checkout (tree, index, stash, HEAD, branches) stays byte for byte
 // as it was; a subfolder of a repository gets no nested .git; two runs at once make two branches;
 // the report shows the diff; a workspace outside WORKSPACE_ROOTS is refused everywhere, untouched.
-import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fold, parseRunEvent, type RunState } from '@nightshift/core';
+import type { RunState } from '@nightshift/core';
 import {
   createKeys,
   createRedisClient,
@@ -20,10 +19,17 @@ import { freePort, startRedis, type TestRedis, uniquePrefix, waitFor } from '@ni
 import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { git, makeUserRepo, nestedGitDirs, runBranches, snapshot } from './support/git-repo.js';
+import {
+  type CliResult,
+  readRunState,
+  runCliProcess,
+  simEnv,
+  stopAll,
+  waitRunEnd,
+  waitStackUp,
+} from './support/sim-night.js';
 import { type SimStack, startSimStack } from './support/sim-stack.js';
-import { ROOT } from './support/stack.js';
 
-const BIN = join(ROOT, 'packages/cli/dist/bin.js');
 let redis: TestRedis;
 let stack: SimStack | undefined;
 let env: NodeJS.ProcessEnv;
@@ -35,38 +41,18 @@ const prefix = uniquePrefix();
 const keys = createKeys(prefix);
 const TASK = 'Fix sum() so npm test passes';
 
-function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+function cli(...args: string[]): Promise<CliResult> {
   return cliWith(env, ...args);
 }
 
-function cliWith(
-  cliEnv: NodeJS.ProcessEnv,
-  ...args: string[]
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { env: cliEnv, cwd: dir }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
-    });
-  });
+function cliWith(cliEnv: NodeJS.ProcessEnv, ...args: string[]): Promise<CliResult> {
+  return runCliProcess(cliEnv, dir, args);
 }
 
-async function runState(runId: string): Promise<RunState> {
-  const client = createRedisClient(redis.url);
-  try {
-    return fold((await createRunStore(client, keys).read(runId)).map((e) => parseRunEvent(e.event)));
-  } finally {
-    client.disconnect();
-  }
-}
+const runState = (runId: string): Promise<RunState> => readRunState(redis.url, keys, runId);
 
 async function finished(runId: string): Promise<RunState> {
-  const state = await waitFor(
-    async () => {
-      const s = await runState(runId);
-      return ['finished', 'waiting-human', 'aborted', 'failed'].includes(s.status) ? s : undefined;
-    },
-    { timeoutMs: 240_000, intervalMs: 500, what: `run ${runId} to end\n${stack?.output().slice(-3000)}` },
-  );
+  const state = await waitRunEnd(redis.url, keys, runId, stack, 240_000);
   expect(state.status).toBe('finished');
   return state;
 }
@@ -82,43 +68,16 @@ beforeAll(async () => {
   const port = await freePort();
   dashboard = `http://127.0.0.1:${port}`;
   env = {
-    PATH: process.env.PATH ?? '',
-    HOME: process.env.HOME ?? dir,
-    REDIS_URL: redis.url,
-    NIGHTSHIFT_PREFIX: prefix,
-    MEMORY_DIR: join(dir, 'memory'),
-    WORKSPACE_DIR: workspaces,
+    ...simEnv({ dir, redisUrl: redis.url, prefix, dashboardPort: port, workspaces }),
     WORKSPACE_ROOTS: projects,
     NIGHTSHIFT_GIT_AUTHOR_NAME: 'Night Team',
     NIGHTSHIFT_GIT_AUTHOR_EMAIL: 'team@example.com',
-    DASHBOARD_PORT: String(port),
-    HEARTBEAT_INTERVAL_MS: '500',
-    HEARTBEAT_TTL_MS: '3000',
-    DIRECTOR_TICK_MS: '200',
-    LOG_LEVEL: 'warn',
   };
   stack = startSimStack({ env, dataDir: join(dir, 'data'), cwd: dir });
-  const client = createRedisClient(redis.url);
-  try {
-    for (const role of ['director', 'builder', 'inspector'])
-      await waitFor(async () => (await listHeartbeats(client, keys, role)).length > 0, {
-        timeoutMs: 90_000,
-        what: `a ${role} heartbeat\n${stack?.output().slice(-2000)}`,
-      });
-  } finally {
-    client.disconnect();
-  }
-  await waitFor(async () => (await fetch(`${dashboard}/healthz`).catch(() => undefined))?.ok, {
-    timeoutMs: 60_000,
-    what: 'the dashboard',
-  });
+  await waitStackUp(stack, { url: redis.url, keys, roles: ['director', 'builder', 'inspector'], dashboard });
 }, 180_000);
 
-afterAll(async () => {
-  await stack?.stop();
-  await redis?.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => stopAll(stack, redis, dir));
 
 describe('every run on its own branch (issue 18)', () => {
   it('a run on a repository with uncommitted changes, a stash and a second branch commits only on nightshift/<run>; the report shows the diff', async () => {

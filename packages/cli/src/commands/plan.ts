@@ -5,19 +5,13 @@
 import { readFileSync } from 'node:fs';
 import { liveAgents, readQueued, readRuns } from '@nightshift/client';
 import { loadConfig } from '@nightshift/config';
-import { fold, forecast, PlanInputError, parseRunEvent, type QueuedRun } from '@nightshift/core';
-import {
-  createKeys,
-  createRedisClient,
-  createRunStore,
-  type Keys,
-  type RedisClient,
-  type RunStore,
-} from '@nightshift/redis';
+import { forecast, PlanInputError, type QueuedRun } from '@nightshift/core';
+import { createKeys, createRedisClient, createRunStore } from '@nightshift/redis';
 import type { Command } from 'commander';
 import type { CliDeps } from '../deps.js';
+import { recordForecasts, reviewRuns } from '../plan/recorded.js';
 import { parseTaskFile, parseUntil, renderPlan } from '../plan/render.js';
-import { RecordedForecastSchema, type ReviewRow, renderReview } from '../plan/review.js';
+import { renderReview } from '../plan/review.js';
 import { parseAgents } from './simulate.js';
 
 const positiveInt = (text: string, flag: string): number => {
@@ -123,18 +117,23 @@ export function registerPlan(program: Command, deps: CliDeps): void {
             ...(until === undefined ? {} : { untilMs: until - now }),
           });
           if (opts.record && !tasks) {
+            const madeAt = new Date(now).toISOString();
             const at = (ms: number) => new Date(now + ms).toISOString();
-            for (const r of f.runs) {
-              const record = { madeAt: new Date(now).toISOString(), p50At: at(r.p50Ms), p90At: at(r.p90Ms) };
-              // NX: the forecast made when the night started is the one the morning compares.
-              await redis.set(
-                keys.custom('run', r.id, 'forecast'),
-                JSON.stringify(record),
-                'EX',
-                30 * 86_400,
-                'NX',
-              );
-            }
+            const night = f.runs.map((r) => r.id);
+            await recordForecasts(
+              redis,
+              keys,
+              f.runs.map((r) => ({
+                runId: r.id,
+                forecast: {
+                  madeAt,
+                  p50At: at(r.p50Ms),
+                  p90At: at(r.p90Ms),
+                  night,
+                  history: profile.runs.length,
+                },
+              })),
+            );
           }
           if (opts.json) {
             deps.stdout(
@@ -159,28 +158,6 @@ export function registerPlan(program: Command, deps: CliDeps): void {
         }
       },
     );
-}
-
-async function reviewRuns(redis: RedisClient, keys: Keys, store: RunStore): Promise<ReviewRow[]> {
-  const rows: ReviewRow[] = [];
-  for (const runId of await store.list(10_000)) {
-    const raw = await redis.get(keys.custom('run', runId, 'forecast'));
-    if (raw === null) continue;
-    let value: unknown;
-    try {
-      value = JSON.parse(raw);
-    } catch (error) {
-      // A torn record is skipped: the other runs' comparison still stands.
-      if (error instanceof SyntaxError) continue;
-      throw error;
-    }
-    const parsed = RecordedForecastSchema.safeParse(value);
-    if (!parsed.success) continue;
-    const events = (await store.read(runId)).map((s) => parseRunEvent(s.event));
-    const finished = events.findLast((e) => e.type === 'run.finished');
-    rows.push({ runId, forecast: parsed.data, endedAt: finished?.at, status: fold(events).status });
-  }
-  return rows;
 }
 
 function readTasks(path: string): { id: string; title: string }[] {

@@ -10,6 +10,7 @@ import { createBus, createKeys, createRunStore, openRunArchive, runArchiveDir } 
 import { gitDiffStat } from '@nightshift/tools';
 import type { Command } from 'commander';
 import type { CliDeps } from '../deps.js';
+import { nightOf } from '../plan/recorded.js';
 import { branchHtml, branchMarkdown, loadBranchSection, withBranchHtml } from '../report/branch-section.js';
 import { charts } from '../report/charts.js';
 import { buildReportData, type LlmCall } from '../report/data.js';
@@ -64,8 +65,11 @@ export async function writeReport(
       (state.checkout === undefined && workspace && existsSync(join(workspace, '.git'))
         ? await gitDiffStat(workspace, { sandbox: { mode: config.tools.sandbox } }).catch(() => undefined)
         : undefined);
+    // Issue 24 §3: the forecast recorded when the night started (`plan --record`), and its night's.
+    const forecast = await nightOf(bus.redis, keys, store, runId);
     const data = buildReportData({
       runId,
+      forecast,
       events,
       messages,
       llmCalls,

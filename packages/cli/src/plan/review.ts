@@ -1,6 +1,6 @@
-// The forecast made when the night started vs what happened (issue 24 §3): `plan --record`
-// keeps each run's first forecast under `run:<id>:forecast`; `plan --review` sets it beside the
-// run's real end. Pure parts here; the command reads and writes Redis.
+// The forecast made when the night started vs what happened (issue 24 §3): `plan --record` keeps
+// each run's first forecast under `run:<id>:forecast`; `plan --review` and the morning report set
+// it beside the run's real end. Pure parts here; recorded.ts reads Redis.
 import { z } from 'zod';
 import { duration } from './render.js';
 
@@ -8,6 +8,10 @@ export const RecordedForecastSchema = z.object({
   madeAt: z.iso.datetime(),
   p50At: z.iso.datetime(),
   p90At: z.iso.datetime(),
+  /** The runs forecast together (one `plan --record`): the night the report compares. */
+  night: z.array(z.string()).optional(),
+  /** Finished runs the forecast learned from. */
+  history: z.int().min(0).optional(),
 });
 export type RecordedForecast = z.infer<typeof RecordedForecastSchema>;
 
@@ -19,27 +23,74 @@ export interface ReviewRow {
   status: string;
 }
 
-/** A table: forecast p50/p90 end, the real end, the miss, and whether it fell within p90. */
-export function renderReview(rows: readonly ReviewRow[]): string {
-  if (rows.length === 0)
-    return 'no recorded forecast (run `nightshift plan --record` when the night starts)\n';
-  const hhmm = (iso: string) => iso.slice(11, 19);
-  const lines = ['run                          made at   p50 end   p90 end   actual    miss (actual − p50)'];
-  let within = 0;
-  let ended = 0;
+/** One run's forecast against its end; durations from the moment the forecast was made. */
+export interface ForecastCheck {
+  runId: string;
+  p50Ms: number;
+  p90Ms: number;
+  /** Absent while the run has not finished. */
+  actualMs?: number;
+  /** (p50 − actual) / actual, %: negative = the run took longer than forecast. */
+  errorPct?: number;
+  /** Ended by its p90. */
+  withinP90?: boolean;
+}
+
+export function checkForecast(row: ReviewRow): ForecastCheck {
+  const made = Date.parse(row.forecast.madeAt);
+  const check: ForecastCheck = {
+    runId: row.runId,
+    p50Ms: Date.parse(row.forecast.p50At) - made,
+    p90Ms: Date.parse(row.forecast.p90At) - made,
+  };
+  if (row.endedAt === undefined) return check;
+  const actualMs = Date.parse(row.endedAt) - made;
+  return {
+    ...check,
+    actualMs,
+    errorPct: actualMs > 0 ? ((check.p50Ms - actualMs) / actualMs) * 100 : 0,
+    withinP90: Date.parse(row.endedAt) <= Date.parse(row.forecast.p90At),
+  };
+}
+
+const hhmm = (iso: string) => iso.slice(11, 19);
+const pct = (p: number) => `${p >= 0 ? '+' : '−'}${Math.abs(p).toFixed(1)} %`;
+
+/** Aligned text: forecast p50/p90 end, the real end, the error, whether it fell within p90. */
+export function reviewTable(rows: readonly ReviewRow[]): string[] {
+  const lines = [
+    'run                          made at   p50 end   p90 end   actual       error      within p90',
+  ];
   for (const r of rows) {
-    const actual = r.endedAt === undefined ? `(${r.status})` : hhmm(r.endedAt);
-    let miss = '';
-    if (r.endedAt !== undefined) {
-      ended++;
-      const diff = Date.parse(r.endedAt) - Date.parse(r.forecast.p50At);
-      if (Date.parse(r.endedAt) <= Date.parse(r.forecast.p90At)) within++;
-      miss = `${diff >= 0 ? '+' : ''}${duration(diff)}`;
-    }
+    const c = checkForecast(r);
+    const p50 = `${hhmm(r.forecast.p50At)} (+${duration(c.p50Ms)})`;
+    const p90 = `${hhmm(r.forecast.p90At)} (+${duration(c.p90Ms)})`;
+    const actual =
+      r.endedAt === undefined || c.actualMs === undefined
+        ? `(${r.status})`
+        : `${hhmm(r.endedAt)} (+${duration(c.actualMs)})`;
     lines.push(
-      `  ${r.runId.padEnd(26)} ${hhmm(r.forecast.madeAt)}  ${hhmm(r.forecast.p50At)}  ${hhmm(r.forecast.p90At)}  ${actual.padEnd(9)} ${miss}`,
+      `  ${r.runId.padEnd(26)} ${hhmm(r.forecast.madeAt)}  ${p50}  ${p90}  ${actual}  ${c.errorPct === undefined ? '-' : pct(c.errorPct)}  ${c.withinP90 === undefined ? '-' : c.withinP90 ? 'yes' : 'NO'}`,
     );
   }
-  if (ended > 0) lines.push(`${within} of ${ended} finished run(s) ended by their p90`);
-  return `${lines.join('\n')}\n`;
+  return lines;
+}
+
+/** `4 of 5 finished run(s) ended by their p90; mean |error| 6.2 %`, or undefined when none ended. */
+export function reviewSummary(rows: readonly ReviewRow[]): string | undefined {
+  const ended = rows.map(checkForecast).filter((c) => c.errorPct !== undefined);
+  if (ended.length === 0) return undefined;
+  const within = ended.filter((c) => c.withinP90).length;
+  const mean = ended.reduce((s, c) => s + Math.abs(c.errorPct ?? 0), 0) / ended.length;
+  return `${within} of ${ended.length} finished run(s) ended by their p90; mean |error| ${mean.toFixed(1)} %`;
+}
+
+export const NO_RECORDED_FORECAST =
+  'no recorded forecast (run `nightshift plan --record` when the night starts)';
+
+/** `plan --review`: the table and the summary line. */
+export function renderReview(rows: readonly ReviewRow[]): string {
+  if (rows.length === 0) return `${NO_RECORDED_FORECAST}\n`;
+  const summary = reviewSummary(rows);
+  return `${[...reviewTable(rows), ...(summary ? [summary] : [])].join('\n')}\n`;
 }

@@ -4,6 +4,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fold, type RunEvent, type RunState } from '@nightshift/core';
 import type { Message, Role } from '@nightshift/protocol';
+import type { ReviewRow } from '../plan/review.js';
 
 export interface Span {
   role: Role;
@@ -42,6 +43,8 @@ export interface ReportData {
   /** Said at the top of the report: e.g. that commands ran unconfined (TOOLS_SANDBOX=off). */
   warning: string | undefined;
   files: { label: string; path: string }[];
+  /** Issue 24 §3: the forecast recorded when the night started, for this run and its night. */
+  forecast: ReviewRow[];
 }
 
 export function buildReportData(input: {
@@ -53,6 +56,8 @@ export function buildReportData(input: {
   /** `git diff --stat` of the workspace, read by the caller through the sandboxed git tool. */
   diffStat?: string | undefined;
   warning?: string | undefined;
+  /** The run's night of recorded forecasts (its own first); none recorded: empty. */
+  forecast?: ReviewRow[];
 }): ReportData {
   const state = fold(input.events);
   const spans: Span[] = [];
@@ -148,6 +153,7 @@ export function buildReportData(input: {
     diffStat: input.diffStat,
     warning: input.warning,
     files,
+    forecast: input.forecast ?? [],
   };
 }
 

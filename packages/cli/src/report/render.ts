@@ -2,6 +2,7 @@
 // Review Checklist", filled in). No external URL anywhere: styles inline, charts inline SVG.
 import { displayName, type Role } from '@nightshift/protocol';
 import type { ReportData } from './data.js';
+import { forecastOutcome, forecastSection } from './forecast-section.js';
 
 const esc = (t: string) =>
   t.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
@@ -30,8 +31,10 @@ export function sections(d: ReportData): Section[] {
         `- Task: ${st.task}`,
         `- Phases: ${st.phases.map((p) => `P${p.phase}`).join(' → ') || 'none'}`,
         `- Iterations: ${st.iteration}`,
+        forecastOutcome(d.runId, d.forecast),
       ],
     },
+    forecastSection(d.forecast),
     { title: 'What finished', lines: done.length ? done : ['- nothing yet'] },
     { title: 'What failed', lines: failedSteps.length ? failedSteps : ['- nothing'] },
     { title: 'Open escalations and alerts', lines: alerts.length ? alerts : ['- none'] },

@@ -70,6 +70,7 @@ describe('morning report', () => {
     });
     expect(sections(data).map((s) => s.title)).toEqual([
       'Outcome',
+      'Forecast vs actual',
       'What finished',
       'What failed',
       'Open escalations and alerts',
@@ -98,5 +99,54 @@ describe('morning report', () => {
     );
     expect(md).toContain('## What failed');
     expect(md).toMatch(/research \(scout\) failed/);
+  });
+
+  it('compares the forecast made when the night started with how each run of that night ended', () => {
+    const night = ['run_r1', 'run_r2', 'run_r3'];
+    const record = (p50: string, p90: string) => ({
+      madeAt: '2026-01-28T01:00:00.000Z',
+      p50At: `2026-01-28T${p50}.000Z`,
+      p90At: `2026-01-28T${p90}.000Z`,
+      night,
+    });
+    const forecast = [
+      // 100 s forecast, 80 s taken: +25 % (early), within p90.
+      {
+        runId: 'run_r1',
+        forecast: record('01:01:40', '01:02:00'),
+        endedAt: '2026-01-28T01:01:20.000Z',
+        status: 'finished',
+      },
+      // 100 s forecast, 125 s taken: −20 %, after its p90.
+      {
+        runId: 'run_r2',
+        forecast: record('01:01:40', '01:02:00'),
+        endedAt: '2026-01-28T01:02:05.000Z',
+        status: 'finished',
+      },
+      { runId: 'run_r3', forecast: record('01:03:00', '01:04:00'), endedAt: undefined, status: 'running' },
+    ];
+    const data = buildReportData({
+      runId: 'run_r1',
+      events: scriptedRun(),
+      messages: [],
+      memoryDir: mkdtempSync(join(tmpdir(), 'rep-')),
+      forecast,
+    });
+    const md = toMarkdown(data, []);
+    expect(md).toContain(
+      '- Forecast vs actual: p50 01:01:40, p90 01:02:00 (forecast at 01:00:00); ended 01:01:20: error +25.0 %, within p90. Night of 3 runs: 1 of 2 finished run(s) ended by their p90; mean |error| 22.5 %.',
+    );
+    const table = md.slice(md.indexOf('## Forecast vs actual'));
+    expect(table).toMatch(
+      /run_r1 +01:00:00 {2}01:01:40 \(\+1 m 40 s\) {2}01:02:00 \(\+2 m 00 s\) {2}01:01:20 \(\+1 m 20 s\) {2}\+25\.0 % {2}yes/,
+    );
+    expect(table).toMatch(/run_r2 .* 01:02:05 \(\+2 m 05 s\) {2}−20\.0 % {2}NO/);
+    expect(table).toMatch(/run_r3 .* \(running\) {2}- {2}-/);
+    expect(toHtml(data, [])).toContain('1 of 2 finished run(s) ended by their p90');
+
+    // Nothing recorded: the report says so and how to get it next time.
+    const none = toMarkdown(buildReportData({ ...data, runId: 'run_r1', memoryDir: 'x', forecast: [] }), []);
+    expect(none).toContain('- Forecast vs actual: no recorded forecast (run `nightshift plan --record`');
   });
 });
