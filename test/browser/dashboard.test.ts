@@ -1,18 +1,12 @@
 // Issue 11 acceptance, in a real browser (Debian's Chromium through playwright-core): start a run
 // from the team view, watch it move through the phases live (SSE, no reload), pause the Builder's
 // queue, see it paused in Bull Board, resume it, and keep screenshots in test-artifacts/.
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { waitFor } from '@nightshift/testkit';
-import { type Browser, chromium, type Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type DashboardStack, startDashboardStack } from '../e2e/dashboard-support.js';
-import { ROOT } from '../e2e/support/stack.js';
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const ARTIFACTS = join(ROOT, 'test-artifacts');
-let stack: DashboardStack;
-let browser: Browser;
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { ARTIFACTS, browserStack } from './support.js';
 
 interface BoardQueue {
   name: string;
@@ -29,40 +23,13 @@ async function builderPausedInBoard(page: Page, base: string): Promise<boolean> 
   return builder.isPaused;
 }
 
-beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    // Never let playwright download a browser: this machine (and CI) installs Debian's.
-    throw new Error(
-      `Chromium is missing at ${CHROMIUM}: install it with \`apt-get update && apt-get install -y chromium\` ` +
-        '(CI does this when test/browser exists), or point CHROMIUM_PATH at a Chromium binary.',
-    );
-  }
-  mkdirSync(ARTIFACTS, { recursive: true });
-  // A slow Architect keeps P1 and a slow Builder keeps P2 on screen long enough to watch.
-  stack = await startDashboardStack({ builderLatencyMs: 4000, architectLatencyMs: 2500 });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-background-networking',
-      '--disable-gpu',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-    ],
-  });
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await stack?.stop();
-});
+// A slow Architect keeps P1 and a slow Builder keeps P2 on screen long enough to watch.
+const live = browserStack({ builderLatencyMs: 4000, architectLatencyMs: 2500 });
 
 describe('the team view in a browser', () => {
   it('shows a run live, pauses and resumes the Builder, and Bull Board agrees', async () => {
-    const base = stack.dashboardUrl;
-    const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    const base = live.stack.dashboardUrl;
+    const page = await live.browser.newPage({ viewport: { width: 1400, height: 1000 } });
     const errors: string[] = [];
     page.on('pageerror', (error) => errors.push(error.message));
 
@@ -119,7 +86,7 @@ describe('the team view in a browser', () => {
     await expect.poll(() => page.getByTestId('agent-state-builder').textContent()).toBe('paused');
 
     // Bull Board's own page shows the queue; keep a screenshot of it.
-    const board = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    const board = await live.browser.newPage({ viewport: { width: 1400, height: 900 } });
     await board.goto(`${base}/queues/queue/agent.builder`);
     await board.getByText('agent.builder').first().waitFor({ timeout: 30_000 });
     // The queue list marks a paused queue: the page itself says so, not only its API.

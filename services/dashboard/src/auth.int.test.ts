@@ -6,6 +6,7 @@ import { QUEUE_NAMES } from '@nightshift/redis';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildServer } from './server.js';
+import { dropPrefixAndClose } from './test-support/control.js';
 
 const url = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const prefix = `{t-auth-${randomBytes(4).toString('hex')}}`;
@@ -24,14 +25,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await secured?.close();
-  const redis = control.parts.redis;
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-    if (keys.length > 0) await redis.del(...keys);
-    cursor = next;
-  } while (cursor !== '0');
-  await control.close();
+  await dropPrefixAndClose(control, prefix);
 });
 
 describe('auth', () => {

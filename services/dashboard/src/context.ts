@@ -12,6 +12,8 @@ export interface DashboardContext {
   readonly streamIntervalMs: number;
   /** Messages shown on a run page before the live stream continues. */
   readonly historyLimit: number;
+  /** Width of the run page's charts, px (default the report's, DEFAULT_CHART_WIDTH). */
+  readonly chartWidth: number;
   /** Set when TOOLS_SANDBOX=off: shown on every page and in /api/status (issue 17 §3). */
   readonly unconfinedWarning: string | undefined;
 }

@@ -135,6 +135,36 @@ export function openApiDocument(): Record<string, unknown> {
           },
         },
       },
+      '/api/runs/{id}/charts': {
+        get: {
+          summary:
+            "The run's charts as Vega-Lite specs with their data inline (the morning report's; the run page draws them and the event stream re-sends them as `charts`)",
+          parameters: [runId],
+          responses: {
+            '200': ok('the charts', {
+              type: 'object',
+              properties: {
+                runId: { type: 'string' },
+                key: { type: 'string', description: 'changes whenever the charts may have changed' },
+                charts: {
+                  type: 'array',
+                  items: {
+                    type: 'object',
+                    properties: {
+                      id: { type: 'string', enum: ['gantt', 'llm-slots', 'tokens', 'trust', 'latency'] },
+                      title: { type: 'string' },
+                      points: { type: 'integer' },
+                      spec: { type: 'object', description: 'a Vega-Lite top-level spec' },
+                    },
+                  },
+                },
+              },
+            }),
+            ...errors,
+            '404': ok('no such run', ref('Error')),
+          },
+        },
+      },
       '/api/runs/{id}/pause': runAction('Pause a run (event run.paused)'),
       '/api/runs/{id}/resume': runAction('Resume a paused run (event run.resumed)'),
       '/api/runs/{id}/abort': runAction('Abort a run (human.decided abort)'),
@@ -170,7 +200,8 @@ export function openApiDocument(): Record<string, unknown> {
       },
       '/api/stream': {
         get: {
-          summary: 'Server-Sent Events: `message` (bus:log entries in the guide markdown form) and `panel`',
+          summary:
+            'Server-Sent Events: `message` (bus:log entries in the guide markdown form), `panel` and, with `run`, `charts` (as GET /api/runs/{id}/charts, whenever the run moved)',
           parameters: [
             { name: 'run', in: 'query', schema: { type: 'string' } },
             { name: 'after', in: 'query', schema: { type: 'string' } },

@@ -7,22 +7,14 @@ import { createAlertStore, createRunStore, QUEUE_NAMES } from '@nightshift/redis
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildServer } from './server.js';
+import { dropPrefixAndClose, seedRun } from './test-support/control.js';
 
 const url = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const prefix = `{t-dash-${randomBytes(4).toString('hex')}}`;
 let control: OpenedControl;
 let app: FastifyInstance;
 
-async function seed(runId: string, drafts: RunEventDraft[]): Promise<void> {
-  const store = createRunStore(control.parts.redis, control.parts.keys);
-  const version = await store.version(runId);
-  const at = new Date().toISOString();
-  const result = await store.append(runId, version, [
-    ...(version === 0 ? [stamp({ type: 'run.created', runId, task: `task of ${runId}` }, at)] : []),
-    ...drafts.map((d) => stamp(d, at)),
-  ]);
-  expect(result.ok).toBe(true);
-}
+const seed = (runId: string, drafts: RunEventDraft[]) => seedRun(control, runId, drafts);
 
 async function eventTypes(runId: string): Promise<string[]> {
   const store = createRunStore(control.parts.redis, control.parts.keys);
@@ -47,14 +39,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await app?.close();
-  const redis = control.parts.redis;
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-    if (keys.length > 0) await redis.del(...keys);
-    cursor = next;
-  } while (cursor !== '0');
-  await control.close();
+  await dropPrefixAndClose(control, prefix);
 });
 
 describe('REST: runs', () => {

@@ -1,5 +1,6 @@
 // buildServer(deps): the whole dashboard as one Fastify instance — Host/Origin check and auth first, then Bull Board,
 // the team view, REST, SSE, OpenAPI and metrics. Injectable: tests call it with `app.inject`.
+import { DEFAULT_CHART_WIDTH } from '@nightshift/charts';
 import type { Control } from '@nightshift/client';
 import { createMetrics, type Metrics } from '@nightshift/runtime';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
@@ -12,7 +13,9 @@ import { DashboardMetrics } from './metrics.js';
 import { registerOpenApi } from './openapi.js';
 import { registerApiControl } from './routes/api-control.js';
 import { registerApiRuns } from './routes/api-runs.js';
+import { registerAssets } from './routes/assets.js';
 import { registerMetrics } from './routes/metrics.js';
+import { registerRunCharts } from './routes/run-charts.js';
 import { registerSse } from './routes/sse.js';
 import { registerTeamView } from './routes/team-view.js';
 import type { LogReader } from './stream-history.js';
@@ -33,6 +36,8 @@ export interface DashboardDeps {
   metrics?: Metrics;
   streamIntervalMs?: number;
   historyLimit?: number;
+  /** Width of the run page's live charts, px; default DEFAULT_CHART_WIDTH (the report's). */
+  chartWidth?: number;
   /** The warning to show when agents run commands unconfined (config tools.sandbox off). */
   unconfinedWarning?: string | undefined;
   /** Mount Bull Board at /queues (default true). */
@@ -64,7 +69,9 @@ export async function buildServer(deps: DashboardDeps): Promise<FastifyInstance>
   app.addHook('onSend', async (request, reply, payload) => {
     for (const [name, value] of Object.entries(SECURITY_HEADERS)) reply.header(name, value);
     const path = request.url.split('?')[0] ?? '';
-    if (!path.startsWith(`${BULL_BOARD_PATH}/static`)) reply.header('Cache-Control', 'no-store');
+    // Static scripts (Bull Board's, our chart renderer's) may be cached; nothing else.
+    if (!path.startsWith(`${BULL_BOARD_PATH}/static`) && !path.startsWith('/assets/'))
+      reply.header('Cache-Control', 'no-store');
     if (!reply.hasHeader('Content-Security-Policy')) {
       reply.header(
         'Content-Security-Policy',
@@ -91,6 +98,7 @@ export async function buildServer(deps: DashboardDeps): Promise<FastifyInstance>
     metrics: new DashboardMetrics(deps.control, deps.metrics ?? createMetrics()),
     streamIntervalMs: deps.streamIntervalMs ?? 1000,
     historyLimit: deps.historyLimit ?? 200,
+    chartWidth: deps.chartWidth ?? DEFAULT_CHART_WIDTH,
     unconfinedWarning: deps.unconfinedWarning,
   };
   registerMetrics(app, ctx);
@@ -99,6 +107,8 @@ export async function buildServer(deps: DashboardDeps): Promise<FastifyInstance>
   registerApiControl(app, ctx);
   registerSse(app, ctx);
   registerTeamView(app, ctx);
+  registerAssets(app);
+  registerRunCharts(app, ctx);
   if (deps.bullBoard !== false) await registerBullBoard(app, (name) => deps.control.parts.queue(name));
   await app.ready();
   return app;

@@ -2,11 +2,12 @@
 // the guide's markdown form, and a new panel when the run's phase moves; other runs stay out.
 import { randomBytes } from 'node:crypto';
 import { type OpenedControl, openControl } from '@nightshift/client';
-import { type RunEventDraft, stamp } from '@nightshift/core';
+import type { RunEventDraft } from '@nightshift/core';
 import { type Message, newId } from '@nightshift/protocol';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildServer } from './server.js';
+import { dropPrefixAndClose, seedRun } from './test-support/control.js';
 
 const url = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const prefix = `{t-sse-${randomBytes(4).toString('hex')}}`;
@@ -14,15 +15,7 @@ let control: OpenedControl;
 let app: FastifyInstance;
 let base: string;
 
-async function seed(runId: string, drafts: RunEventDraft[]): Promise<void> {
-  const version = await control.parts.store.version(runId);
-  const at = new Date().toISOString();
-  const events = [
-    ...(version === 0 ? [stamp({ type: 'run.created', runId, task: 'stream me' }, at)] : []),
-    ...drafts.map((d) => stamp(d, at)),
-  ];
-  expect((await control.parts.store.append(runId, version, events)).ok).toBe(true);
-}
+const seed = (runId: string, drafts: RunEventDraft[]) => seedRun(control, runId, drafts, 'stream me');
 
 function status(runId: string, content: string): Message {
   return {
@@ -86,14 +79,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await app?.close();
-  const redis = control.parts.redis;
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-    if (keys.length > 0) await redis.del(...keys);
-    cursor = next;
-  } while (cursor !== '0');
-  await control.close();
+  await dropPrefixAndClose(control, prefix);
 });
 
 describe('GET /api/stream', () => {

@@ -3,6 +3,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { parseLlmCallLog } from '@nightshift/charts';
 import { type Config, loadConfig, unconfinedWarning } from '@nightshift/config';
 import { fold, parseRunEvent } from '@nightshift/core';
 import type { Message } from '@nightshift/protocol';
@@ -13,7 +14,7 @@ import type { CliDeps } from '../deps.js';
 import { nightOf } from '../plan/recorded.js';
 import { branchHtml, branchMarkdown, loadBranchSection, withBranchHtml } from '../report/branch-section.js';
 import { charts } from '../report/charts.js';
-import { buildReportData, type LlmCall } from '../report/data.js';
+import { buildReportData } from '../report/data.js';
 import { toHtml, toMarkdown } from '../report/render.js';
 
 /** Writes report.html and report.md for a run; returns their paths (and the HTML's directory). */
@@ -44,16 +45,9 @@ export async function writeReport(
       after = page.at(-1)?.id;
     }
     const llmKey = keys.custom('run', runId, 'llm');
-    const raw = archived ? archived.stream(llmKey) : await bus.redis.xrange(llmKey, '-', '+');
-    const llmCalls = raw
-      .map(([, fields]) => {
-        try {
-          return JSON.parse(fields[1] ?? '') as LlmCall;
-        } catch {
-          return undefined;
-        }
-      })
-      .filter((c): c is LlmCall => c !== undefined);
+    const { calls: llmCalls } = parseLlmCallLog(
+      archived ? archived.stream(llmKey) : await bus.redis.xrange(llmKey, '-', '+'),
+    );
     const state = fold(events);
     // Issue 18 §3: the run's branch, commits and diff (`git diff --stat base...branch`), read from
     // the user's repository. A run from before issue 18 worked in place: the workspace's own diff.

@@ -17,10 +17,12 @@ export interface Section {
 export function sections(d: ReportData): Section[] {
   const st = d.state;
   const done = st.completed.map((c) => `- [x] ${c.step} (${c.role}, iteration ${c.iteration})`);
-  const failedSteps = d.spans.filter((x) => !x.ok).map((x) => `- [ ] ${x.step} (${x.role}) failed`);
+  const failedSteps = d.series.spans
+    .filter((x) => x.ok === false)
+    .map((x) => `- [ ] ${x.step} (${x.role}) failed`);
   const alerts = st.alerts.map((a) => `- L${a.level} ${a.code}: ${a.reason}`);
   if (st.status === 'waiting-human') alerts.unshift(`- waiting for a human: ${st.waiting?.reason ?? ''}`);
-  const trustLines = d.trust
+  const trustLines = d.series.trust
     .filter((t) => t.reason !== 'start')
     .map((t) => `- ${displayName(t.role as Role)} → ${t.score}/10: ${t.reason}`);
   return [
@@ -71,7 +73,7 @@ export function sections(d: ReportData): Section[] {
       lines: [
         `- Tokens: ${st.budget.spent.tokens}${st.budget.limit.maxTokens ? ` of ${st.budget.limit.maxTokens}` : ''}`,
         `- Estimated cost: $${st.budget.spent.usd.toFixed(4)}${st.budget.limit.maxUsd ? ` of $${st.budget.limit.maxUsd}` : ''}`,
-        ...Object.entries(d.tokensByRole).map(
+        ...Object.entries(d.series.tokensByRole).map(
           ([r, v]) => `- ${displayName(r as Role)}: ${v.tokens} tokens${cacheNote(v)}, $${v.usd.toFixed(4)}`,
         ),
       ],

@@ -87,7 +87,7 @@ describe('morning report', () => {
     const ended = events.filter((e) => e.type === 'step.completed' || e.type === 'step.failed').length;
     expect(rendered[0]?.points).toBe(ended);
     expect(rendered.map((c) => c.svg.startsWith('<svg'))).toEqual([true, true, true, true, true]);
-    expect(data.tokensByRole.architect?.tokens).toBe(150);
+    expect(data.series.tokensByRole.architect?.tokens).toBe(150);
     const html = toHtml(data, rendered);
     // Self-contained: no resource is fetched from anywhere (SVG namespace ids are not fetched).
     expect(html).not.toMatch(/(src|href)\s*=\s*["']?https?:/i);

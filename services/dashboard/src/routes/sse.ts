@@ -1,6 +1,6 @@
 // GET /api/stream?run=ID[&after=LOGID]: Server-Sent Events — `message` for each bus:log entry of
 // the run (the guide's markdown form, from `render`), `panel` for the run's live panel whenever it
-// changes. A reconnecting client passes the last log id it has and misses nothing in between.
+// changes, `charts` for its charts (Vega-Lite specs, live-charts.ts) whenever the run moved. A reconnecting client passes the last log id it has and misses nothing in between.
 
 import { CONTROL_ERROR_CODES } from '@nightshift/client';
 import { IdSchema, NightshiftError } from '@nightshift/protocol';
@@ -8,6 +8,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { DashboardContext } from '../context.js';
 import { parseInput } from '../http-errors.js';
+import { chartsKey, liveCharts } from '../live-charts.js';
 import { matchesRun, recentForRun, sinceForRun, toPayload } from '../stream-history.js';
 import { runPanel } from '../views/run-panel.js';
 
@@ -93,7 +94,7 @@ export function registerSse(app: FastifyInstance, ctx: DashboardContext): void {
   });
 }
 
-/** Recomputes the run's panel every interval; sends it only when it changed. */
+/** Recomputes the run's panel every interval; sends it, and the charts, only when they changed. */
 function panelLoop(
   ctx: DashboardContext,
   runId: string,
@@ -102,6 +103,7 @@ function panelLoop(
   warn: (error: unknown) => void,
 ): NodeJS.Timeout {
   let last = '';
+  let lastCharts = '';
   let busy = false;
   const update = async () => {
     if (busy || signal.aborted) return;
@@ -110,14 +112,22 @@ function panelLoop(
       const status = await ctx.control.status({ runId });
       if (!status.run) return;
       const html = runPanel(status, status.run);
-      if (html === last) return;
-      last = html;
-      send('panel', {
-        html,
-        phase: status.run.phase,
-        status: status.run.status,
-        version: status.run.version,
-      });
+      if (html !== last) {
+        last = html;
+        send('panel', {
+          html,
+          phase: status.run.phase,
+          status: status.run.status,
+          version: status.run.version,
+        });
+      }
+      // Events and LLM calls only grow: their counts say whether the charts can have changed.
+      const key = await chartsKey(ctx, runId, status.run.version);
+      if (key !== lastCharts) {
+        const live = await liveCharts(ctx, runId);
+        lastCharts = key;
+        send('charts', live);
+      }
     } catch (error) {
       warn(error);
     } finally {

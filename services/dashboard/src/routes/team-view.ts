@@ -1,4 +1,5 @@
-// The team view: `/` (runs and a start form), `/partials/runs` (the list, for in-place refresh)
+// The team view: `/` ("is everything OK?", runs and a start form), `/partials/overview` and
+// `/partials/runs` (the overview and the list, for in-place refresh)
 // and `/runs/:id` (the live run page). Server-rendered HTML under a nonce CSP; no CDN.
 import { CONTROL_ERROR_CODES } from '@nightshift/client';
 import { IdSchema, isNightshiftError } from '@nightshift/protocol';
@@ -8,6 +9,7 @@ import { recentForRun, toPayload } from '../stream-history.js';
 import { esc, newNonce, pageCsp } from '../views/html.js';
 import { notFoundPage, runPage } from '../views/run-page.js';
 import { runsPage, runsTable } from '../views/runs-page.js';
+import { teamOverview } from '../views/team-overview.js';
 
 function sendHtml(reply: FastifyReply, nonce: string, body: string, code = 200): FastifyReply {
   return reply
@@ -33,7 +35,13 @@ export function registerTeamView(app: FastifyInstance, ctx: DashboardContext): v
     );
   app.get('/', async (_request, reply) => {
     const nonce = newNonce();
-    return html(reply, nonce, runsPage(await ctx.control.listRuns(50), nonce));
+    const status = await ctx.control.status({ runs: 50 });
+    return html(reply, nonce, runsPage(status.runs, nonce, teamOverview(status)));
+  });
+
+  app.get('/partials/overview', async (_request, reply) => {
+    const status = await ctx.control.status({ runs: 50 });
+    return reply.type('text/html; charset=utf-8').send(teamOverview(status));
   });
 
   app.get('/partials/runs', async (_request, reply) => {

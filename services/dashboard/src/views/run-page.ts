@@ -6,6 +6,7 @@ import type { RunDetail, RunRecord, Status } from '@nightshift/client';
 type BranchReport = NonNullable<RunRecord['branch']>;
 
 import { ACTIONS_JS, esc, layout } from './html.js';
+import { chartsSection } from './run-charts.js';
 import { runPanel } from './run-panel.js';
 
 export interface StreamItem {
@@ -26,6 +27,7 @@ function connect(){
   es.onopen=()=>{state.textContent='live';state.className='ok'};
   es.onerror=()=>{state.textContent='reconnecting…';state.className='warn'};
   es.addEventListener('panel',(e)=>{const d=JSON.parse(e.data);panel.innerHTML=d.html;document.body.dataset.phase=String(d.phase??'');document.body.dataset.status=d.status;});
+  es.addEventListener('charts',(e)=>{const d=JSON.parse(e.data);window.nsCharts=d;document.dispatchEvent(new CustomEvent('ns:charts',{detail:d}));});
   es.addEventListener('message',(e)=>{const d=JSON.parse(e.data);if(stream.querySelector('[data-log-id="'+d.logId+'"]'))return;
     const pre=document.createElement('pre');pre.dataset.testid='msg';pre.dataset.logId=d.logId;pre.textContent=d.text;stream.appendChild(pre);last=d.logId;
     while(stream.children.length>500)stream.removeChild(stream.firstElementChild);stream.scrollTop=stream.scrollHeight;});
@@ -47,6 +49,7 @@ export function runPage(o: {
     nonce: o.nonce,
     body: `<p class="mut">Run <code data-testid="run-id">${esc(run.runId)}</code> · stream <span data-testid="stream-state" class="mut">connecting…</span></p>
 <div id="panel" data-testid="run-panel">${runPanel(o.status, run)}</div>
+${chartsSection(o.nonce)}
 ${branchSection(run, o.branch)}
 <section><h2>Messages (bus:log)</h2><div id="stream" class="stream" data-testid="message-stream">${o.messages.map(messageHtml).join('')}</div></section>`,
     script: ACTIONS_JS + STREAM_JS,

@@ -30,7 +30,9 @@ export function runsTable(runs: readonly RunSummary[]): string {
 
 const RUNS_JS = `
 const box=document.getElementById('runs');
-async function refresh(){try{const r=await fetch('/partials/runs',{credentials:'same-origin'});if(r.ok)box.innerHTML=await r.text();}catch(e){}}
+const overview=document.getElementById('overview');
+async function refresh(){try{const r=await fetch('/partials/runs',{credentials:'same-origin'});if(r.ok)box.innerHTML=await r.text();
+  const o=await fetch('/partials/overview',{credentials:'same-origin'});if(o.ok)overview.innerHTML=await o.text();}catch(e){}}
 setInterval(refresh,3000);document.addEventListener('ns:acted',refresh);
 document.getElementById('new-run').addEventListener('submit',async(ev)=>{ev.preventDefault();const f=ev.target;
   const body={task:f.task.value};if(f.title.value.trim())body.title=f.title.value.trim();if(f.workspace.value.trim())body.workspace=f.workspace.value.trim();
@@ -40,11 +42,13 @@ document.getElementById('new-run').addEventListener('submit',async(ev)=>{ev.prev
   if(r.ok){f.reset();refresh();}});
 `;
 
-export function runsPage(runs: readonly RunSummary[], nonce: string): string {
+/** `overview`: the "is everything OK?" block (team-overview.ts), shown first. */
+export function runsPage(runs: readonly RunSummary[], nonce: string, overview: string): string {
   return layout({
     title: 'Runs',
     nonce,
-    body: `<section><h2>Runs</h2><div id="runs">${runsTable(runs)}</div></section>
+    body: `<section data-testid="team-overview"><h2>Is everything OK?</h2><div id="overview">${overview}</div></section>
+<section><h2>Runs</h2><div id="runs">${runsTable(runs)}</div></section>
 <section><h2>Start a run</h2><form id="new-run" data-testid="new-run-form">
 <p><textarea name="task" rows="3" cols="80" required placeholder="What should the team do tonight?" data-testid="new-run-task"></textarea></p>
 <p><input name="title" placeholder="title (optional)"> <input name="workspace" placeholder="workspace directory (optional)">
