@@ -36,7 +36,7 @@ const CSS = `
 :root{--bg:#0f1115;--fg:#e6e6e6;--mut:#9aa0a6;--acc:#7aa2f7;--ok:#9ece6a;--warn:#e0af68;--bad:#f7768e;--card:#1a1d24}
 *{box-sizing:border-box}body{margin:0;font:14px/1.4 system-ui,sans-serif;background:var(--bg);color:var(--fg)}
 header{display:flex;gap:1rem;align-items:center;padding:.6rem 1rem;background:var(--card);border-bottom:1px solid #2a2e38}
-a{color:var(--acc)}a:visited{color:#bb9af7}a:hover{color:#c0caf5}header a{color:var(--acc);text-decoration:none}main{padding:1rem;display:grid;gap:1rem}
+a{color:var(--acc)}a:hover{color:#c0caf5}header a{color:var(--acc);text-decoration:none}main{padding:1rem;display:grid;gap:1rem}
 section{background:var(--card);border-radius:6px;padding:.8rem;min-width:0;overflow-x:auto}h1{font-size:1.1rem;margin:0}h2{font-size:1rem;margin:0 0 .5rem}
 table{border-collapse:collapse;width:100%}td,th{text-align:left;padding:.25rem .5rem;border-bottom:1px solid #2a2e38}
 th{color:var(--mut);font-weight:500}.mut{color:var(--mut)}.ok{color:var(--ok)}.warn{color:var(--warn)}.bad{color:var(--bad)}
