@@ -1,6 +1,6 @@
 // The run page's live charts: the morning report's Vega-Lite specs (@nightshift/charts) over the
 // run's events and the gateway's LLM call log so far, in the dashboard's dark theme. Steps still in
-// flight are drawn up to `now`, so a long step is visible while it runs.
+// flight are drawn up to `now`, so a long step is visible while it runs. Archived runs read as well.
 
 import { type ChartSpec, chartSeries, chartSpecs, parseLlmCallLog } from '@nightshift/charts';
 import { CONTROL_ERROR_CODES, loadRun } from '@nightshift/client';
@@ -31,7 +31,12 @@ export async function liveCharts(ctx: DashboardContext, runId: string): Promise<
     throw new NightshiftError(CONTROL_ERROR_CODES.runNotFound, `no run ${runId}`, {
       category: 'invalid-input',
     });
-  const { calls } = parseLlmCallLog(await parts.redis.xrange(llmLogKey(ctx, runId), '-', '+'));
+  // A run archived out of Redis (issue 21 §2) keeps its call log in the archive.
+  const archived = await parts.store.archived(runId);
+  const key = llmLogKey(ctx, runId);
+  const { calls } = parseLlmCallLog(
+    archived ? archived.stream(key) : await parts.redis.xrange(key, '-', '+'),
+  );
   const series = chartSeries({ events: run.events, llmCalls: calls, now: parts.now().getTime() });
   return {
     runId,
