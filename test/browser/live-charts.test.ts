@@ -4,6 +4,7 @@
 // links, and a run id that does not exist gets a clear page instead of an empty chart.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { waitFor } from '@nightshift/testkit';
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { ARTIFACTS, browserStack } from './support.js';
@@ -79,8 +80,25 @@ describe('the run page draws the night as it happens', () => {
     navigations = 0;
 
     // First point: the charts are drawn, the Gantt with at least one bar.
-    await expect.poll(async () => (await drawn(page)).ganttBars, { timeout: 60_000 }).toBeGreaterThan(0);
-    const first = await drawn(page);
+    const first = await waitFor(
+      async () => {
+        const d = await drawn(page);
+        return d.ganttBars > 0 ? d : undefined;
+      },
+      { timeoutMs: 90_000, intervalMs: 250, what: 'the Gantt chart drawn with a bar' },
+    ).catch(async (error: unknown) => {
+      // Say what the page shows and what the services said: a flake here needs both to be read.
+      const shown = await page.evaluate(() => ({
+        status: document.body.dataset.status,
+        phase: document.body.dataset.phase,
+        stream: document.querySelector('[data-testid="stream-state"]')?.textContent,
+        chartsError: document.querySelector('[data-testid="charts-error"]')?.textContent,
+        draws: document.getElementById('charts')?.dataset.draws,
+      }));
+      throw new Error(
+        `${String(error)}\npage: ${JSON.stringify(shown)} ${JSON.stringify(await drawn(page))}\nproblems: ${problems.join(' | ')}\n${live.stack.tails(20)}`,
+      );
+    });
     expect(first.ganttBars).toBe(first.ganttPoints);
     await expect(page.getByTestId('charts-error').textContent()).resolves.toBe('');
 

@@ -16,8 +16,10 @@ import { runEnded, runNotFound, runNotWaiting, writeConflict } from './errors.js
 import type { ControlParts } from './parts.js';
 import { type LoadedRun, loadRun } from './runs.js';
 
+/** What a run action did: pause, resume, abort, or answer a run waiting for a human. */
 export type RunAction = 'pause' | 'resume' | 'abort' | 'decide';
 
+/** The outcome of a run action: the run's status and version after it, and whether anything changed. */
 export interface RunActionResult {
   runId: string;
   action: RunAction;
@@ -31,6 +33,7 @@ export interface RunActionResult {
   messageId?: string;
 }
 
+/** Options of a run action. */
 export interface ActionOptions {
   /** Why: recorded in the event and in the DECISION's context. */
   note?: string;

@@ -6,12 +6,18 @@ import type { ControlParts } from './parts.js';
 
 /** Roles with a work queue: the five workers and the Scribe (the Director works queue `runs`). */
 export const AGENT_QUEUE_ROLES = [...WORKER_ROLES, 'scribe'] as const;
+/** A role with a queue of its own ({@link AGENT_QUEUE_ROLES}). */
 export type AgentQueueRole = (typeof AGENT_QUEUE_ROLES)[number];
 
+/** Whether `value` names a role with a queue of its own. */
 export function isAgentQueueRole(value: unknown): value is AgentQueueRole {
   return typeof value === 'string' && (AGENT_QUEUE_ROLES as readonly string[]).includes(value);
 }
 
+/**
+ * `value` as a role with a queue.
+ * @throws ValidationError on field `role` naming the roles allowed (the Director has no queue: pause a run instead).
+ */
 export function parseAgentRole(value: unknown): AgentQueueRole {
   if (isAgentQueueRole(value)) return value;
   const why =
@@ -26,6 +32,7 @@ export function agentQueueName(role: Role): string | null {
   return isAgentQueueRole(role) ? QUEUE_NAMES.agent(role) : null;
 }
 
+/** The outcome of pausing or resuming an agent's queue. */
 export interface AgentQueueResult {
   role: AgentQueueRole;
   queue: string;

@@ -6,12 +6,15 @@ import { type AlertRecord, createAlertStore } from '@nightshift/redis';
 import type { ControlParts } from './parts.js';
 import type { AlertInfo } from './schemas.js';
 
+/** How a human may resolve an alert: let the run continue, abort it, or only add a note. */
 export const ALERT_DECISIONS = ['continue', 'abort', 'note'] as const;
+/** One of {@link ALERT_DECISIONS}. */
 export type AlertDecision = (typeof ALERT_DECISIONS)[number];
 
 /** Run id of the bus message about a deployment-wide alert (a message always names a run). */
 export const DEPLOYMENT_RUN_ID = 'deployment';
 
+/** The outcome of resolving an alert; the first resolution stands. */
 export interface ResolveAlertResult {
   alertId: string;
   decision: AlertDecision;
@@ -23,6 +26,10 @@ export interface ResolveAlertResult {
   messageId?: string;
 }
 
+/**
+ * `value` as an alert resolution.
+ * @throws ValidationError on field `decision` naming the decisions allowed.
+ */
 export function parseAlertDecision(value: unknown): AlertDecision {
   if (typeof value === 'string' && (ALERT_DECISIONS as readonly string[]).includes(value)) {
     return value as AlertDecision;

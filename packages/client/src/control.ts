@@ -33,6 +33,7 @@ import { detail, type LoadedRun, loadRun, readCheckpoints, recentRunIds, summari
 import type { AlertInfo, CheckpointInfo, EtaBoard, RunDetail, RunSummary, Status } from './schemas.js';
 import { type StatusOptions, statusSnapshot } from './status.js';
 
+/** Everything `getRun` reads about one run. */
 export interface RunRecord {
   detail: RunDetail;
   /** Every readable event, in order. */
@@ -43,6 +44,10 @@ export interface RunRecord {
   branch: BranchReport | null;
 }
 
+/**
+ * The typed control plane: everything `nightshift` and the dashboard can do to or read from a deployment.
+ * Refusals are NightshiftErrors with a code from {@link CONTROL_ERROR_CODES} (a missing run, an ended run, a write conflict).
+ */
 export interface Control {
   readonly parts: ControlParts;
   /** Validates with RunInputSchema and enqueues on `runs`; the run id is known at once. */
@@ -51,21 +56,47 @@ export interface Control {
   listRuns(limit?: number): Promise<RunSummary[]>;
   /** Runs moved out of Redis (issue 21 §2), oldest archive first; getRun still reads each. */
   archivedRuns(): Promise<{ dir: string | null; runIds: string[] }>;
+  /**
+   * One run in full: detail, events, checkpoints and its branch.
+   * @throws NightshiftError `RUN_NOT_FOUND` when there is no such run.
+   */
   getRun(runId: string): Promise<RunRecord>;
+  /** Pauses a run (event `run.paused` and a human DECISION on the bus); `changed: false` if it already was. */
   pauseRun(runId: string, options?: ActionOptions): Promise<RunActionResult>;
+  /** Resumes a paused run; `changed: false` if it was not paused. */
   resumeRun(runId: string, options?: ActionOptions): Promise<RunActionResult>;
+  /**
+   * Aborts a run (a human `abort` decision).
+   * @throws NightshiftError `RUN_ENDED` when the run has already ended.
+   */
   abortRun(runId: string, options?: ActionOptions): Promise<RunActionResult>;
+  /**
+   * Answers a run waiting for a human: continue, revise (with a note), finish or abort.
+   * @throws NightshiftError `RUN_NOT_WAITING` when the run does not wait for a human.
+   */
   decide(runId: string, decision: HumanDecision, options?: ActionOptions): Promise<RunActionResult>;
+  /**
+   * Resolves an open alert and tells the Sentinel on the bus.
+   * @throws NightshiftError `ALERT_NOT_FOUND` for an unknown alert id.
+   */
   resolveAlert(alertId: string, decision: AlertDecision, note?: string): Promise<ResolveAlertResult>;
+  /** Open alerts, newest first (at most `limit`, default 100). */
   openAlerts(limit?: number): Promise<AlertInfo[]>;
+  /**
+   * Pauses an agent's BullMQ queue: its workers take no new job.
+   * @throws ValidationError on field `role` for a role without a queue.
+   */
   pauseAgent(role: string): Promise<AgentQueueResult>;
+  /** Resumes an agent's queue. */
   resumeAgent(role: string): Promise<AgentQueueResult>;
+  /** The deployment at a glance ({@link Status}). */
   status(options?: StatusOptions): Promise<Status>;
   /**
    * Issue 24 §3: the ETA (p50/p90 end) of every queued and running run, re-forecast from where each
    * is; one forecast is shared for the configured cache time (ETA_CACHE_MS).
    */
   etas(): Promise<EtaBoard>;
+  /** Calls `onChange` each time the run moves, until it ended, waits for a human, or `options.signal` stops it. */
   followRun(
     runId: string,
     onChange: (run: LoadedRun) => void,
@@ -77,6 +108,7 @@ export interface Control {
   close(): Promise<void>;
 }
 
+/** A control layer over connections the caller owns (its `close` closes nothing of theirs). */
 export function createControl(
   parts: ControlParts,
   close: () => Promise<void> = async () => undefined,
@@ -139,6 +171,7 @@ export function createControl(
   };
 }
 
+/** How `openControl` connects: the Redis URL and key prefix, and who acts. */
 export interface OpenControlOptions {
   url: string;
   prefix?: string;
@@ -149,6 +182,7 @@ export interface OpenControlOptions {
   /** e.g. `{ maxRetriesPerRequest: 1 }` for a one-shot command that should fail fast. */
   connection?: BusOptions['connection'];
   busOptions?: Pick<BusOptions, 'streamMaxLen' | 'maxDeliveries' | 'claimIdleMs'>;
+  /** The clock of the actions' events and messages (default the system clock). */
   now?: () => Date;
   /** Issue 18 §7: check a run's workspace against these roots before enqueueing it. */
   workspace?: WorkspacePolicy;

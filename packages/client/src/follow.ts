@@ -6,6 +6,7 @@ import { QUEUE_NAMES } from '@nightshift/redis';
 import type { ControlParts } from './parts.js';
 import { type LoadedRun, loadRun } from './runs.js';
 
+/** Options of `followRun` and `watchRun`. */
 export interface FollowOptions {
   signal?: AbortSignal;
   /** Poll interval, ms (default 500). */
@@ -16,6 +17,7 @@ export interface FollowOptions {
   onTick?: (latest: LoadedRun | undefined) => void;
 }
 
+/** How a follow ended: the run ended, it waits for a human, or the caller stopped it (signal). */
 export type FollowEnd = 'ended' | 'waiting-human' | 'stopped';
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
@@ -31,6 +33,7 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
+/** How a follow ended, and the run as last seen (undefined if it never appeared). */
 export interface FollowResult {
   end: FollowEnd;
   run: LoadedRun | undefined;

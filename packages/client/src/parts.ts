@@ -3,6 +3,7 @@
 import type { Bus, Keys, RedisClient, RunArchive, RunStore } from '@nightshift/redis';
 import type { Queue } from 'bullmq';
 
+/** What the control actions work with: one command connection, the key names, the bus, cached queues and the run store. */
 export interface ControlParts {
   readonly redis: RedisClient;
   readonly keys: Keys;
@@ -19,6 +20,7 @@ export interface ControlParts {
   readonly numParallel: number;
   /** Who acts, recorded in the DECISION's context: `cli`, `dashboard`, … */
   readonly actor: string;
+  /** The clock of the actions' events and messages (a test passes a fixed one). */
   readonly now: () => Date;
   /**
    * Issue 18 §7: where runs may work. When set, startRun refuses a workspace outside the roots
@@ -29,6 +31,7 @@ export interface ControlParts {
   readonly eta?: EtaOptions;
 }
 
+/** Where runs may work (issue 18 §7): the workspace folder and the roots a run's workspace must lie under. */
 export interface WorkspacePolicy {
   /** WORKSPACE_DIR (relative workspaces resolve against it). */
   readonly dir: string;

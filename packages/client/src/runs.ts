@@ -12,6 +12,7 @@ import { PHASE_NAMES } from '@nightshift/protocol';
 import type { Keys, RedisClient, RunStore } from '@nightshift/redis';
 import type { CheckpointInfo, EtaBoard, RunDetail, RunSummary } from './schemas.js';
 
+/** A run read from its event log: the folded state, the events and the stored version. */
 export interface LoadedRun {
   state: RunState;
   events: RunEvent[];
@@ -21,6 +22,7 @@ export interface LoadedRun {
   unreadable: { version: number; error: string }[];
 }
 
+/** Reads and folds a run's events; a run that does not exist folds to a state whose `runId` is null. */
 export async function loadRun(store: RunStore, runId: string): Promise<LoadedRun> {
   const stored = await store.read(runId);
   const events: RunEvent[] = [];
@@ -72,6 +74,7 @@ export async function readCheckpoints(
   return out;
 }
 
+/** The guide's name of a phase (1 Planning … 4 Iterate), or null before the first phase. */
 export function phaseName(phase: RunPhase | null): string | null {
   return phase === null ? null : (PHASE_NAMES[phase] ?? null);
 }

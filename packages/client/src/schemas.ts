@@ -6,6 +6,7 @@ import { z } from 'zod';
 const iso = z.string();
 const count = z.int().min(0);
 
+/** A checkpoint Scribe recorded for a run (guide §7): its number, trigger, phase, iteration and decision. */
 export const CheckpointInfoSchema = z.object({
   n: z.int(),
   trigger: z.string(),
@@ -16,6 +17,7 @@ export const CheckpointInfoSchema = z.object({
   decision: z.string(),
   file: z.string().nullable(),
 });
+/** One checkpoint of a run, as {@link CheckpointInfoSchema} describes it. */
 export type CheckpointInfo = z.infer<typeof CheckpointInfoSchema>;
 
 /**
@@ -41,6 +43,7 @@ export const EtaBoardSchema = z.object({
 });
 export type EtaBoard = z.infer<typeof EtaBoardSchema>;
 
+/** One line of the run list: who, what, where the run is, what it has spent and whether it waits for a human. */
 export const RunSummarySchema = z.object({
   runId: z.string(),
   title: z.string().nullable(),
@@ -62,8 +65,10 @@ export const RunSummarySchema = z.object({
   /** Issue 24 §3: the run's ETA; null once it ended, or while it is paused or waits for a human. */
   eta: RunEtaSchema.nullable(),
 });
+/** A run as listed by `listRuns` and `status` ({@link RunSummarySchema}). */
 export type RunSummary = z.infer<typeof RunSummarySchema>;
 
+/** A run in full: the summary plus its version, phases, steps in flight, findings, checkpoints and trust. */
 export const RunDetailSchema = RunSummarySchema.extend({
   version: count,
   phases: z.array(z.object({ phase: z.int().min(1).max(4), iteration: z.int(), at: iso })),
@@ -81,8 +86,10 @@ export const RunDetailSchema = RunSummarySchema.extend({
     maxHours: z.number().optional(),
   }),
 });
+/** A run as `getRun` and `status` show it ({@link RunDetailSchema}). */
 export type RunDetail = z.infer<typeof RunDetailSchema>;
 
+/** Jobs of one BullMQ queue by state. */
 export const QueueCountsSchema = z.object({
   waiting: count,
   prioritized: count,
@@ -92,8 +99,10 @@ export const QueueCountsSchema = z.object({
   failed: count,
   paused: count,
 });
+/** Job counts of one queue by state ({@link QueueCountsSchema}). */
 export type QueueCounts = z.infer<typeof QueueCountsSchema>;
 
+/** One queue: its name, whether it is paused, its job counts and its depth (jobs waiting to run). */
 export const QueueInfoSchema = z.object({
   name: z.string(),
   paused: z.boolean(),
@@ -101,10 +110,13 @@ export const QueueInfoSchema = z.object({
   /** waiting + prioritized: jobs no worker has taken yet. */
   depth: count,
 });
+/** One queue's state ({@link QueueInfoSchema}). */
 export type QueueInfo = z.infer<typeof QueueInfoSchema>;
 
+/** What an agent can be doing: working on a task, idle, paused (its queue is) or offline (no heartbeat). */
 export const AGENT_STATES = ['working', 'idle', 'paused', 'offline'] as const;
 
+/** One of the seven agents: state, current task, trust, instances, last heartbeat and its queue. */
 export const AgentInfoSchema = z.object({
   role: RoleSchema,
   /** working: a step of an open run is in flight on it (or its heartbeat says busy); paused: its queue is. */
@@ -118,8 +130,10 @@ export const AgentInfoSchema = z.object({
   queuePaused: z.boolean(),
   depth: count,
 });
+/** One agent as `status` shows it ({@link AgentInfoSchema}). */
 export type AgentInfo = z.infer<typeof AgentInfoSchema>;
 
+/** An alert the Sentinel raised: level 0–4, rule, subject, reason and whether it is still open. */
 export const AlertInfoSchema = z.object({
   id: z.string(),
   runId: z.string().optional(),
@@ -130,8 +144,10 @@ export const AlertInfoSchema = z.object({
   status: z.enum(['open', 'resolved']),
   raisedAt: iso,
 });
+/** One alert ({@link AlertInfoSchema}). */
 export type AlertInfo = z.infer<typeof AlertInfoSchema>;
 
+/** The deployment at a glance (`nightshift status --json`, `GET /api/status`): runs, the run in focus, agents, LLM slots, queues and open alerts. */
 export const StatusSchema = z.object({
   at: iso,
   prefix: z.string(),
@@ -148,4 +164,5 @@ export const StatusSchema = z.object({
     openByLevel: z.record(z.string(), count),
   }),
 });
+/** What `status` returns ({@link StatusSchema}). */
 export type Status = z.infer<typeof StatusSchema>;

@@ -10,6 +10,7 @@ import type { ControlParts } from './parts.js';
 import { detail, type LoadedRun, loadRun, readCheckpoints, recentRunIds, summarise } from './runs.js';
 import type { AgentInfo, EtaBoard, QueueCounts, QueueInfo, Status } from './schemas.js';
 
+/** Options of `status`. */
 export interface StatusOptions {
   /** The run in focus (default: the newest open run, else the newest run). */
   runId?: string;
@@ -29,6 +30,7 @@ export function queueNames(): string[] {
 
 const STATES = ['waiting', 'prioritized', 'active', 'delayed', 'completed', 'failed', 'paused'] as const;
 
+/** One queue's state: paused or not, job counts by state and its depth. */
 export async function queueInfo(parts: ControlParts, name: string): Promise<QueueInfo> {
   const queue = parts.queue(name);
   const [raw, paused] = await Promise.all([queue.getJobCounts(...STATES), queue.isPaused()]);
@@ -100,7 +102,10 @@ function agentsOf(
   });
 }
 
-/** `etas`: the ETA board (the control layer's cached one); without it every eta is null. */
+/**
+ * The deployment at a glance, read from Redis ({@link Status}); what `Control.status` returns.
+ * `etas`: the ETA board (the control layer's cached one); without it every eta is null.
+ */
 export async function statusSnapshot(
   parts: ControlParts,
   options: StatusOptions = {},
