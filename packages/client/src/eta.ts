@@ -18,6 +18,7 @@ import type { EtaBoard, RunEta } from './schemas.js';
 /** The config's defaults (packages/config `plan`); `main.ts` and the CLI pass the configured ones. */
 export const ETA_DEFAULTS: EtaOptions = { historyRuns: 20, samples: 100, cacheMs: 5000 };
 
+/** The note of an ETA that cannot be forecast yet: no finished run to learn step times from. */
 export const NO_HISTORY = 'no history yet: no finished run to learn step times from';
 
 /** One forecast of every queued and running run, now. */

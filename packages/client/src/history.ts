@@ -25,6 +25,7 @@ import {
 } from '@nightshift/redis';
 import { Queue } from 'bullmq';
 
+/** A run as recorded: its events and the gateway's LLM calls (what replay and the planner learn from). */
 export interface RecordedRun {
   events: RunEvent[];
   calls: RecordedCall[];
@@ -46,6 +47,7 @@ async function readCalls(redis: RedisClient, keys: Keys, runId: string): Promise
   return calls;
 }
 
+/** Reads a run's events and its LLM call log; a torn or foreign call entry is skipped. */
 export async function readRecordedRun(
   redis: RedisClient,
   store: RunStore,
@@ -65,6 +67,7 @@ const SCAN_RUNS = 500;
  */
 export type EndedRuns = Map<string, RunSample | undefined>;
 
+/** Options of `readRuns`. */
 export interface ReadRunsOptions {
   /** The reader's clock, epoch ms: with it, each run under way says how long its steps are in flight. */
   nowMs?: number;

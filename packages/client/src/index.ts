@@ -35,6 +35,7 @@ export {
   type EndedRuns,
   liveAgents,
   queuedRuns,
+  type ReadRunsOptions,
   type RecordedRun,
   readQueued,
   readRecordedRun,

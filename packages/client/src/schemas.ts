@@ -32,6 +32,7 @@ export const RunEtaSchema = z.object({
   p90At: iso.nullable(),
   note: z.string().nullable(),
 });
+/** One run's ETA ({@link RunEtaSchema}). */
 export type RunEta = z.infer<typeof RunEtaSchema>;
 
 /** One forecast of every queued and running run: when it was made, from how many past runs. */
@@ -41,6 +42,7 @@ export const EtaBoardSchema = z.object({
   samples: count,
   runs: z.array(RunEtaSchema),
 });
+/** The ETAs of every queued and running run ({@link EtaBoardSchema}). */
 export type EtaBoard = z.infer<typeof EtaBoardSchema>;
 
 /** One line of the run list: who, what, where the run is, what it has spent and whether it waits for a human. */
