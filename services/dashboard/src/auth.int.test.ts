@@ -37,7 +37,16 @@ describe('auth', () => {
 
   it('needs the token everywhere but /healthz (401), Bull Board included', async () => {
     expect((await secured.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
-    for (const path of ['/api/runs', '/api/status', '/metrics', '/queues/api/queues', '/api/openapi.json']) {
+    for (const path of [
+      '/api/runs',
+      '/api/status',
+      '/metrics',
+      '/queues/api/queues',
+      '/api/openapi.json',
+      '/api/runs/run_a/charts',
+      '/assets/vega.min.js',
+      '/partials/overview',
+    ]) {
       expect((await secured.inject({ method: 'GET', url: path })).statusCode, path).toBe(401);
     }
     expect((await secured.inject({ method: 'POST', url: '/api/agents/builder/pause' })).statusCode).toBe(401);
