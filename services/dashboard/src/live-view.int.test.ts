@@ -120,6 +120,21 @@ describe('chart scripts', () => {
     expect(res.statusCode).toBe(200);
     expect(res.headers['content-type']).toMatch(/^text\/javascript/);
     expect(res.body).toMatch(file === 'vega-interpreter.js' ? /expressionInterpreter/ : /export|function/);
+    // A browser asking again with the ETag it has gets 304 and no body.
+    const etag = String(res.headers.etag);
+    const again = await app.inject({
+      method: 'GET',
+      url: `/assets/${file}`,
+      headers: { 'if-none-match': etag },
+    });
+    expect(again.statusCode).toBe(304);
+    expect(again.body).toBe('');
+    const other = await app.inject({
+      method: 'GET',
+      url: `/assets/${file}`,
+      headers: { 'if-none-match': '"old"' },
+    });
+    expect(other.statusCode).toBe(200);
   });
 
   // Unknown names, paths that leave vega-util's folder, and a name on Object.prototype.

@@ -1,10 +1,11 @@
 // GET /assets/…: the chart renderer for the run page, served from node_modules (never a CDN): vega
 // and vega-lite (UMD builds) and vega-interpreter (ESM, with the vega-util modules it imports),
 // which evaluates Vega expressions without `eval`, so the pages' CSP needs no 'unsafe-eval'.
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 const require = createRequire(import.meta.url);
 const buildDir = (pkg: string) => dirname(require.resolve(pkg));
@@ -26,18 +27,21 @@ const FILES: Record<string, () => string> = {
 
 /** A module file name of vega-util's build (`index.js`, `accessor.js`…): no path, no dot-dot. */
 const MODULE_NAME = /^[A-Za-z][\w-]*\.js$/;
-/** Browsers may keep the scripts a day: they change only with an upgrade of the dashboard. */
-const CACHE = 'private, max-age=86400';
+/** Browsers keep the scripts and ask again each time; an unchanged one costs a 304 (ETag). */
+const CACHE = 'private, no-cache';
 
 export function registerAssets(app: FastifyInstance): void {
-  const cache = new Map<string, Buffer>();
-  const send = async (reply: FastifyReply, path: string): Promise<FastifyReply> => {
-    let body = cache.get(path);
-    if (body === undefined) {
-      body = await readFile(path);
-      cache.set(path, body);
+  const cache = new Map<string, { body: Buffer; etag: string }>();
+  const send = async (request: FastifyRequest, reply: FastifyReply, path: string): Promise<FastifyReply> => {
+    let file = cache.get(path);
+    if (file === undefined) {
+      const body = await readFile(path);
+      file = { body, etag: `"${createHash('sha256').update(body).digest('base64url')}"` };
+      cache.set(path, file);
     }
-    return reply.type('text/javascript; charset=utf-8').header('Cache-Control', CACHE).send(body);
+    reply.header('Cache-Control', CACHE).header('ETag', file.etag);
+    if (request.headers['if-none-match'] === file.etag) return reply.code(304).send();
+    return reply.type('text/javascript; charset=utf-8').send(file.body);
   };
   const notFound = (reply: FastifyReply, what: string) =>
     reply.code(404).send({ error: `no asset ${what}`, code: 'NOT_FOUND' });
@@ -45,7 +49,7 @@ export function registerAssets(app: FastifyInstance): void {
   app.get('/assets/vega-util/:file', async (request, reply) => {
     const { file } = request.params as { file: string };
     if (!MODULE_NAME.test(file)) return notFound(reply, `vega-util/${file}`);
-    return send(reply, join(buildDir('vega-util'), file)).catch((error: NodeJS.ErrnoException) => {
+    return send(request, reply, join(buildDir('vega-util'), file)).catch((error: NodeJS.ErrnoException) => {
       if (error.code === 'ENOENT') return notFound(reply, `vega-util/${file}`);
       throw error;
     });
@@ -53,6 +57,6 @@ export function registerAssets(app: FastifyInstance): void {
   app.get('/assets/:file', async (request, reply) => {
     const { file } = request.params as { file: string };
     const path = Object.hasOwn(FILES, file) ? FILES[file]?.() : undefined;
-    return path === undefined ? notFound(reply, file) : send(reply, path);
+    return path === undefined ? notFound(reply, file) : send(request, reply, path);
   });
 }
