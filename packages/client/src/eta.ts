@@ -11,7 +11,7 @@
 import { forecast, type QueuedRun } from '@nightshift/core';
 import { isNightshiftError } from '@nightshift/protocol';
 import { QUEUE_NAMES } from '@nightshift/redis';
-import { type EndedRuns, liveAgents, queuedRuns, readRuns } from './history.js';
+import { type EndedRuns, liveAgents, pickedUpFromJobs, queuedRuns, readRuns } from './history.js';
 import type { ControlParts, EtaOptions } from './parts.js';
 import type { EtaBoard, RunEta } from './schemas.js';
 
@@ -32,6 +32,7 @@ export async function computeEtas(
   const { profile, running } = await readRuns(parts.redis, parts.store, parts.keys, options.historyRuns, {
     nowMs: now,
     ended,
+    pickedUp: pickedUpFromJobs((name) => parts.queue(name)),
   });
   const runs: (QueuedRun & { state: RunEta['state'] })[] = running.map((r) => ({ ...r, state: 'running' }));
   for (const q of await queuedRuns(parts.queue(QUEUE_NAMES.runs))) {

@@ -24,6 +24,7 @@ import {
   runIdForJob,
 } from '@nightshift/redis';
 import { Queue } from 'bullmq';
+import { agentQueueName } from './agents.js';
 
 /** A run as recorded: its events and the gateway's LLM calls (what replay and the planner learn from). */
 export interface RecordedRun {
@@ -73,6 +74,27 @@ export interface ReadRunsOptions {
   nowMs?: number;
   /** Kept between calls by a long-lived reader. */
   ended?: EndedRuns;
+  /**
+   * When an agent took a step in flight (epoch ms); null: no agent has taken it yet (it waits in
+   * `agent.<role>`, so none of it has run); undefined: unknown, counted from its REQUEST.
+   */
+  pickedUp?: PickedUp;
+}
+
+export type PickedUp = (step: { role: Role; messageId: string }) => Promise<number | null | undefined>;
+
+/**
+ * Pick-up times from BullMQ: a step's REQUEST is the job `<message id>` on `agent.<role>`, and
+ * `processedOn` is when a worker took it. Without it, five steps waiting for one Architect would
+ * all count as under way since their REQUEST.
+ */
+export function pickedUpFromJobs(queueOf: (name: string) => Queue): PickedUp {
+  return async ({ role, messageId }) => {
+    const name = agentQueueName(role);
+    if (name === null) return undefined;
+    const job = await queueOf(name).getJob(messageId);
+    return job ? (job.processedOn ?? null) : undefined;
+  };
 }
 
 /** The latest `limit` finished runs as history, and the runs still under way with where they are. */
@@ -104,6 +126,14 @@ export async function readRuns(
       if (sample && samples.length < limit) samples.push(sample);
     } else if (state.status === 'planning' || state.status === 'running') {
       const progress = progressOf(state, options.nowMs);
+      if (progress?.inFlight && options.pickedUp && options.nowMs !== undefined) {
+        for (const f of progress.inFlight) {
+          const record = state.inFlight[f.step];
+          if (!record) continue;
+          const at = await options.pickedUp({ role: record.role, messageId: record.messageId });
+          if (at !== undefined) f.elapsedMs = at === null ? 0 : Math.max(0, options.nowMs - at);
+        }
+      }
       running.push(progress ? { id: runId, progress } : { id: runId });
     }
   }

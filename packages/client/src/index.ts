@@ -34,6 +34,8 @@ export { type FollowEnd, type FollowOptions, type FollowResult, failIfJobFailed 
 export {
   type EndedRuns,
   liveAgents,
+  type PickedUp,
+  pickedUpFromJobs,
   queuedRuns,
   type ReadRunsOptions,
   type RecordedRun,

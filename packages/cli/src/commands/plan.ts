@@ -3,10 +3,11 @@
 // finished runs: when each run should end (p50/p90), how busy the slots are, where agents wait,
 // what one more agent or slot would change, and with --until which runs will not make it.
 import { readFileSync } from 'node:fs';
-import { liveAgents, readQueued, readRuns } from '@nightshift/client';
+import { liveAgents, pickedUpFromJobs, readQueued, readRuns } from '@nightshift/client';
 import { loadConfig } from '@nightshift/config';
 import { forecast, PlanInputError, type QueuedRun } from '@nightshift/core';
 import { createKeys, createRedisClient, createRunStore } from '@nightshift/redis';
+import { Queue } from 'bullmq';
 import type { Command } from 'commander';
 import type { CliDeps } from '../deps.js';
 import { recordForecasts, reviewRuns } from '../plan/recorded.js';
@@ -82,7 +83,20 @@ export function registerPlan(program: Command, deps: CliDeps): void {
             deps.stdout(opts.json ? `${JSON.stringify(rows)}\n` : renderReview(rows));
             return;
           }
-          const { profile, running } = await readRuns(redis, store, keys, history, { nowMs: now });
+          const queues = new Map<string, Queue>();
+          const queueOf = (name: string): Queue => {
+            let q = queues.get(name);
+            if (!q) {
+              q = new Queue(name, { connection: redis, prefix: keys.prefix });
+              q.on('error', () => undefined);
+              queues.set(name, q);
+            }
+            return q;
+          };
+          const { profile, running } = await readRuns(redis, store, keys, history, {
+            nowMs: now,
+            pickedUp: pickedUpFromJobs(queueOf),
+          }).finally(() => Promise.allSettled([...queues.values()].map((q) => q.close())));
           const titles = new Map<string, string>();
           const runs: QueuedRun[] = [];
           if (tasks) {

@@ -2,7 +2,7 @@
 // scripts read it) and `nightshift status`, against a real Redis: a run under way re-forecast from
 // where it is, a queued run behind it, the cache, and honest output when there is no history.
 import { NO_HISTORY, openControl, StatusSchema } from '@nightshift/client';
-import { enqueueRun } from '@nightshift/redis';
+import { enqueueRun, QUEUE_NAMES } from '@nightshift/redis';
 import { startRedis, type TestRedis, uniquePrefix } from '@nightshift/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliHarness } from '../test-support/cli-harness.js';
@@ -71,6 +71,12 @@ describe('the ETA of queued and running runs', () => {
       expect(listed.find((r) => r.runId === 'run_past')?.eta).toBeNull();
       expect((await c.getRun('run_live')).detail.eta?.state).toBe('running');
 
+      // Build's REQUEST waits in `agent.builder`, no Builder has taken it: none of it has run, so
+      // all of it is ahead (250 ms), not what is left after the time since its REQUEST.
+      await c.parts.queue(QUEUE_NAMES.agent('builder')).add('request', {}, { jobId: 'm-run_live-build' });
+      const waiting = (await c.etas()).runs[0];
+      expect(waiting?.p50At).toBe(new Date(now + 250 + 4 * STEP_MS + FINISH_MS).toISOString());
+
       // A run queued behind it shares the team: it ends after a run's full length, and the run
       // under way never ends sooner for it.
       await enqueueRun(redis.url, { task: 'next' }, { prefix, jobId: 'next' });
@@ -79,7 +85,7 @@ describe('the ETA of queued and running runs', () => {
       const next = shared.runs.find((r) => r.runId === 'run_next');
       expect(next?.state).toBe('queued');
       expect(Date.parse(next?.p50At ?? '')).toBeGreaterThanOrEqual(now + 7 * STEP_MS + FINISH_MS);
-      expect(Date.parse(live?.p50At ?? '')).toBeGreaterThanOrEqual(now + rest);
+      expect(Date.parse(live?.p50At ?? '')).toBeGreaterThanOrEqual(now + 250 + 4 * STEP_MS + FINISH_MS);
     } finally {
       await c.close();
     }
