@@ -118,16 +118,6 @@ describe('plan the night and hold the ETA (issue 24)', () => {
     for (let i = 1; i <= 5; i++) runs.push(await enqueueDemo(`task-${i}`));
     for (const runId of runs) await waitingForDesign(runId);
 
-    const plan = await cli('plan', '--record', '--until', '23:59');
-    expect(plan.code, plan.stderr).toBe(0);
-    expect(plan.stdout).toMatch(/forecast of 5 run\(s\) from 1 past run\(s\)/);
-    for (const runId of runs)
-      expect(plan.stdout).toMatch(
-        new RegExp(
-          `${runId} \\(running\\)\\s+\\d\\d:\\d\\d:\\d\\d \\(\\+[^)]+\\)\\s+\\d\\d:\\d\\d:\\d\\d \\(\\+[^)]+\\)`,
-        ),
-      );
-
     // Mid-run (every run waits at design): an ETA for each, from the client, status and the API.
     const control = openControl({
       url: redis.url,
@@ -155,6 +145,17 @@ describe('plan the night and hold the ETA (issue 24)', () => {
     for (const runId of runs) expect(api.runs.find((r) => r.runId === runId)?.eta?.p50At).toMatch(/^\d{4}-/);
     const page = await (await fetch(`${dashboard}/`)).text();
     expect(page).toContain(`data-testid="run-eta-${runs[0]}">p50 <time`);
+
+    // The night's forecast, recorded last before the team goes on: the report compares it.
+    const plan = await cli('plan', '--record', '--until', '23:59');
+    expect(plan.code, plan.stderr).toBe(0);
+    expect(plan.stdout).toMatch(/forecast of 5 run\(s\) from 1 past run\(s\)/);
+    for (const runId of runs)
+      expect(plan.stdout).toMatch(
+        new RegExp(
+          `${runId} \\(running\\)\\s+\\d\\d:\\d\\d:\\d\\d \\(\\+[^)]+\\)\\s+\\d\\d:\\d\\d:\\d\\d \\(\\+[^)]+\\)`,
+        ),
+      );
 
     expect((await cli('agents', 'resume', 'architect')).code).toBe(0);
     for (const runId of runs) await finished(runId);

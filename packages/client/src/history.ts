@@ -137,7 +137,9 @@ export async function readRuns(
       running.push(progress ? { id: runId, progress } : { id: runId });
     }
   }
-  return { profile: { runs: samples }, running };
+  // Oldest first, as the queues serve them: steps waiting for one agent are taken in REQUEST
+  // order (FIFO on `agent.<role>`), which the simulator follows by the order of the runs.
+  return { profile: { runs: samples }, running: running.reverse() };
 }
 
 /** Runs waiting in the `runs` queue (not yet taken by the Director), oldest first. */
