@@ -73,7 +73,7 @@ async function main() {
     checks: [...result.end.checks, ...result.growth.checks, ...faultChecks(result, opts)],
   };
   report.growthTable = growthRows(report);
-  report.ok = report.checks.every((c) => c.status !== 'fail');
+  report.ok = report.checks.every((c) => c.ok);
   mkdirSync(plots, { recursive: true });
   report.plots = await writePlots(report, plots);
   const table = renderTable(report);

@@ -185,9 +185,8 @@ export async function streamIntegrity(bus) {
   return { entries, bad };
 }
 
-/** Every run's events parse and fold; returns each run's status. */
-export async function foldRuns(bus, runIds) {
-  const store = createRunStore(bus.redis, bus.keys);
+/** Every run's events parse and fold; returns each run's status. `store`: e.g. archive-aware. */
+export async function foldRuns(bus, runIds, store = createRunStore(bus.redis, bus.keys)) {
   const ids = runIds ?? (await store.list(10_000));
   const runs = [];
   for (const runId of ids) {

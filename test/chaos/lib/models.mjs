@@ -46,8 +46,9 @@ export async function startRuns(world, n, label) {
   return ids;
 }
 
+/** A run's status and events, through `world.runStore` when the world has one (e.g. archive-aware). */
 export async function runStatus(world, runId) {
-  const store = createRunStore(world.bus.redis, world.keys);
+  const store = world.runStore ?? createRunStore(world.bus.redis, world.keys);
   const events = (await store.read(runId)).map((e) => parseRunEvent(e.event));
   return { status: events.length === 0 ? 'not-created' : fold(events).status, events };
 }

@@ -6,7 +6,8 @@ import { sleep } from '../../chaos/lib/checks.mjs';
 import { runStatus } from '../../chaos/lib/models.mjs';
 import { waitForStack } from '../../chaos/lib/stack.mjs';
 
-const PROGRESS = new Set(['step.completed', 'decision.made', 'run.finished', 'run.waiting-human']);
+// Waiting for a human is not progress: the run goes on only once the alert is resolved.
+const PROGRESS = new Set(['step.completed', 'decision.made', 'run.finished']);
 
 /** Injects one fault of `kind`; resolves with when it started and when the harness undid it. */
 async function inject(world, kind, opts, log) {
@@ -32,7 +33,7 @@ async function inject(world, kind, opts, log) {
   return { kind, target: 'ollama', at, backAt: Date.now() };
 }
 
-const ENDED = new Set(['run.finished', 'run.waiting-human']);
+const ENDED = new Set(['run.finished']);
 
 /**
  * Whether `runId` went on after `since`: its first progress event from then on; `ended` when the

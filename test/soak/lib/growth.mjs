@@ -1,7 +1,7 @@
 // Growth per resource over the soak and the bounds asserted on it (issue 21 §2): RSS slope per
-// service per run after warm-up; Redis keys and used_memory within a per-run allowance until the
-// retention policy makes them bounded absolutely (that check is `pending` until it lands).
-import { check, pendingCheck } from './end-checks.mjs';
+// service per run after warm-up; Redis keys and used_memory within a per-run allowance while runs
+// are in flight, and bounded absolutely once the retention policy has archived every run.
+import { check } from './end-checks.mjs';
 
 const MB = 2 ** 20;
 
@@ -28,10 +28,16 @@ export function rssSlopes(samples, warmupRuns) {
   const last = after.at(-1);
   const runs = last.runsFinished - first.runsFinished;
   const perRunSeconds = runs > 0 ? (last.at - first.at) / 1000 / runs : null;
+  // A process restarted mid-soak warms up again: its line starts `warmupRuns` runs after its start.
+  const started = new Map();
+  for (const s of samples)
+    for (const [slot, { pid }] of Object.entries(s.rss))
+      if (!started.has(`${slot} ${pid}`)) started.set(`${slot} ${pid}`, s.runsFinished);
   const lines = new Map();
   for (const s of after) {
     for (const [slot, { pid, bytes }] of Object.entries(s.rss)) {
       const key = `${slot} ${pid}`;
+      if (s.runsFinished < (started.get(key) ?? 0) + warmupRuns) continue;
       if (!lines.has(key)) lines.set(key, { slot, points: [] });
       lines.get(key).points.push({ x: s.at / 1000, y: bytes });
     }
@@ -53,7 +59,7 @@ export function rssSlopes(samples, warmupRuns) {
 const redisSamples = (samples) => samples.filter((s) => s.redis !== undefined);
 
 /** Growth figures and their checks. */
-export function growthChecks(samples, opts) {
+export function growthChecks(samples, opts, retained) {
   const checks = [];
   const rss = rssSlopes(samples, opts.warmupRuns);
   const measured = Object.entries(rss.slots).filter(([, v]) => v !== null);
@@ -65,36 +71,48 @@ export function growthChecks(samples, opts) {
     measured.map(([slot, v]) => `${slot} ${v.toFixed(2)}`).join(', ') || 'too few samples after warm-up',
   );
 
-  const withRedis = redisSamples(samples);
-  const base = withRedis[0]?.redis;
-  const allowance = (s, perRun) => perRun * Math.max(1, s.runsCreated);
+  // The baseline is the first sample after warm-up (the first runs load Lua scripts, open
+  // connections, create groups: a one-off cost, not growth); the allowance counts the runs
+  // enqueued since, plus those in flight then.
+  const withRedis = redisSamples(samples).filter((s) => s.runsFinished >= opts.warmupRuns);
+  const first = withRedis[0];
+  const base = first?.redis;
+  const allowance = (s, perRun) => perRun * (s.runsCreated - first.runsCreated + opts.parallel);
   const keysOver = withRedis.filter((s) => s.redis.keys > base.keys + allowance(s, opts.keysPerRun));
   const last = withRedis.at(-1);
-  const keysPerRun = last && last.runsCreated > 0 ? (last.redis.keys - base.keys) / last.runsCreated : null;
+  const runsSince = last && first ? last.runsCreated - first.runsCreated : 0;
+  const keysPerRun = runsSince > 0 ? (last.redis.keys - base.keys) / runsSince : null;
   check(
     checks,
-    `Redis keys ≤ baseline + ${opts.keysPerRun} × runs (per-run allowance until retention lands)`,
+    `Redis keys ≤ baseline + ${opts.keysPerRun} × runs (per-run allowance)`,
     base !== undefined && keysOver.length === 0,
-    `${base?.keys ?? '?'} → ${last?.redis.keys ?? '?'} keys over ${last?.runsCreated ?? 0} runs (${keysPerRun?.toFixed(1) ?? '?'} per run)`,
+    `${base?.keys ?? '?'} → ${last?.redis.keys ?? '?'} keys over ${runsSince} runs after warm-up (${keysPerRun?.toFixed(1) ?? '?'} per run)`,
   );
   const memPerRunKb = opts.usedMemoryKbPerRun;
   const memOver = withRedis.filter(
     (s) => s.redis.usedMemory > base.usedMemory + allowance(s, memPerRunKb * 1024),
   );
-  const usedPerRunKb =
-    last && last.runsCreated > 0 ? (last.redis.usedMemory - base.usedMemory) / 1024 / last.runsCreated : null;
+  const usedPerRunKb = runsSince > 0 ? (last.redis.usedMemory - base.usedMemory) / 1024 / runsSince : null;
   check(
     checks,
-    `Redis used_memory ≤ baseline + ${memPerRunKb} KB × runs (per-run allowance until retention lands)`,
+    `Redis used_memory ≤ baseline + ${memPerRunKb} KB × runs (per-run allowance)`,
     base !== undefined && memOver.length === 0,
     `${((base?.usedMemory ?? 0) / MB).toFixed(1)} → ${((last?.redis.usedMemory ?? 0) / MB).toFixed(1)} MB (${usedPerRunKb?.toFixed(0) ?? '?'} KB per run)`,
   );
-  // UNFINISHED until the retention policy (issue 21 §2, branch `retention`) is on main: with it,
-  // finished runs leave Redis after a short age and keys/used_memory get an absolute bound.
-  pendingCheck(
+  // Retention (issue 21 §2): once every run is archived, what stays does not depend on the runs.
+  const r = retained;
+  const empty = samples.find((s) => s.redis !== undefined)?.redis; // before the first run
+  const keysLeft = r.keys - (empty?.keys ?? 0);
+  const memLeftMb = (r.usedMemory - (empty?.usedMemory ?? 0)) / MB;
+  check(
     checks,
-    'Redis keys and used_memory bounded absolutely (retention of finished runs)',
-    'pending: the retention policy is not on main yet; the per-run allowances above hold meanwhile',
+    `Redis bounded absolutely by retention: every run archived, then keys ≤ baseline + ${opts.keysAfterRetention} and used_memory ≤ baseline + ${opts.usedMemoryMbAfterRetention} MB`,
+    empty !== undefined &&
+      r.allArchived &&
+      r.archives >= r.runs &&
+      keysLeft <= opts.keysAfterRetention &&
+      memLeftMb <= opts.usedMemoryMbAfterRetention,
+    `${r.archives}/${r.runs} runs archived, ${r.runsInRedis} left in Redis; ${r.keys} keys (+${keysLeft}), used_memory ${(r.usedMemory / MB).toFixed(1)} MB (+${memLeftMb.toFixed(1)})`,
   );
   return { checks, rss, keysPerRun, usedPerRunKb };
 }

@@ -19,10 +19,17 @@ export const FULL_DEFAULTS = {
   latencyMaxMs: 5000,
   recoveryTimeoutSec: 180, // a fault whose runs make no progress within this is "not recovered"
   settleSec: 120, // after the last run: time allowed for queues and groups to empty
+  // Retention of finished runs (RUN_RETENTION_HOURS / _CHECK_SECONDS of the Scribe), short here.
+  retentionSec: 120,
+  retentionCheckSec: 10,
   // Growth bounds (asserted at the end).
   rssSlopeMbPerRun: 2, // every service, after warm-up
-  keysPerRun: 150, // until retention lands: Redis keys ≤ baseline + this × runs
-  usedMemoryKbPerRun: 400, // until retention lands: used_memory ≤ baseline + this × runs
+  keysPerRun: 150, // Redis keys ≤ baseline + this × runs enqueued, at every sample
+  usedMemoryKbPerRun: 400, // used_memory ≤ baseline + this × runs enqueued, at every sample
+  // Once retention has archived every run: what may stay in Redis whatever the number of runs
+  // (dead letters, alerts, the Sentinel's and the queues' own keys).
+  keysAfterRetention: 300,
+  usedMemoryMbAfterRetention: 8,
 };
 
 /** `--smoke`: a few runs, one fault of each kind, a couple of minutes. */
@@ -41,6 +48,8 @@ export const SMOKE_DEFAULTS = {
   latencyMaxMs: 1500,
   recoveryTimeoutSec: 90,
   settleSec: 60,
+  retentionSec: 15,
+  retentionCheckSec: 3,
   // Few runs after warm-up make a slope noisy (a JIT or heap step is one sample away from the
   // next run): the bound is wider, still far below what a per-run leak of a checkout or a log
   // page would show.
@@ -48,11 +57,20 @@ export const SMOKE_DEFAULTS = {
 };
 
 const FAULT_KINDS = ['kill', 'redis-restart', 'ollama-outage'];
-const INTEGER = new Set(['runs', 'parallel', 'warmupRuns', 'maxFaults', 'keysPerRun']);
+const INTEGER = new Set([
+  'runs',
+  'parallel',
+  'warmupRuns',
+  'maxFaults',
+  'keysPerRun',
+  'keysAfterRetention',
+  'retentionCheckSec',
+]);
 
 const USAGE = `usage: node test/soak/run.mjs [--smoke] [--runs=N] [--parallel=N] [--hours=H]
   [--faults=${FAULT_KINDS.join(',')}] [--fault-every=S] [--max-faults=N] [--sample=S] [--out=file.json]
-  [--plots=dir] [--latency-median=MS] [--rss-slope=MB] [--keys-per-run=N] [--used-memory-per-run=KB]`;
+  [--plots=dir] [--latency-median=MS] [--rss-slope=MB] [--keys-per-run=N] [--used-memory-per-run=KB]
+  [--retention=S] [--retention-check=S] [--keys-after-retention=N] [--used-memory-after-retention=MB]`;
 
 const FLAGS = {
   '--runs': 'runs',
@@ -67,6 +85,10 @@ const FLAGS = {
   '--rss-slope': 'rssSlopeMbPerRun',
   '--keys-per-run': 'keysPerRun',
   '--used-memory-per-run': 'usedMemoryKbPerRun',
+  '--retention': 'retentionSec',
+  '--retention-check': 'retentionCheckSec',
+  '--keys-after-retention': 'keysAfterRetention',
+  '--used-memory-after-retention': 'usedMemoryMbAfterRetention',
 };
 
 /** Parses argv; throws an Error listing every bad flag at once. */

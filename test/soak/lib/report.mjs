@@ -62,7 +62,7 @@ export function renderTable(report) {
   const lines = [
     `Soak ${report.mode} run, ${report.date} — ${m.nproc} cores, ${m.memTotalGb} GB, load at start ${m.loadavg}, node ${m.node}; ${(report.durationMs / 60_000).toFixed(1)} min`,
     '',
-    `Runs: ${report.runs.length} enqueued (${report.options.parallel} in flight), ${report.runs.filter((r) => r.status === 'finished').length} finished; makespan p50 ${seconds(percentile(makespans, 50))}, max ${seconds(makespans.length ? Math.max(...makespans) : null)}; drift ${seconds(report.drift.msPerRun, 2)} per run`,
+    `Runs: ${report.runs.length} enqueued (up to ${report.options.parallel} at once), ${report.runs.filter((r) => r.status === 'finished').length} finished, ${report.runs.filter((r) => r.waitedForHuman).length} of them after waiting for a human; makespan p50 ${seconds(percentile(makespans, 50))}, max ${seconds(makespans.length ? Math.max(...makespans) : null)}; drift ${seconds(report.drift.msPerRun, 2)} per run`,
     '',
     '| fault | count | recovered | recovery p50 | recovery max |',
     '|---|---:|---:|---:|---:|',

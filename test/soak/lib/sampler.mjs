@@ -1,9 +1,9 @@
 // One sample of everything the soak watches grow: RSS per service, Redis used_memory, key count and
 // stream lengths, the memory directory's size, log volume, queue depths. Read from the OS and from
 // Redis (the truth), never from what the harness believes.
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { QUEUE_NAMES } from '@nightshift/redis';
+import { QUEUE_NAMES, runArchiveDir } from '@nightshift/redis';
 import { queueCounts } from '../../chaos/lib/checks.mjs';
 
 /** Resident set size of a live process in bytes (Linux /proc), null when it is gone. */
@@ -47,6 +47,12 @@ async function streamLengths(redis, prefix) {
   return out;
 }
 
+/** How many run archives the Scribe has written (`MEMORY_DIR/archive/<runId>.jsonl.gz`). */
+export function runArchiveFiles(memoryDir) {
+  const dir = runArchiveDir(memoryDir);
+  return existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.jsonl.gz')).length : 0;
+}
+
 const infoField = (info, name) => Number(new RegExp(`^${name}:(\\d+)`, 'm').exec(info)?.[1] ?? Number.NaN);
 
 /** Jobs waiting, active, delayed or prioritized per queue (dead-letter: everything it holds). */
@@ -75,13 +81,22 @@ export async function takeSample(world, { runsFinished, runsCreated }) {
     const bytes = rssBytes(proc.pid);
     if (bytes !== null) rss[proc.slot] = { pid: proc.pid, bytes };
   }
-  const sample = { at, runsFinished, runsCreated, rss, logBytes, memoryDirBytes: dirBytes(world.memoryDir) };
+  const sample = {
+    at,
+    runsFinished,
+    runsCreated,
+    rss,
+    logBytes,
+    memoryDirBytes: dirBytes(world.memoryDir),
+    archives: runArchiveFiles(world.memoryDir),
+  };
   try {
     const redis = world.bus.redis;
     const info = await redis.info('memory');
     sample.redis = {
       usedMemory: infoField(info, 'used_memory'),
       keys: await redis.dbsize(),
+      runsInRedis: await redis.zcard(world.keys.runsIndex),
       streams: await streamLengths(redis, world.prefix),
       queues: depths(await queueCounts(world.redis.url, world.prefix)),
     };

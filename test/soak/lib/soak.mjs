@@ -4,7 +4,8 @@
 // chaos harness's world cleanup, whatever happens.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { enqueueRun } from '@nightshift/redis';
+import { createRunStore, enqueueRun, openRunArchive, runArchiveDir } from '@nightshift/redis';
+import { waitFor } from '@nightshift/testkit';
 import { sleep } from '../../chaos/lib/checks.mjs';
 import { runStatus } from '../../chaos/lib/models.mjs';
 import { operator } from '../../chaos/lib/operator.mjs';
@@ -13,9 +14,11 @@ import { endChecks } from './end-checks.mjs';
 import { faultPlan, faultWithRecovery } from './faults.mjs';
 import { growthChecks } from './growth.mjs';
 import { scriptSoakModel } from './model.mjs';
-import { takeSample } from './sampler.mjs';
+import { runArchiveFiles, takeSample } from './sampler.mjs';
 
-const ENDED = new Set(['finished', 'aborted', 'failed', 'waiting-human']);
+// A run waiting for a human is not over: the harness resolves the alerts it provoked, and the run
+// goes on. One that still waits when the soak ends is judged by the end checks.
+const ENDED = new Set(['finished', 'aborted', 'failed']);
 
 /** enqueueRun, retried while Redis restarts (a run id is only handed out once it is stored). */
 async function enqueueWithRetry(world, task) {
@@ -50,10 +53,34 @@ function runBook(world) {
         const { status, events } = await runStatus(world, r.runId).catch(() => ({ status: 'unread' }));
         r.status = status;
         if (!ENDED.has(status)) continue;
+        r.waitedForHuman = events.some((e) => e.type === 'run.waiting-human');
         r.endedAt = Date.parse(events.at(-1).at);
         r.makespanMs = r.endedAt - Date.parse(events[0].at);
       }
     },
+  };
+}
+
+/**
+ * Waits (bounded: the retention age, two passes and settleSec) until the Scribe has archived every
+ * run, then reads what stays in Redis: the figure retention bounds whatever the number of runs.
+ */
+async function afterRetention(world, opts, runs) {
+  const limitMs = (opts.retentionSec + 2 * opts.retentionCheckSec + opts.settleSec) * 1000;
+  const inRedis = () => world.bus.redis.zcard(world.keys.runsIndex);
+  const done = await waitFor(async () => (await inRedis()) === 0, {
+    timeoutMs: limitMs,
+    intervalMs: 1000,
+    what: 'every run archived',
+  }).catch(() => false);
+  const info = await world.bus.redis.info('memory');
+  return {
+    allArchived: done !== false,
+    runsInRedis: await inRedis(),
+    archives: runArchiveFiles(world.memoryDir),
+    runs,
+    keys: await world.bus.redis.dbsize(),
+    usedMemory: Number(/^used_memory:(\d+)/m.exec(info)?.[1]),
   };
 }
 
@@ -78,7 +105,16 @@ export async function soak(opts, log) {
   const world = await createWorld({
     aof: true,
     stackOptions: { restart: true, restartDelayMs: opts.restartDelaySec * 1000 },
-    env: { LOG_LEVEL: process.env.SOAK_LOG_LEVEL ?? 'info' },
+    env: {
+      LOG_LEVEL: process.env.SOAK_LOG_LEVEL ?? 'info',
+      // Issue 21 §2: the Scribe archives ended runs out of Redis after a short age here.
+      RUN_RETENTION_HOURS: String(opts.retentionSec / 3600),
+      RUN_RETENTION_CHECK_SECONDS: String(opts.retentionCheckSec),
+    },
+  });
+  // Every read of a run goes through its archive once retention moved it out of Redis.
+  world.runStore = createRunStore(world.bus.redis, world.keys, {
+    archive: openRunArchive(runArchiveDir(world.memoryDir), world.keys),
   });
   active.world = world;
   const svcTmp = join(world.tmp, 'service-tmp');
@@ -139,13 +175,15 @@ export async function soak(opts, log) {
     const runIds = [...book.runs.keys()];
     const end = await endChecks(world, { runIds, faults, opts, svcTmp });
     samples.push(await takeSample(world, { runsFinished: book.finished, runsCreated: book.created }));
-    const growth = growthChecks(samples, opts);
+    const retained = await afterRetention(world, opts, book.created);
+    const growth = growthChecks(samples, opts, retained);
     return {
       durationMs: Date.now() - startedAt,
       hitDeadline: Date.now() >= deadline,
       runs: [...book.runs.values()],
       faults,
       samples,
+      retained,
       end,
       growth,
       harness: {
