@@ -18,8 +18,9 @@ export function slope(points) {
 
 /**
  * RSS slope of each service in MB per run after warm-up: the slope over time of each process (a
- * restarted service starts a new line), times the soak's seconds per run; the steepest process
- * of a slot is its figure.
+ * restarted service starts a new line after its own warm-up), times the soak's seconds per run;
+ * the steepest process of a slot is its figure; a process seen for less than half the window is
+ * not measured (null).
  */
 export function rssSlopes(samples, warmupRuns) {
   const after = samples.filter((s) => s.runsFinished >= warmupRuns);
@@ -42,9 +43,13 @@ export function rssSlopes(samples, warmupRuns) {
       lines.get(key).points.push({ x: s.at / 1000, y: bytes });
     }
   }
+  // A process that lived less than half of the window after warm-up (restarted late) gives no
+  // slope worth the name: one GC or one archive pass decides it. It is left unmeasured.
+  const minSpan = (last.at - first.at) / 2000;
   const slots = {};
   for (const { slot, points } of lines.values()) {
-    const perSecond = slope(points);
+    const span = points.length > 0 ? points.at(-1).x - points[0].x : 0;
+    const perSecond = span >= minSpan ? slope(points) : null;
     if (perSecond === null || perRunSeconds === null) {
       slots[slot] ??= null;
       continue;

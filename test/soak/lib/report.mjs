@@ -3,6 +3,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { toSvg } from '@nightshift/cli';
+import { groupStreams } from './sampler.mjs';
 
 const MB = 2 ** 20;
 const round = (x, d = 1) =>
@@ -69,6 +70,13 @@ export function renderTable(report) {
   ];
   for (const [kind, r] of Object.entries(report.recovery))
     lines.push(`| ${kind} | ${r.count} | ${r.recovered} | ${seconds(r.p50Ms)} | ${seconds(r.maxMs)} |`);
+  const inRedis = report.samples.map((s) => s.redis?.runsInRedis).filter((n) => n !== undefined);
+  const r = report.retained;
+  if (r)
+    lines.push(
+      '',
+      `Retention (runs archived ${report.options.retentionSec} s after they end): at most ${inRedis.length ? Math.max(...inRedis) : '—'} runs in Redis at once during the soak, of ${r.runs}; afterwards ${r.runsInRedis} in Redis, ${r.archives} archive files, ${r.keys} keys, used_memory ${round(r.usedMemory / MB)} MB.`,
+    );
   lines.push('', '| resource | after warm-up | end | per run |', '|---|---:|---:|---:|');
   for (const g of report.growthTable)
     lines.push(
@@ -132,7 +140,7 @@ export async function writePlots(report, dir) {
     ),
     'soak-streams.svg': timeChart(
       'Stream lengths',
-      long((s) => s.redis?.streams),
+      long((s) => s.redis && groupStreams(s.redis.streams)),
       'entries',
       faults,
     ),

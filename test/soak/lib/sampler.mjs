@@ -35,7 +35,22 @@ export function dirBytes(dir) {
   return total;
 }
 
-/** Every stream of the prefix with its length (SCAN, so a new stream kind is never missed). */
+/** Every run's own streams are summed into one series (one per run would be hundreds). */
+export const RUN_STREAMS = 'run:<id>:* (all runs)';
+
+/**
+ * Every stream of the prefix with its length (SCAN, so a new stream kind is never missed); the
+ * runs' own streams summed under RUN_STREAMS.
+ */
+export function groupStreams(lengths) {
+  const out = {};
+  for (const [name, n] of Object.entries(lengths)) {
+    const key = name.startsWith('run:') ? RUN_STREAMS : name;
+    out[key] = (out[key] ?? 0) + n;
+  }
+  return out;
+}
+
 async function streamLengths(redis, prefix) {
   const out = {};
   let cursor = '0';
@@ -44,7 +59,7 @@ async function streamLengths(redis, prefix) {
     cursor = next;
     for (const key of keys) out[key.slice(prefix.length + 1)] = await redis.xlen(key);
   } while (cursor !== '0');
-  return out;
+  return groupStreams(out);
 }
 
 /** How many run archives the Scribe has written (`MEMORY_DIR/archive/<runId>.jsonl.gz`). */
