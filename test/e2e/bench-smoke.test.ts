@@ -66,6 +66,12 @@ describe('the benchmark, smoke mode', () => {
     expect(numberAt(bus, 'raw.msgsPerSec')).toBeGreaterThan(0);
     numberAt(bus, 'ratio');
 
+    // The raw BullMQ baseline (setGlobalConcurrency) holds the same limit, and the ratio is reported.
+    expect(numberAt(limiter, 'bullmqGlobal.maxConcurrency')).toBeLessThanOrEqual(
+      numberAt(limiter, 'numParallel'),
+    );
+    expect(numberAt(limiter, 'bullmqGlobal.slotUtilisation')).toBeGreaterThan(0);
+    expect(numberAt(limiter, 'utilisationVsBullmq')).toBeGreaterThan(0);
     // An LLM call's Redis work, counted: at least the job's add, its move to active and its completion.
     expect(numberAt(limiter, 'commands.roundTrips')).toBeGreaterThanOrEqual(3);
     // The limiter's one hard rule: never more calls at Ollama than OLLAMA_NUM_PARALLEL.

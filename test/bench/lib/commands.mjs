@@ -3,9 +3,10 @@
 // from a command a Lua script ran (`[0 lua]`). What the processes do when nothing is asked of them
 // (heartbeats, blocking reads timing out, BullMQ's stalled checks) is measured over an idle window
 // first and subtracted at its rate.
+import { once } from 'node:events';
+import { createConnection } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { sleep } from '@nightshift/testkit';
-import { openRedis } from './redis.mjs';
 import { round } from './stats.mjs';
 
 /** The first key of a command with its prefix and ids folded (`nightshift-x:published:*`), for attribution. */
@@ -18,12 +19,57 @@ function keyShape(name, args) {
 }
 
 /**
+ * A MONITOR session on a plain socket: ioredis in monitor mode can mistake a monitored line for the
+ * reply to its own setup commands ("Command queue state error"), so the few lines of RESP are spoken
+ * here. Calls `onLine(args, source)` per command; `stop()` closes the socket.
+ */
+async function openMonitor(redisUrl, onLine) {
+  const url = new URL(redisUrl);
+  const socket = createConnection({ host: url.hostname, port: Number(url.port || 6379) });
+  socket.setEncoding('utf8');
+  await once(socket, 'connect');
+  const password = decodeURIComponent(url.password);
+  if (password !== '') {
+    const user = decodeURIComponent(url.username);
+    socket.write(user === '' ? `AUTH ${password}\r\n` : `AUTH ${user} ${password}\r\n`);
+  }
+  socket.write('MONITOR\r\n');
+  let partial = '';
+  let started;
+  const ok = new Promise((resolve, reject) => {
+    started = { resolve, reject };
+  });
+  socket.on('data', (chunk) => {
+    const lines = (partial + chunk).split('\r\n');
+    partial = lines.pop() ?? '';
+    for (const line of lines) {
+      if (line === '+OK') started.resolve();
+      else if (line.startsWith('-')) started.reject(new Error(`MONITOR refused: ${line.slice(1)}`));
+      else if (line.startsWith('+')) {
+        // +<time> [<db> <source>] "<command>" "<arg>" ...
+        const match = /^\+[\d.]+ \[\d+ ([^\]]+)\] (.*)$/.exec(line);
+        if (match) onLine(quotedArgs(match[2] ?? ''), match[1]);
+      }
+    }
+  });
+  await ok;
+  return {
+    stop() {
+      socket.destroy();
+    },
+  };
+}
+
+/** The quoted arguments of a MONITOR line (`"get" "key"`), escapes left as they are. */
+function quotedArgs(text) {
+  return [...text.matchAll(/"((?:[^"\\]|\\.)*)"/g)].map((m) => m[1]);
+}
+
+/**
  * Runs `work` while MONITOR counts: { ms, client: round trips by command, script: commands Lua ran,
  * keys: every client command by its key's shape }.
  */
 async function monitorDuring(redisUrl, work) {
-  const conn = openRedis(redisUrl, 'bench-monitor');
-  const monitor = await conn.monitor();
   const client = {};
   const script = {};
   const keys = {};
@@ -33,7 +79,7 @@ async function monitorDuring(redisUrl, work) {
   // A MULTI … EXEC block goes out as one write and comes back as one reply: one round trip, counted
   // at its EXEC; the commands queued inside it are listed by key but are not round trips of their own.
   const inMulti = new Set();
-  monitor.on('monitor', (_time, args, source) => {
+  const monitor = await openMonitor(redisUrl, (args, source) => {
     const name = String(args[0] ?? '').toUpperCase();
     if (name === '' || name === 'MONITOR') return;
     if (source === 'lua') return count(script, name);
@@ -46,10 +92,11 @@ async function monitorDuring(redisUrl, work) {
   const started = performance.now();
   try {
     await work();
+    // Lines still on their way when the work returned belong to it.
+    await sleep(50);
     return { ms: performance.now() - started, client, script, keys };
   } finally {
-    monitor.disconnect();
-    conn.disconnect();
+    monitor.stop();
   }
 }
 

@@ -95,6 +95,16 @@ function limiter(l) {
     ['figure', 'measured', 'target'],
     [
       ['slot utilisation', pct(l.slotUtilisation), '≥ 97%'],
+      ...(l.bullmqGlobal === undefined
+        ? []
+        : [
+            [
+              `baseline: raw BullMQ, setGlobalConcurrency(${l.numParallel}), ${l.bullmqGlobal.workers} worker processes — slot utilisation / hand-off gap p50, p99 ms / peak concurrency`,
+              `${pct(l.bullmqGlobal.slotUtilisation)} / ${ms(l.bullmqGlobal.slotHandOffGapMs.p50Ms)}, ${ms(l.bullmqGlobal.slotHandOffGapMs.p99Ms)} / ${l.bullmqGlobal.maxConcurrency}`,
+              '',
+            ],
+            ['Nightshift slot utilisation ÷ baseline', x(l.utilisationVsBullmq), '≥ 1.00×'],
+          ]),
       [
         'max concurrency at Ollama (records) / slots granted',
         `${l.maxConcurrency} / ${l.fakeMaxConcurrent}`,

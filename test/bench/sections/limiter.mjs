@@ -6,9 +6,9 @@ import { join } from 'node:path';
 import { GatewayChatModel, LLM_QUEUE } from '@nightshift/llm';
 import { createKeys, createRedisClient } from '@nightshift/redis';
 import { startFakeOllama, uniquePrefix } from '@nightshift/testkit';
-import { Queue } from 'bullmq';
+import { Queue, QueueEvents } from 'bullmq';
 import { commandsPerRequest } from '../lib/commands.mjs';
-import { BENCH_DIR, childEnv, sampleRss } from '../lib/procs.mjs';
+import { BENCH_DIR, childEnv, sampleRss, spawnNode } from '../lib/procs.mjs';
 import { sampleQueueDepth } from '../lib/queue-depth.mjs';
 import { openRedis, waitHealthy } from '../lib/redis.mjs';
 import { spawnGateways, spawnScript } from '../lib/stack.mjs';
@@ -57,6 +57,88 @@ async function countCallCommands(ctx, prefix) {
   } finally {
     await client.close();
     connection.disconnect();
+  }
+}
+
+const RAW_WORKERS = 3;
+
+/**
+ * The baseline of issue 23 §3, measured in the same run against its own fake Ollama with the same
+ * latency and slack: raw BullMQ, `queue.setGlobalConcurrency(2)`, RAW_WORKERS worker processes that
+ * call /api/chat themselves, and this process adding the same number of calls with the same number
+ * in flight (CALLERS × OUTSTANDING), each waiting on QueueEvents. No priorities, no audit trail, no
+ * admission check: the slot use a limiter built on BullMQ alone gets.
+ */
+async function rawBaseline(ctx, prefix, calls, latencyMs) {
+  const fake = await startFakeOllama({ numParallel: NUM_PARALLEL + 2, maxQueue: 1_000_000, latencyMs });
+  const connection = openRedis(ctx.redisUrl, 'bench-limiter-raw');
+  const queueName = 'bench-llm-raw';
+  const queue = new Queue(queueName, { connection, prefix });
+  queue.on('error', () => undefined);
+  const eventsConnection = openRedis(ctx.redisUrl, 'bench-limiter-raw-events');
+  const events = new QueueEvents(queueName, { connection: eventsConnection, prefix });
+  events.on('error', () => undefined);
+  let ready = 0;
+  let allReady;
+  const started = new Promise((resolve) => {
+    allReady = resolve;
+  });
+  const workers = Array.from({ length: RAW_WORKERS }, (_, i) =>
+    spawnNode(`raw-llm-worker-${i + 1}`, join(BENCH_DIR, 'raw-llm-worker.mjs'), {
+      env: childEnv({
+        REDIS_URL: ctx.redisUrl,
+        BENCH_PREFIX: prefix,
+        BENCH_QUEUE: queueName,
+        OLLAMA_HOST: fake.url,
+        BENCH_CONCURRENCY: String(NUM_PARALLEL),
+      }),
+      onLine: (line) => line === 'READY' && ++ready === RAW_WORKERS && allReady(),
+    }),
+  );
+  try {
+    await queue.setGlobalConcurrency(NUM_PARALLEL);
+    await events.waitUntilReady();
+    await withTimeout(started, 60_000, 'the raw BullMQ LLM workers');
+    let next = 0;
+    const lane = async () => {
+      while (next < calls) {
+        const i = next++;
+        const job = await queue.add(
+          'chat',
+          { messages: [{ role: 'user', content: `raw-${i}` }] },
+          { removeOnComplete: true, removeOnFail: true },
+        );
+        await job.waitUntilFinished(events, 15 * 60_000);
+      }
+    };
+    const go = Date.now();
+    await withTimeout(
+      Promise.all(Array.from({ length: Math.min(CALLERS * OUTSTANDING, calls) }, lane)),
+      Math.max(120_000, calls * latencyMs * 3),
+      `${calls} raw BullMQ calls`,
+    );
+    const makespanMs = Date.now() - go;
+    const served = fake.records.filter((r) => r.status === 200);
+    const firstStart = Math.min(...served.map((r) => r.start));
+    const lastEnd = Math.max(...served.map((r) => r.end));
+    return {
+      workers: RAW_WORKERS,
+      answered: served.length,
+      maxConcurrency: peakOverlap([...fake.records], 'arrival', 'end'),
+      slotUtilisation: round(
+        slotUtilisation([...fake.records], NUM_PARALLEL, lastEnd - firstStart).utilisation,
+        4,
+      ),
+      slotHandOffGapMs: handOffGaps([...fake.records], NUM_PARALLEL),
+      makespanSec: round(makespanMs / 1000, 3),
+    };
+  } finally {
+    await ctx.stop(workers);
+    await events.close();
+    await queue.close();
+    eventsConnection.disconnect();
+    connection.disconnect();
+    await fake.stop();
   }
 }
 
@@ -143,6 +225,10 @@ export async function benchLimiter(ctx) {
     );
     const gatewayPeaks = gateways.map((g) => memory.peakMb[g.name] ?? Number.NaN);
     const commands = await countCallCommands(ctx, prefix);
+    ctx.log(
+      `limiter: the raw BullMQ baseline (setGlobalConcurrency(${NUM_PARALLEL}), ${RAW_WORKERS} workers)`,
+    );
+    const bullmqGlobal = await rawBaseline(ctx, prefix, calls, latencyMs);
     return {
       calls,
       callers: CALLERS,
@@ -170,6 +256,8 @@ export async function benchLimiter(ctx) {
       competingPairsAtDispatch: atDispatch.competing,
       callsWithEnqueueTime: joined.length,
       commands,
+      bullmqGlobal,
+      utilisationVsBullmq: round(util.utilisation / bullmqGlobal.slotUtilisation, 3),
       rssPeakMb: {
         gatewayMax: round(Math.max(...gatewayPeaks), 1),
         callerMax: round(Math.max(...callers.map((c) => memory.peakMb[c.proc.name] ?? 0)), 1),
