@@ -81,6 +81,10 @@ export interface ReadRunsOptions {
   pickedUp?: PickedUp;
 }
 
+/**
+ * When an agent took a step in flight: epoch ms, `null` when no agent has taken it yet (its REQUEST
+ * still waits on `agent.<role>`), `undefined` when unknown (the step is then counted from its REQUEST).
+ */
 export type PickedUp = (step: { role: Role; messageId: string }) => Promise<number | null | undefined>;
 
 /**
