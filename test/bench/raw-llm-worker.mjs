@@ -4,6 +4,7 @@
 // Env: REDIS_URL, BENCH_PREFIX, BENCH_QUEUE, OLLAMA_HOST, BENCH_CONCURRENCY.
 import { createRedisClient } from '@nightshift/redis';
 import { Worker } from 'bullmq';
+import { serveUntilSignalled } from './lib/worker-process.mjs';
 
 const env = process.env;
 const connection = createRedisClient(env.REDIS_URL ?? 'redis://127.0.0.1:6379', {
@@ -26,16 +27,4 @@ const worker = new Worker(
   },
   { connection, prefix: env.BENCH_PREFIX, concurrency: Number(env.BENCH_CONCURRENCY ?? '2') },
 );
-worker.on('error', (error) => process.stderr.write(`worker: ${error.message}\n`));
-await worker.waitUntilReady();
-process.stdout.write('READY\n');
-
-let closing = false;
-const stop = async () => {
-  if (closing) return;
-  closing = true;
-  await worker.close();
-  connection.disconnect();
-};
-process.once('SIGTERM', () => void stop());
-process.once('SIGINT', () => void stop());
+await serveUntilSignalled(worker, connection);

@@ -2,6 +2,7 @@
 // process like an agent. Env: REDIS_URL, BENCH_PREFIX, BENCH_QUEUE, BENCH_CONCURRENCY.
 import { createRedisClient } from '@nightshift/redis';
 import { Worker } from 'bullmq';
+import { serveUntilSignalled } from './lib/worker-process.mjs';
 
 const connection = createRedisClient(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', {
   maxRetriesPerRequest: null,
@@ -13,16 +14,4 @@ const worker = new Worker(process.env.BENCH_QUEUE ?? 'bench-raw', async (job) =>
   prefix: process.env.BENCH_PREFIX,
   concurrency: Number(process.env.BENCH_CONCURRENCY ?? '16'),
 });
-worker.on('error', (error) => process.stderr.write(`worker: ${error.message}\n`));
-await worker.waitUntilReady();
-process.stdout.write('READY\n');
-
-let closing = false;
-const stop = async () => {
-  if (closing) return;
-  closing = true;
-  await worker.close();
-  connection.disconnect();
-};
-process.once('SIGTERM', () => void stop());
-process.once('SIGINT', () => void stop());
+await serveUntilSignalled(worker, connection);
