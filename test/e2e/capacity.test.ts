@@ -292,36 +292,42 @@ describe('workflow simulator vs measured full runs (issue 24)', () => {
           timeoutMs: 90_000,
           what: 'every service heartbeat',
         });
-        // Warm-up (untimed), then two calibration runs, each alone: the only history the forecast
-        // gets (two, so one slow run on a busy machine does not skew every forecast after it).
-        await measure(1);
+        // A warm-up run (not history; its own duration is one --from-run case), then two calibration runs,
+        // each alone: the only history the forecast gets (two, so one slow run does not skew every forecast).
+        const warmUp = await measure(1);
         const calibration = await measure(1);
         const second = await measure(1);
         const history = await Promise.all([calibration, second].map((c) => recorded(c.runIds[0] as string)));
         const profile = buildProfile(history);
         expect(profile.runs).toHaveLength(2);
         if (agents === 1) {
-          // `simulate --from-run`: the recorded run replayed through the workflow, vs its own duration.
-          const cli = spawnSync(
-            process.execPath,
-            [
-              join(ROOT, 'packages/cli/dist/bin.js'),
-              'simulate',
-              '--from-run',
-              calibration.runIds[0] as string,
-              '--json',
-            ],
-            { encoding: 'utf8', timeout: 60_000, env },
-          );
-          expect(cli.status, cli.stderr).toBe(0);
-          const replay = JSON.parse(cli.stdout) as { measuredMs: number; result: { makespanMs: number } };
-          const error = Math.abs(replay.result.makespanMs - replay.measuredMs) / replay.measuredMs;
-          ROWS.push(
-            `| 1 (--from-run) | 1 | ${(replay.result.makespanMs / 1000).toFixed(2)} | ${(replay.measuredMs / 1000).toFixed(2)} | ${(error * 100).toFixed(1)} % |`,
-          );
+          // `simulate --from-run`: each recorded single run replayed through the workflow, vs its own
+          // duration. One run on a shared 2-core box can be slowed by more than the model is off, so
+          // the bound holds for the median of the three (as for the queues below), each one listed.
+          const errors: number[] = [];
+          for (const single of [warmUp, calibration, second]) {
+            const cli = spawnSync(
+              process.execPath,
+              [
+                join(ROOT, 'packages/cli/dist/bin.js'),
+                'simulate',
+                '--from-run',
+                single.runIds[0] as string,
+                '--json',
+              ],
+              { encoding: 'utf8', timeout: 60_000, env },
+            );
+            expect(cli.status, cli.stderr).toBe(0);
+            const replay = JSON.parse(cli.stdout) as { measuredMs: number; result: { makespanMs: number } };
+            const error = Math.abs(replay.result.makespanMs - replay.measuredMs) / replay.measuredMs;
+            errors.push(error);
+            ROWS.push(
+              `| 1 (--from-run) | 1 | ${(replay.result.makespanMs / 1000).toFixed(2)} | ${(replay.measuredMs / 1000).toFixed(2)} | ${(error * 100).toFixed(1)} % |`,
+            );
+          }
           expect(
-            error,
-            `from-run ${replay.result.makespanMs} ms vs its own ${replay.measuredMs} ms`,
+            median(errors),
+            `from-run errors ${errors.map((e) => `${(e * 100).toFixed(1)} %`).join(', ')}`,
           ).toBeLessThan(0.1);
         }
         const team = Object.fromEntries(WORKER_ROLES.map((r) => [r, agents]));
