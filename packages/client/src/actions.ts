@@ -126,19 +126,7 @@ export function pauseRun(
   runId: string,
   options: ActionOptions = {},
 ): Promise<RunActionResult> {
-  return act(
-    parts,
-    runId,
-    'pause',
-    ({ state }) => {
-      refuseEnded(runId, state);
-      if (state.status === 'paused') return [];
-      return [
-        options.note === undefined ? { type: 'run.paused' } : { type: 'run.paused', reason: options.note },
-      ];
-    },
-    { content: `PAUSE ${runId}`, priority: 'HIGH', note: options.note },
-  );
+  return setPaused(parts, runId, true, options);
 }
 
 export function resumeRun(
@@ -146,18 +134,27 @@ export function resumeRun(
   runId: string,
   options: ActionOptions = {},
 ): Promise<RunActionResult> {
+  return setPaused(parts, runId, false, options);
+}
+
+/** Pause or resume: a no-op when the run already is so; refused once it has ended. */
+function setPaused(
+  parts: ControlParts,
+  runId: string,
+  paused: boolean,
+  options: ActionOptions,
+): Promise<RunActionResult> {
+  const type = paused ? 'run.paused' : 'run.resumed';
   return act(
     parts,
     runId,
-    'resume',
+    paused ? 'pause' : 'resume',
     ({ state }) => {
       refuseEnded(runId, state);
-      if (state.status !== 'paused') return [];
-      return [
-        options.note === undefined ? { type: 'run.resumed' } : { type: 'run.resumed', reason: options.note },
-      ];
+      if ((state.status === 'paused') === paused) return [];
+      return [options.note === undefined ? { type } : { type, reason: options.note }];
     },
-    { content: `RESUME ${runId}`, priority: 'HIGH', note: options.note },
+    { content: `${paused ? 'PAUSE' : 'RESUME'} ${runId}`, priority: 'HIGH', note: options.note },
   );
 }
 
