@@ -72,6 +72,8 @@ beforeAll(async () => {
     WORKSPACE_ROOTS: projects,
     NIGHTSHIFT_GIT_AUTHOR_NAME: 'Night Team',
     NIGHTSHIFT_GIT_AUTHOR_EMAIL: 'team@example.com',
+    // §2: run branches go to the remote of this name where a repository has one (the first test's).
+    NIGHTSHIFT_GIT_PUSH_REMOTE: 'backup',
   };
   stack = startSimStack({ env, dataDir: join(dir, 'data'), cwd: dir });
   await waitStackUp(stack, { url: redis.url, keys, roles: ['director', 'builder', 'inspector'], dashboard });
@@ -83,6 +85,9 @@ describe('every run on its own branch (issue 18)', () => {
   it('a run on a repository with uncommitted changes, a stash and a second branch commits only on nightshift/<run>; the report shows the diff', async () => {
     const repo = join(projects, 'app');
     makeUserRepo(repo);
+    const remote = join(dir, 'backup.git');
+    git(dir, 'init', '--quiet', '--bare', remote);
+    git(repo, 'remote', 'add', 'backup', remote);
     const before = snapshot(repo);
     const started = await cli('run', TASK, '--workspace', repo);
     expect(started.code, started.stderr).toBe(0);
@@ -100,6 +105,10 @@ describe('every run on its own branch (issue 18)', () => {
     expect(git(repo, 'diff', '--stat', `main...nightshift/${runId}`)).toMatch(/src\/sum\.js \| 2 \+-/);
     expect(git(repo, 'show', `nightshift/${runId}:src/sum.js`)).toContain('let i = 0;');
     expect(nestedGitDirs(repo)).toEqual([]);
+    // Pushed to the named remote: the run's branch only, where the user's repository has it.
+    expect(git(remote, 'for-each-ref', '--format=%(refname) %(objectname)')).toBe(
+      `refs/heads/nightshift/${runId} ${git(repo, 'rev-parse', `nightshift/${runId}`)}`,
+    );
 
     const report = await cli('report', runId, '--out', join(dir, 'report-app'));
     expect(report.code, report.stderr).toBe(0);

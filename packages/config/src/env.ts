@@ -122,7 +122,7 @@ const SPECS: Spec[] = [
     'NIGHTSHIFT_GIT_PUSH_REMOTE',
     ['git', 'pushRemote'],
     'string',
-    'Remote to push run branches to: not implemented, must stay unset (nothing is ever pushed)',
+    "Remote (a name in the user's repository) each run branch is pushed to after its milestone commits; unset = never pushed; never forced",
   ],
   [
     'CHECKOUT_RETENTION_HOURS',

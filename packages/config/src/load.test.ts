@@ -334,10 +334,14 @@ describe('workspace roots and run branches (issue 18)', () => {
     });
   });
 
-  it('refuses a push remote (not implemented) and a bad branch prefix, naming the variables', () => {
-    const error = configError({ NIGHTSHIFT_GIT_PUSH_REMOTE: 'origin', RUN_BRANCH_PREFIX: '../x' });
-    expect(error.message).toContain('NIGHTSHIFT_GIT_PUSH_REMOTE');
-    expect(error.message).toContain('not implemented');
+  it('takes a push remote by name, and refuses a URL or a bad branch prefix, naming the variables', () => {
+    expect(load({ NIGHTSHIFT_GIT_PUSH_REMOTE: 'backup' }).git.pushRemote).toBe('backup');
+    for (const remote of ['ext::sh -c touch% /tmp/x', 'https://example.com/r.git', '-oProxy', '../up']) {
+      const error = configError({ NIGHTSHIFT_GIT_PUSH_REMOTE: remote });
+      expect(error.message).toContain('NIGHTSHIFT_GIT_PUSH_REMOTE');
+      expect(error.message).toContain('the name of a remote');
+    }
+    const error = configError({ RUN_BRANCH_PREFIX: '../x' });
     expect(error.message).toContain('RUN_BRANCH_PREFIX');
   });
 });

@@ -121,7 +121,9 @@ const ModelSchema = z
   .prefault({});
 
 // Issue 18: every run works on its own checkout and branch `<branchPrefix><runId>`; the user's
-// working tree is never written. Push is not implemented: a remote named here fails at start.
+// working tree is never written. A push remote, when named, receives each run branch (never forced).
+const REMOTE_FORM =
+  'the name of a remote of the repository (git remote), like origin: letters, digits, . _ -, not a URL';
 const BRANCH_PREFIX_FORM = 'a branch prefix of letters, digits, _ . / - (like nightshift/), without ".."';
 const GitSchema = z
   .strictObject({
@@ -137,12 +139,13 @@ const GitSchema = z
       .string({ error: 'an email address like nightshift@localhost' })
       .regex(/^[^\s<>@]+@[^\s<>@]+$/, { error: 'an email address like nightshift@localhost' })
       .default('nightshift@localhost'),
+    // A remote NAME of the user's repository (its URL and credentials are the operator's own),
+    // never a URL: nothing a config typo or a run names can add a transport. Unset = never push.
     pushRemote: z
-      .string()
-      .optional()
-      .refine((v) => v === undefined, {
-        error: 'unset: pushing a run branch to a remote is not implemented (branches stay local)',
-      }),
+      .string({ error: REMOTE_FORM })
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, { error: REMOTE_FORM })
+      .refine((r) => !r.includes('..') && !r.endsWith('.lock'), { error: REMOTE_FORM })
+      .optional(),
     // Checkouts of finished runs are removed after this many hours; their branches are kept.
     checkoutRetentionHours: num(0, 24 * 365).default(72),
   })

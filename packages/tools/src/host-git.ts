@@ -34,7 +34,21 @@ export interface HostGitOptions {
   /** Stop git from looking for a repository above this folder (GIT_CEILING_DIRECTORIES). */
   ceiling?: string | undefined;
   allowFail?: boolean;
+  /**
+   * Push only (NIGHTSHIFT_GIT_PUSH_REMOTE): git runs as the operator — their HOME, global config
+   * (credential helpers, `insteadOf`) and ssh agent — and may speak https, ssh and git besides
+   * file. Hooks, fsmonitor and the `ext` transport stay off: the command line's settings win.
+   */
+  credentials?: OperatorCredentials | undefined;
 }
+
+/** Who a push authenticates as: the operator's HOME and, if any, their ssh agent's socket. */
+export interface OperatorCredentials {
+  home: string;
+  sshAuthSock?: string | undefined;
+}
+
+const PUSH_PROTOCOLS = ['https', 'ssh', 'git'].flatMap((p) => ['-c', `protocol.${p}.allow=always`]);
 
 /** Runs trusted git in `cwd`; fails with git's stderr on a non-zero exit unless `allowFail`. */
 export async function hostGit(
@@ -42,23 +56,28 @@ export async function hostGit(
   args: readonly string[],
   options: HostGitOptions = {},
 ): Promise<ProcessResult> {
-  const result = await withTempHome((home) =>
-    runProcess('git', [...HOST_SAFETY_CONFIG, ...args], {
+  const run = (home: string, config: readonly string[], env: Record<string, string>) =>
+    runProcess('git', [...HOST_SAFETY_CONFIG, ...config, ...args], {
       cwd,
       env: cleanEnv({
         home,
         ...options.host,
         extra: {
-          GIT_CONFIG_NOSYSTEM: '1',
-          GIT_CONFIG_GLOBAL: '/dev/null',
           GIT_TERMINAL_PROMPT: '0',
+          ...env,
           ...(options.ceiling === undefined ? {} : { GIT_CEILING_DIRECTORIES: options.ceiling }),
         },
       }),
       timeoutMs: options.timeoutMs ?? HOST_GIT_TIMEOUT_MS,
       outputCapBytes: HOST_GIT_OUTPUT_CAP,
-    }),
-  );
+    });
+  const who = options.credentials;
+  const result =
+    who === undefined
+      ? await withTempHome((home) =>
+          run(home, [], { GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null' }),
+        )
+      : await run(who.home, PUSH_PROTOCOLS, who.sshAuthSock ? { SSH_AUTH_SOCK: who.sshAuthSock } : {});
   if (result.timedOut) throw new ToolFailure(`git ${args[0]} timed out in ${cwd}`);
   if (result.exitCode !== 0 && options.allowFail !== true) {
     throw new ToolFailure(

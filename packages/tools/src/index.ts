@@ -33,7 +33,7 @@ export {
   gitStatus,
   gitTool,
 } from './git.js';
-export { type HostGitOptions, hostGit, repositoryOf } from './host-git.js';
+export { type HostGitOptions, hostGit, type OperatorCredentials, repositoryOf } from './host-git.js';
 export { listFilesTool, MAX_LIST_ENTRIES } from './listing.js';
 export { writeMemoryTool } from './memory.js';
 export {
@@ -66,6 +66,8 @@ export {
   deleteRunBranch,
   describeRunBranch,
   fetchRunBranch,
+  type PushTarget,
+  pushRunBranch,
   removeCheckout,
 } from './run-branch.js';
 export {

@@ -4,7 +4,7 @@
 import { rm, stat } from 'node:fs/promises';
 import * as path from 'node:path';
 import type { RunCheckout } from '@nightshift/protocol';
-import { type HostGitOptions, hostGit } from './host-git.js';
+import { type HostGitOptions, hostGit, type OperatorCredentials } from './host-git.js';
 import { isErrno } from './result.js';
 import { isInside } from './workspace-roots.js';
 
@@ -30,6 +30,35 @@ export async function fetchRunBranch(checkout: RunCheckout, options: HostGitOpti
       `${ref}:${ref}`,
     ],
     options,
+  );
+  return true;
+}
+
+/** Where run branches are pushed (NIGHTSHIFT_GIT_PUSH_REMOTE) and as whom. */
+export interface PushTarget extends OperatorCredentials {
+  /** The name of a remote configured in the user's repository (never a URL from elsewhere). */
+  remote: string;
+}
+
+/**
+ * Pushes the run's branch from the user's repository to the operator's remote, after the fetch
+ * has brought it there: `git push --no-verify <remote> <branch>:<branch>`. Never forced (no `+`,
+ * no `--force`): a remote branch that moved elsewhere refuses the push, and git's refusal is the
+ * error. Only the run's own ref is named, so no other branch or tag can travel. A no-op (false)
+ * for a copied folder, whose branch lives only in its checkout.
+ */
+export async function pushRunBranch(
+  checkout: RunCheckout,
+  target: PushTarget,
+  options: HostGitOptions = {},
+): Promise<boolean> {
+  if (checkout.repo === undefined) return false;
+  const ref = `refs/heads/${checkout.branch}`;
+  const { remote, ...credentials } = target;
+  await hostGit(
+    checkout.repo,
+    ['push', '--quiet', '--no-verify', '--no-recurse-submodules', '--', remote, `${ref}:${ref}`],
+    { ...options, credentials },
   );
   return true;
 }

@@ -7,7 +7,13 @@ import * as path from 'node:path';
 import { ValidationError } from '@nightshift/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { commitAll } from './git.js';
-import { deleteRunBranch, describeRunBranch, fetchRunBranch, removeCheckout } from './run-branch.js';
+import {
+  deleteRunBranch,
+  describeRunBranch,
+  fetchRunBranch,
+  pushRunBranch,
+  removeCheckout,
+} from './run-branch.js';
 import { type CheckoutOptions, planCheckout, prepareRunCheckout } from './run-checkout.js';
 import { checkWorkspaceRoots } from './workspace-roots.js';
 
@@ -191,5 +197,59 @@ describe('a folder that is not in a repository', () => {
     const checkout = await prepareRunCheckout(options('run_b2'));
     expect(checkout.cwd).toBe(path.join(wsDir, 'run_b2'));
     expect(git(checkout.path, 'symbolic-ref', 'HEAD')).toBe('refs/heads/nightshift/run_b2');
+  });
+});
+
+describe('pushing a run branch (NIGHTSHIFT_GIT_PUSH_REMOTE)', () => {
+  it('pushes only the run branch to the named remote, as the operator, without hooks; never forced', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'ns-push-'));
+    const user = path.join(dir, 'user');
+    const bare = path.join(dir, 'remote.git');
+    const home = path.join(dir, 'home');
+    await mkdir(path.join(user, 'app'), { recursive: true });
+    await mkdir(home);
+    git(dir, 'init', '--quiet', '--bare', bare);
+    git(dir, 'init', '--quiet', '--initial-branch=main', user);
+    await writeFile(path.join(user, 'app', 'main.txt'), 'one\n');
+    git(user, 'add', '.');
+    git(user, 'commit', '--quiet', '-m', 'start');
+    git(user, 'branch', 'other');
+    // The remote's URL resolves only through the operator's global config: the push reads it.
+    git(user, 'remote', 'add', 'backup', 'mirror-of-backup:');
+    await writeFile(path.join(home, '.gitconfig'), `[url "${bare}"]\n\tinsteadOf = mirror-of-backup:\n`);
+    const planted = path.join(dir, 'hook-ran');
+    await writeFile(path.join(user, '.git', 'hooks', 'pre-push'), `#!/bin/sh\ntouch ${planted}\n`, {
+      mode: 0o755,
+    });
+
+    const checkout = await prepareRunCheckout({ ...options('run_p1', { requested: user, roots: [dir] }) });
+    await writeFile(path.join(checkout.cwd, 'app', 'main.txt'), 'team\n');
+    const commit = await commitAll(checkout.path, 'run_p1', 'build i1 · builder: change', {
+      branch: checkout.branch,
+      identity: { name: 'Night Team', email: 'team@example.com' },
+    });
+    expect(await fetchRunBranch(checkout)).toBe(true);
+    const target = { remote: 'backup', home };
+    expect(await pushRunBranch(checkout, target)).toBe(true);
+    expect(git(bare, 'rev-parse', 'refs/heads/nightshift/run_p1')).toBe(commit.sha);
+    // Only the run's ref travelled: not main, not the user's other branch, no tags.
+    expect(git(bare, 'for-each-ref', '--format=%(refname)')).toBe('refs/heads/nightshift/run_p1');
+    await expect(stat(planted)).rejects.toThrow();
+
+    // Someone moved the remote branch elsewhere: the next push is refused, never forced.
+    const other = git(user, 'commit-tree', '-m', 'elsewhere', `${git(user, 'rev-parse', 'main')}^{tree}`);
+    git(user, 'push', '--quiet', '--force', bare, `${other}:refs/heads/nightshift/run_p1`);
+    await expect(pushRunBranch(checkout, target)).rejects.toThrow(
+      /git push failed.*(rejected|non-fast-forward|fetch first)/s,
+    );
+    expect(git(bare, 'rev-parse', 'refs/heads/nightshift/run_p1')).toBe(other);
+
+    // Without the operator's HOME the remote's name does not resolve: the push fails, loudly.
+    await expect(pushRunBranch(checkout, { remote: 'backup', home: dir })).rejects.toThrow(/git push failed/);
+    await expect(pushRunBranch(checkout, { remote: 'nowhere', home })).rejects.toThrow(/git push failed/);
+    // A copied folder's branch lives in its checkout only: nothing to push from.
+    const copied = await prepareRunCheckout(options('run_p2'));
+    expect(await pushRunBranch(copied, target)).toBe(false);
+    await rm(dir, { recursive: true, force: true });
   });
 });

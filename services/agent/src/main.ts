@@ -1,6 +1,6 @@
 // Entry of an agent process: `ROLE=builder node services/agent/dist/main.js`. Loads config,
 // builds the bus, the model client and the worker, and runs until SIGTERM.
-import { hostname } from 'node:os';
+import { homedir, hostname } from 'node:os';
 import { type Config, loadConfig, UNCONFINED_WARNING, workspaceRootsOf } from '@nightshift/config';
 import { type ChatModel, GatewayChatModel, InstantChatModel, type LlmCaller } from '@nightshift/llm';
 import { ROLES } from '@nightshift/protocol';
@@ -44,6 +44,16 @@ function toolOptions(config: Config): AgentToolOptions {
     scoutTimeoutMs: config.roles.scout.timeoutSeconds * 1000,
     // Where commands and git are found, and their locale: the host's, passed through.
     host: { path: process.env.PATH, lang: process.env.LANG },
+    // The push authenticates as the operator running the agent (their ssh keys, credential helper).
+    ...(config.git.pushRemote === undefined
+      ? {}
+      : {
+          push: {
+            remote: config.git.pushRemote,
+            home: homedir(),
+            sshAuthSock: process.env.SSH_AUTH_SOCK,
+          },
+        }),
     sandbox: { mode: config.tools.sandbox },
   };
 }

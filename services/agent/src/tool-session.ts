@@ -11,6 +11,8 @@ import {
   fetchRunBranch,
   type HostEnv,
   isToolPermitted,
+  type PushTarget,
+  pushRunBranch,
   type Refusal,
   type SandboxSettings,
   type ToolContext,
@@ -53,6 +55,11 @@ export interface AgentToolOptions {
   maxStatusPerRequest?: number | undefined;
   /** The host's PATH and LANG for commands and git (read by main.ts). */
   host?: HostEnv | undefined;
+  /**
+   * NIGHTSHIFT_GIT_PUSH_REMOTE and the operator's credentials (read by main.ts): the run's branch
+   * is pushed there after each milestone's fetch-back. Unset = never pushed.
+   */
+  push?: PushTarget | undefined;
   /** config.tools.sandbox: the OS sandbox around commands and git (default on). */
   sandbox?: SandboxSettings | undefined;
 }
@@ -194,9 +201,20 @@ export function openToolSession(o: ToolSessionOptions): ToolSession {
       });
       // Issue 18 §1: the branch appears in the user's repository after each milestone commit.
       // Also when nothing new was committed: a crash may have come between commit and fetch.
-      await fetchRunBranch(checkout, { host: tools.host }).catch((err: unknown) =>
-        logger.warn({ err, branch: checkout.branch }, 'could not fetch the run branch into the repository'),
-      );
+      const fetched = await fetchRunBranch(checkout, { host: tools.host }).catch((err: unknown) => {
+        logger.warn({ err, branch: checkout.branch }, 'could not fetch the run branch into the repository');
+        return false;
+      });
+      // Issue 18 §2: pushed only where the operator named a remote; a refusal (the remote moved,
+      // no credentials) is logged and never fails the step: the branch is safe in the repository.
+      if (fetched && tools.push) {
+        const { remote } = tools.push;
+        await pushRunBranch(checkout, tools.push, { host: tools.host }).then(
+          () => logger.info({ branch: checkout.branch, remote }, 'run branch pushed'),
+          (err: unknown) =>
+            logger.warn({ err, branch: checkout.branch, remote }, 'could not push the run branch'),
+        );
+      }
       return result;
     },
   };
