@@ -537,6 +537,39 @@ describe('sentinel triggers', () => {
     }
   });
 
+  it('a prompt that may have been cut to fit num_ctx → Level 1 ALERT to the Director, once per run; nothing paused', async () => {
+    const rig = await makeRig();
+    const runId = await createRun(rig);
+    const other = await createRun(rig);
+    // What the gateway returns for a call whose prompt Ollama may have cut (issue 20).
+    const llm = new Worker(
+      QUEUE_NAMES.llm,
+      async (job) => ({ text: 'ok', promptCut: (job.data as { cut?: boolean }).cut === true }),
+      { connection: rig.blocking(), prefix: rig.keys.prefix },
+    );
+    try {
+      const queue = rig.queue(QUEUE_NAMES.llm);
+      await queue.add('chat', { role: 'scout', runId: other, cut: false });
+      for (let i = 0; i < 2; i++) await queue.add('chat', { role: 'builder', runId, cut: true });
+      const alert = await rig.until(
+        async () => (await alertsOf(rig, 'resources.prompt-cut'))[0],
+        'a prompt-cut alert',
+      );
+      expect(alert).toMatchObject({ level: 1, subject: 'llm', runId, status: 'open' });
+      expect(alert.reason).toMatch(/OLLAMA_NUM_CTX/);
+      await queue.add('chat', { role: 'builder', runId, cut: true });
+      await waitFor(async () => (await queue.getCompletedCount()) === 4, { what: 'the calls to finish' });
+      for (let i = 0; i < 3; i++) await rig.sentinel.tick();
+      expect((await alertsOf(rig, 'resources.prompt-cut')).map((a) => a.runId)).toEqual([runId]);
+      const told = (await sentinelMessages(rig)).filter((m) => m.type === 'ALERT' && m.to === 'director');
+      expect(told).toHaveLength(1);
+      expect(told[0]?.content).toMatch(/context window/);
+      expect(await pausedQueues(rig)).toEqual([]);
+    } finally {
+      await llm.close();
+    }
+  });
+
   it('circuit breaker: N failures open it (queue paused, STATUS), cool-down half-opens, a success closes it', async () => {
     const rig = await makeRig({ circuit: { failureThreshold: 3, coolDownMs: 10_000 } });
     const name = QUEUE_NAMES.agent('refactorer');

@@ -28,6 +28,7 @@ describe('defaults are the guide numbers', () => {
       numCtx: 8192,
       numPredict: 2048,
       think: 'false',
+      thinkingTraceChars: 0,
     });
   });
 
@@ -123,6 +124,7 @@ describe('defaults are the guide numbers', () => {
       memoryPercent: 90,
       queueDepth: 50,
       llmLatencySeconds: 300,
+      promptCuts: 0,
       criticalBugs: 5,
       maxTaskAttempts: 5,
       phaseOverrunFactor: 2,

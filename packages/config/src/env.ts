@@ -70,6 +70,12 @@ const SPECS: Spec[] = [
     'Thinking of the worker model: false, true, low, medium or high',
   ],
   [
+    'OLLAMA_THINKING_TRACE_CHARS',
+    ['ollama', 'thinkingTraceChars'],
+    'number',
+    "Characters of the model's reasoning kept per call in the run's LLM call log (0 = never stored)",
+  ],
+  [
     'ANTHROPIC_API_KEY',
     ['anthropic', 'apiKey'],
     'string',

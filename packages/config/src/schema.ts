@@ -56,6 +56,9 @@ const OllamaSchema = z
     think: z
       .enum(['false', 'true', 'low', 'medium', 'high'], { error: 'one of false, true, low, medium, high' })
       .default('false'),
+    // The model's reasoning is kept out of every parser and, by default, not stored at all; N > 0
+    // keeps up to N characters of it per call in the run's LLM call log (and so in its archive).
+    thinkingTraceChars: int(0, 1_000_000).default(0),
   })
   .refine((o) => o.numPredict < o.numCtx, {
     path: ['numPredict'],
@@ -210,6 +213,7 @@ const DetectionSchema = z
     memoryPercent: num(1, 100).default(90), // guide §4.3
     queueDepth: int(1).default(50), // guide §4.3
     llmLatencySeconds: int(1).default(300), // guide §4.3: latency > 5 minutes
+    promptCuts: int(0).default(0), // issue 20: more than N possibly cut prompts in a run → L1
     criticalBugs: int(1).default(5), // guide §4.4: > 5 critical bugs in one review
     maxTaskAttempts: int(1).default(5), // guide §4.5: same task attempted > 5 times
     phaseOverrunFactor: num(1, 100).default(2), // guide §4.5: phase duration > 2× expected

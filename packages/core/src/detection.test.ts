@@ -48,6 +48,12 @@ describe('detect: each rule at and just below the guide threshold', () => {
       'resources.llm-latency@L3',
     ],
     [
+      'resources (issue 20): a prompt that may have been cut to fit num_ctx → L1',
+      { runId: 'run_1', promptCuts: 1 },
+      { runId: 'run_1', promptCuts: 0 },
+      'resources.prompt-cut@L1',
+    ],
+    [
       'quality: > 5 critical bugs in one review → L2',
       { reviews: [{ id: 'rev-1', criticalBugs: 6 }] },
       { reviews: [{ id: 'rev-1', criticalBugs: 5 }] },
@@ -96,6 +102,13 @@ describe('detect: each rule at and just below the guide threshold', () => {
         criticalErrors: [{ id: 'e1', description: 'workspace deleted', role: 'builder' }],
       }).sort(),
     ).toEqual(['conflict.contradiction@L2', 'emergency.critical-error@L2', 'quality.design-flaw@L2']);
+  });
+
+  it('a run whose prompts keep being cut is one incident, not one per cut', () => {
+    const keys = [1, 2, 7].map((n) => detect({ runId: 'run_1', promptCuts: n }, T, NOW)[0]?.key);
+    expect(new Set(keys).size).toBe(1);
+    expect(detect({ runId: 'run_2', promptCuts: 1 }, T, NOW)[0]?.key).not.toBe(keys[0]);
+    expect(detect({ runId: 'run_1', promptCuts: 3 }, { ...T, promptCuts: 3 }, NOW)).toEqual([]);
   });
 
   it('an idle agent is never stuck, and progress resets the 10-minute clock', () => {

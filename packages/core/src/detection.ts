@@ -20,6 +20,12 @@ export interface DetectionThresholds {
   readonly queueDepth: number;
   /** §4.3 resources: an LLM response slower than this. */
   readonly llmLatencyMs: number;
+  /**
+   * Issue 20: more than this many of a run's model calls whose prompt may have been cut to fit the
+   * context window (num_ctx). Default 0: the first one alerts — the model answered without (part
+   * of) its instructions, which no later step can notice by itself.
+   */
+  readonly promptCuts: number;
   /** §4.4 quality: more than this many critical bugs in one review. */
   readonly criticalBugs: number;
   /** §4.5 runaway: the same task attempted more than this many times. */
@@ -41,6 +47,7 @@ export const DEFAULT_DETECTION_THRESHOLDS: DetectionThresholds = deepFreeze({
   memoryPercent: 90,
   queueDepth: 50,
   llmLatencyMs: 5 * 60_000,
+  promptCuts: 0,
   criticalBugs: 5,
   maxTaskAttempts: 5,
   phaseOverrunFactor: 2,
@@ -57,6 +64,7 @@ export type DetectionRule =
   | 'resources.memory'
   | 'resources.queue-depth'
   | 'resources.llm-latency'
+  | 'resources.prompt-cut'
   | 'quality.critical-bugs'
   | 'quality.design-flaw'
   | 'runaway.attempts'
@@ -112,6 +120,8 @@ export interface Observation {
   readonly queues?: Readonly<Record<string, number>>;
   /** Latency of the slowest LLM call (finished or still running). */
   readonly llmLatencyMs?: number;
+  /** This run's model calls whose prompt may have been cut to fit num_ctx (as far as seen). */
+  readonly promptCuts?: number;
   readonly reviews?: readonly { readonly id: string; readonly criticalBugs: number }[];
   /** Fundamental design flaws flagged by the Architect. */
   readonly designFlaws?: readonly { readonly id: string; readonly description: string }[];
@@ -218,6 +228,16 @@ export function detect(observation: Observation, thresholds: DetectionThresholds
       3,
       'llm',
       `LLM latency ${minutes(observation.llmLatencyMs)} > ${minutes(t.llmLatencyMs)}`,
+    );
+  }
+
+  if (observation.promptCuts !== undefined && observation.promptCuts > t.promptCuts) {
+    // Level 1 (the Director is told, the run goes on): one alert per run, the key has no anchor.
+    hit(
+      'resources.prompt-cut',
+      1,
+      'llm',
+      `${observation.promptCuts} model call(s) of this run may have had their prompt cut to fit the context window (num_ctx): raise OLLAMA_NUM_CTX or lower TOOLS_CONTEXT_BUDGET_CHARS`,
     );
   }
 

@@ -41,6 +41,8 @@ export interface LlmGatewayOptions {
    * occupancy, waits and latency per role). Must not throw; failures only cost the log entry.
    */
   recordCall?: (call: LlmCallRecord) => Promise<void>;
+  /** OLLAMA_THINKING_TRACE_CHARS: how much of each call's reasoning reaches the call log (0 = none). */
+  thinkingTraceChars?: number;
 }
 
 /** One finished model call, as the morning report charts it. */
@@ -59,6 +61,8 @@ export interface LlmCallRecord {
   promptCut?: boolean;
   /** Tool calls the model wrote as text instead of native calls. */
   textToolCalls?: number;
+  /** The model's reasoning, only with OLLAMA_THINKING_TRACE_CHARS > 0 (cut at that length). */
+  thinking?: string;
 }
 
 /** What the gateway has seen of the model's habits since it started (heartbeat info). */
@@ -137,6 +141,7 @@ export class LlmGatewayService implements Service {
     this.#dead = dead;
     const processor = createLlmProcessor({
       model,
+      ...(this.#opts.thinkingTraceChars ? { thinkingTraceChars: this.#opts.thinkingTraceChars } : {}),
       // A job that can never be a call fails for good and is kept in `dead-letter` with the reason.
       onInvalid: async (job, error) => {
         await dead.deadLetter({
@@ -214,6 +219,7 @@ export class LlmGatewayService implements Service {
           model: result.model,
           ...(result.promptCut ? { promptCut: true } : {}),
           ...(result.textToolCalls ? { textToolCalls: result.textToolCalls } : {}),
+          ...(result.thinking ? { thinking: result.thinking } : {}),
         }).catch((err: unknown) => logger.debug({ err }, 'could not record the llm call'));
       });
     }

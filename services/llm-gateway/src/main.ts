@@ -56,6 +56,7 @@ function main(): void {
         prefix: keys.prefix,
         model,
         numParallel: config.ollama.numParallel,
+        thinkingTraceChars: config.ollama.thinkingTraceChars,
         logger,
         lockDurationMs: config.queues.lockDurationMs,
         stalledIntervalMs: config.queues.stalledIntervalMs,

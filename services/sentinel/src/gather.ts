@@ -30,6 +30,8 @@ export class Gatherer {
   #directorSeen: number | undefined;
   /** Newest finish time of an LLM job already judged; undefined until the first round. */
   #llmFinishedSeen: number | undefined;
+  /** Per open run: LLM calls whose prompt may have been cut (issue 20), counted once per job. */
+  readonly #promptCuts = new Map<string, number>();
   heartbeats: HeartbeatRecord[] = [];
 
   constructor(deps: GatherDeps) {
@@ -79,6 +81,9 @@ export class Gatherer {
     const llm = d.queue(d.llmQueue);
     counts[d.llmQueue] = await llm.getJobCounts(...COUNT_TYPES);
     const llmLatencyMs = await this.#llmLatency(llm, now);
+    for (const runId of this.#promptCuts.keys()) {
+      if (!runs.some((r) => r.runId === runId)) this.#promptCuts.delete(runId);
+    }
 
     this.heartbeats = await listHeartbeats(d.redis, d.keys);
     const directorPresent = this.heartbeats.some((h) => h.role === 'director');
@@ -94,11 +99,15 @@ export class Gatherer {
       busy,
       directorLastSeen,
       ...(llmLatencyMs === undefined ? {} : { llmLatencyMs }),
+      ...(this.#promptCuts.size === 0 ? {} : { promptCuts: Object.fromEntries(this.#promptCuts) }),
       ...(memoryPercent === undefined ? {} : { memoryPercent }),
     };
   }
 
-  /** The slowest LLM call: running ones (now − start) and those finished since the last round. */
+  /**
+   * The slowest LLM call: running ones (now − start) and those finished since the last round; also
+   * counts, per run, the finished calls whose prompt may have been cut.
+   */
   async #llmLatency(llm: Queue, now: number): Promise<number | undefined> {
     let slowest: number | undefined;
     const consider = (ms: number) => {
@@ -113,6 +122,14 @@ export class Gatherer {
       if (job.finishedOn === undefined || job.processedOn === undefined) continue;
       if (job.finishedOn <= (this.#llmFinishedSeen ?? 0)) continue;
       newest = Math.max(newest, job.finishedOn);
+      // The gateway marks a call whose prompt may have been cut; old history of a run counts too.
+      const runId = (job.data as { runId?: unknown } | undefined)?.runId;
+      if (
+        (job.returnvalue as { promptCut?: unknown } | null)?.promptCut === true &&
+        typeof runId === 'string'
+      ) {
+        this.#promptCuts.set(runId, (this.#promptCuts.get(runId) ?? 0) + 1);
+      }
       // The first round only learns where "since the last round" starts: old history is not news.
       if (!first) consider(job.finishedOn - job.processedOn);
     }

@@ -31,6 +31,7 @@ const thresholds: DetectionThresholds = {
   memoryPercent: d.memoryPercent,
   queueDepth: d.queueDepth,
   llmLatencyMs: d.llmLatencySeconds * 1000,
+  promptCuts: d.promptCuts,
   criticalBugs: d.criticalBugs,
   maxTaskAttempts: d.maxTaskAttempts,
   phaseOverrunFactor: d.phaseOverrunFactor,

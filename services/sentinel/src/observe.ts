@@ -15,6 +15,8 @@ export interface Facts {
   /** Earliest start (ms) of an active job per run and role: how long an agent has been busy. */
   readonly busy: Readonly<Record<string, Partial<Record<Role, number>>>>;
   readonly llmLatencyMs?: number;
+  /** Per run: its model calls whose prompt may have been cut (issue 20), as seen since the start. */
+  readonly promptCuts?: Readonly<Record<string, number>>;
   readonly memoryPercent?: number;
   /** The last time (Sentinel clock) a Director heartbeat was seen, or when watching began. */
   readonly directorLastSeen: number;
@@ -49,6 +51,7 @@ export function buildObservations(
       ...observeRun(view.state, expectedMs),
       runId: view.runId,
       agents: window.observe(view.runId, facts.busy[view.runId] ?? {}),
+      ...(facts.promptCuts?.[view.runId] ? { promptCuts: facts.promptCuts[view.runId] } : {}),
       raised,
     }),
   );

@@ -85,6 +85,11 @@ export interface LlmJobResult {
   promptCut?: boolean;
   /** Characters of reasoning the model produced (the text itself stays in the gateway). */
   thinkingChars?: number;
+  /**
+   * The reasoning itself, only when OLLAMA_THINKING_TRACE_CHARS asks for it (cut at that length):
+   * for the run's call log, never for a parser — the caller's answer is `text` alone.
+   */
+  thinking?: string;
 }
 
 /** Streamed progress as published with `job.updateProgress`. */

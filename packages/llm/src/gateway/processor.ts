@@ -15,6 +15,8 @@ export interface LlmProcessorOptions {
   onFailure?: (job: Job, error: NightshiftError) => void;
   /** A job whose data can never be a call (the gateway dead-letters it); awaited, errors ignored. */
   onInvalid?: (job: Job, error: ValidationError) => Promise<unknown>;
+  /** OLLAMA_THINKING_TRACE_CHARS: keep up to this much of the reasoning in the result (0/unset = none). */
+  thinkingTraceChars?: number;
   now?: () => number;
 }
 
@@ -33,6 +35,7 @@ export type LlmProcessor = (
 export function createLlmProcessor(options: LlmProcessorOptions): LlmProcessor {
   const now = options.now ?? Date.now;
   const every = options.progressEveryMs ?? 250;
+  const keepThinking = options.thinkingTraceChars ?? 0;
   return async (job, _token, workerSignal) => {
     // Set once the caller's deadline has passed: such a call cannot succeed later either.
     let callerGone = false;
@@ -94,6 +97,7 @@ export function createLlmProcessor(options: LlmProcessorOptions): LlmProcessor {
         ...(result.textToolCalls ? { textToolCalls: result.textToolCalls } : {}),
         ...(result.promptCut ? { promptCut: true } : {}),
         ...(result.thinking ? { thinkingChars: result.thinking.length } : {}),
+        ...(result.thinking && keepThinking > 0 ? { thinking: result.thinking.slice(0, keepThinking) } : {}),
       };
     } catch (error) {
       const typed =
