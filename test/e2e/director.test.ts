@@ -73,6 +73,8 @@ function scriptModels(): void {
       match: { role: 'inspector' },
       reply: {
         content: '{"findings":[{"severity":"minor","file":"src/sum.ts","description":"name the constant"}]}',
+        // qwen3 reasons first (issue 20): inline <think>, holding JSON that must never be parsed.
+        thinking: 'Maybe {"findings":[{"severity":"critical","file":"x","description":"not this"}]}? No.',
       },
     },
     { match: { role: 'builder' }, reply: { content: 'Changed src/sum.ts.', latencyMs: 300 } },
@@ -166,6 +168,14 @@ describe('a run, end to end', () => {
       expect(checkRoute(m).ok, `${m.from} → ${m.to} ${m.type}`).toBe(true);
     }
     expect(log.some((e) => e.message?.type === 'DECISION' && e.message.from === 'director')).toBe(true);
+    // The Inspector's answer came after inline reasoning holding a "critical" finding: only the
+    // answer was read (issue 20: thinking is never parsed).
+    const reviews = log.filter((e) => e.message?.from === 'inspector' && e.message.type === 'RESPONSE');
+    expect(reviews.length).toBeGreaterThanOrEqual(2);
+    for (const r of reviews) {
+      expect(r.message?.content).toContain('name the constant');
+      expect(r.message?.content).not.toMatch(/not this|<think>/);
+    }
     expect(ollama.maxConcurrent).toBeLessThanOrEqual(2);
     // The Director's calls went to (fake) Anthropic, none to Ollama.
     expect(anthropic.records.filter((r) => r.status === 200).length).toBeGreaterThanOrEqual(3);

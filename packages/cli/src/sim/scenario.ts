@@ -46,9 +46,14 @@ export function workerScenario(): OllamaRule[] {
     voteRule(),
     {
       match: { role: 'architect' },
-      reply: reply(
-        'Design: the bug is in src/sum.js (the loop starts at index 1). Component: sum(). Risk: low; the test in test/sum.test.js covers it.\n{"components": ["sum() in src/sum.js"], "risks": ["low: test/sum.test.js covers it"]}',
-      ),
+      // A real qwen3's habit (issue 20): reasoning first, inline as <think>…</think> when the
+      // request does not set `think`, in message.thinking when it does. Never part of the answer.
+      reply: {
+        ...reply(
+          'Design: the bug is in src/sum.js (the loop starts at index 1). Component: sum(). Risk: low; the test in test/sum.test.js covers it.\n{"components": ["sum() in src/sum.js"], "risks": ["low: test/sum.test.js covers it"]}',
+        ),
+        thinking: 'The failing test sums [1, 2, 3]; the loop skips index 0. Not a {"components"} design yet.',
+      },
     },
     {
       match: { role: 'scout' },
@@ -60,9 +65,12 @@ export function workerScenario(): OllamaRule[] {
       match: { role: 'builder' },
       reply: (req: OllamaRequestInfo) => {
         if (offers(req, 'write_file') && toolResults(req).length === 0) {
+          // Written as text (<tool_call>{…}</tool_call> in the content, no native tool_calls), as
+          // Qwen/Hermes templates do when the server's parser misses it (issue 20): run all the same.
           return {
             content: '',
             toolCalls: [{ name: 'write_file', arguments: { path: 'src/sum.js', content: FIXED_SUM } }],
+            toolCallsAsText: true,
           };
         }
         return reply('Changed src/sum.js: the loop now starts at index 0, so the first number is counted.');
