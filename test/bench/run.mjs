@@ -5,7 +5,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { startRedis } from '@nightshift/testkit';
 import { machine as sharedMachine } from '../chaos/lib/machine.mjs';
-import { killAllNow, liveCount, ROOT, stopProcs } from './lib/procs.mjs';
+import { killAllNow, liveCount, profileChildrenInto, ROOT, stopProcs } from './lib/procs.mjs';
 import { deletePrefix, openRedis } from './lib/redis.mjs';
 import { renderTable } from './lib/report.mjs';
 import { withTimeout } from './sections/bus.mjs';
@@ -37,16 +37,24 @@ const SMOKE = {
 const SECTION_TIMEOUT_MS = { full: 15 * 60_000, smoke: 90_000 };
 
 function parseArgs(argv) {
-  const args = { smoke: false, only: undefined, out: undefined, redisUrl: undefined, limiterGateways: 3 };
+  const args = {
+    smoke: false,
+    only: undefined,
+    out: undefined,
+    redisUrl: undefined,
+    limiterGateways: 3,
+    cpuProf: undefined,
+  };
   for (const arg of argv) {
     if (arg === '--smoke') args.smoke = true;
     else if (arg.startsWith('--only=')) args.only = arg.slice(7).split(',').filter(Boolean);
     else if (arg.startsWith('--out=')) args.out = arg.slice(6);
     else if (arg.startsWith('--redis-url=')) args.redisUrl = arg.slice(12);
     else if (arg.startsWith('--limiter-gateways=')) args.limiterGateways = Number(arg.slice(19));
+    else if (arg.startsWith('--cpu-prof=')) args.cpuProf = arg.slice(11);
     else if (arg === '--help' || arg === '-h') {
       process.stdout.write(
-        'usage: node test/bench/run.mjs [--smoke] [--only=bus,dispatch,limiter,fullRun,memory,peers,sandbox] [--out=file.json] [--redis-url=URL] [--limiter-gateways=1..3]\n',
+        'usage: node test/bench/run.mjs [--smoke] [--only=bus,dispatch,limiter,fullRun,memory,peers,sandbox] [--out=file.json] [--redis-url=URL] [--limiter-gateways=1..3] [--cpu-prof=dir]\n',
       );
       process.exit(0);
     } else throw new Error(`unknown argument ${arg}`);
@@ -94,6 +102,13 @@ async function main() {
     process.stderr.write(`[bench ${((Date.now() - started) / 1000).toFixed(1)}s] ${line}\n`);
   const chosen = SECTIONS.filter((s) => !args.only || args.only.includes(s.name));
   if (chosen.length === 0) throw new Error(`--only matched no section (have ${SECTIONS.map((s) => s.name)})`);
+  if (args.cpuProf) {
+    mkdirSync(args.cpuProf, { recursive: true });
+    profileChildrenInto(args.cpuProf);
+    log(
+      `CPU profiles of every child into ${args.cpuProf} (summary: node test/bench/cpu-profile.mjs ${args.cpuProf})`,
+    );
+  }
 
   const redis = await openBenchRedis(args.redisUrl, log);
   const result = {

@@ -19,6 +19,17 @@ export const SERVICE_MAIN = {
 const live = new Set();
 
 /**
+ * `--cpu-prof=<dir>` (issue 23 §1): every child is started with V8's sampling profiler and writes
+ * `<dir>/<name>.<n>.cpuprofile` when it exits normally (SIGTERM: the services stop cleanly; a
+ * SIGKILL leaves no profile). `test/bench/cpu-profile.mjs <dir>` turns them into a breakdown.
+ */
+let cpuProfDir;
+let profiled = 0;
+export function profileChildrenInto(dir) {
+  cpuProfDir = dir;
+}
+
+/**
  * The parent's REDIS_URL, OLLAMA_HOST etc. never leak into a child by accident. Every child (the
  * services, the baselines and the peers alike) runs with the V8 settings services get from
  * `nightshift up` and the Docker image, so memory figures are what a deployment sees.
@@ -43,7 +54,11 @@ export function childEnv(vars) {
  * way); stdout and stderr tails are kept for error messages.
  */
 export function spawnNode(name, script, { env, args = [], onLine } = {}) {
-  const child = spawn(process.execPath, [script, ...args], {
+  const profile =
+    cpuProfDir === undefined
+      ? []
+      : ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`, `--cpu-prof-name=${name}.${++profiled}.cpuprofile`];
+  const child = spawn(process.execPath, [...profile, script, ...args], {
     env: env ?? childEnv({}),
     stdio: ['pipe', 'pipe', 'pipe'],
   });
