@@ -123,6 +123,7 @@ describe('defaults are the guide numbers', () => {
       sameErrorRepeats: 3,
       memoryPercent: 90,
       queueDepth: 50,
+      backgroundQueueDepth: 200,
       llmLatencySeconds: 300,
       promptCuts: 0,
       criticalBugs: 5,
@@ -141,7 +142,12 @@ describe('defaults are the guide numbers', () => {
   });
 
   it('queues, heartbeat, dashboard, alerts', () => {
-    expect(c.queues).toEqual({ lockDurationMs: 10_000, stalledIntervalMs: 5_000, maxStalledCount: 3 });
+    expect(c.queues).toEqual({
+      lockDurationMs: 10_000,
+      stalledIntervalMs: 5_000,
+      maxStalledCount: 3,
+      rateLimitDelayMs: 1_000,
+    });
     expect(c.heartbeat).toEqual({ intervalMs: 5000, ttlMs: 15_000 });
     expect(c.dashboard).toEqual({ host: '127.0.0.1', port: 8080, allowedHosts: [] });
     expect(c.alerts).toEqual({ minLevel: 3 });
@@ -152,7 +158,8 @@ describe('defaults are the guide numbers', () => {
       intervalMs: 2 * c.director.tickMs,
       leaseTtlMs: c.director.leaseTtlMs,
       circuitFailureThreshold: 5,
-      circuitCoolDownMs: 30_000,
+      circuitCoolDownMs: 5_000,
+      circuitMaxCoolDownMs: 60_000,
       circuitTrialTimeoutMs: 1_200_000,
     });
     // A trial must outlast the longest task, or a second job would start beside a slow trial.

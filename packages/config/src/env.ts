@@ -199,6 +199,12 @@ const SPECS: Spec[] = [
     'Stalls a job survives before failing',
   ],
   [
+    'QUEUE_RATE_LIMIT_DELAY_MS',
+    ['queues', 'rateLimitDelayMs'],
+    'number',
+    'Longest a worker held back by a circuit trial gate waits before asking again',
+  ],
+  [
     'HEARTBEAT_INTERVAL_MS',
     ['heartbeat', 'intervalMs'],
     'number',
@@ -305,6 +311,12 @@ const SPECS: Spec[] = [
     ['sentinel', 'circuitCoolDownMs'],
     'number',
     'How long an open circuit waits before one trial job',
+  ],
+  [
+    'SENTINEL_CIRCUIT_MAX_COOL_DOWN_MS',
+    ['sentinel', 'circuitMaxCoolDownMs'],
+    'number',
+    'Longest wait between two trial jobs (the cool-down doubles per failed trial)',
   ],
   [
     'SENTINEL_CIRCUIT_TRIAL_TIMEOUT_MS',

@@ -110,6 +110,7 @@ describe('environment variables', () => {
       SENTINEL_LEASE_TTL_MS: '1500',
       SENTINEL_CIRCUIT_FAILURES: '3',
       SENTINEL_CIRCUIT_COOL_DOWN_MS: '10000',
+      SENTINEL_CIRCUIT_MAX_COOL_DOWN_MS: '40000',
       SENTINEL_CIRCUIT_TRIAL_TIMEOUT_MS: '60000',
     });
     expect(c.sentinel).toEqual({
@@ -117,6 +118,7 @@ describe('environment variables', () => {
       leaseTtlMs: 1500,
       circuitFailureThreshold: 3,
       circuitCoolDownMs: 10_000,
+      circuitMaxCoolDownMs: 40_000,
       circuitTrialTimeoutMs: 60_000,
     });
     // Independent of the Director's settings now (main.ts used to borrow them).

@@ -212,6 +212,10 @@ const DetectionSchema = z
     sameErrorRepeats: int(1).default(3), // guide §4.1: same error 3 times
     memoryPercent: num(1, 100).default(90), // guide §4.3
     queueDepth: int(1).default(50), // guide §4.3
+    // Issue 21: background calls (the Scribe's summaries, the lowest priority on `llm`) are judged
+    // apart from the team's requests, against this higher number: they yield to every team call by
+    // design, so dozens waiting behind a busy team is normal, not a stuck team.
+    backgroundQueueDepth: int(1).default(200),
     llmLatencySeconds: int(1).default(300), // guide §4.3: latency > 5 minutes
     promptCuts: int(0).default(0), // issue 20: more than N possibly cut prompts in a run → L1
     criticalBugs: int(1).default(5), // guide §4.4: > 5 critical bugs in one review
@@ -249,6 +253,11 @@ const QueuesSchema = z
     lockDurationMs: int(1000).default(10_000),
     stalledIntervalMs: int(1000).default(5_000),
     maxStalledCount: int(0).default(3),
+    // Issue 21: the longest a worker turned away by a queue's global rate limit waits before it asks
+    // again (BullMQ's maximumRateLimitDelay, 30 s by default). The only global rate limit here is the
+    // circuit breaker's trial gate; once a trial succeeded and the gate is gone, every worker is back
+    // within this instead of up to 30 s later. Cost: one poll per worker per interval while gated.
+    rateLimitDelayMs: int(100).default(1_000),
   })
   .prefault({});
 
@@ -320,8 +329,11 @@ const SentinelSchema = z
     leaseTtlMs: int(500).default(10_000),
     // guide §4 "Circuit Breaker Pattern": consecutive provider failures that open a queue's circuit,
     circuitFailureThreshold: int(1).default(5),
-    // how long it stays open before one trial job,
-    circuitCoolDownMs: int(100).default(30_000),
+    // how long it stays open before the first trial job (issue 21: short, so a provider back after a
+    // short outage is tried within seconds), doubled after each failed trial up to the maximum (a
+    // long outage costs one failed trial call a minute),
+    circuitCoolDownMs: int(100).default(5_000),
+    circuitMaxCoolDownMs: int(100).default(60_000),
     // and how long that trial may run before the next job becomes the trial (> the Builder's 900 s).
     circuitTrialTimeoutMs: int(1000).default(1_200_000),
   })

@@ -154,3 +154,55 @@ describe('detect: keys', () => {
     expect(() => detect({ director: { lastHeartbeatAt: 'never' } }, T, NOW)).toThrow(/lastHeartbeatAt/);
   });
 });
+
+describe('queue depth: a stuck team or a harmless backlog (issue 21)', () => {
+  const only = (o: Observation) => detect(o, T, NOW).map((d) => `${d.rule}@L${d.level} ${d.subject}`);
+
+  it('the team’s own requests piling up while the model answers → L3, whatever the background', () => {
+    expect(
+      only({ queues: { llm: 51 }, backgroundQueues: { llm: 0 }, provider: { queue: 'llm', down: false } }),
+    ).toEqual(['resources.queue-depth@L3 llm']);
+    expect(only({ queues: { llm: 50 }, backgroundQueues: { llm: 150 } })).toEqual([]);
+  });
+
+  it('background calls count against their own, higher threshold', () => {
+    expect(only({ queues: { llm: 3 }, backgroundQueues: { llm: 78 } })).toEqual([]);
+    expect(only({ queues: { llm: 3 }, backgroundQueues: { llm: 200 } })).toEqual([]);
+    expect(only({ queues: { llm: 3 }, backgroundQueues: { llm: 201 } })).toEqual([
+      'resources.queue-depth@L3 llm:background',
+    ]);
+    expect(detect({ backgroundQueues: { llm: 11 } }, { ...T, backgroundQueueDepth: 10 }, NOW)).toHaveLength(
+      1,
+    );
+  });
+
+  it('a provider known to be down → provider-down at L1 instead of a queue-depth L3 on its queue', () => {
+    const down = {
+      queues: { llm: 60, 'agent.builder': 2 },
+      backgroundQueues: { llm: 300 },
+      provider: { queue: 'llm', down: true, since: NOW - 90_000 },
+    };
+    const found = detect(down, T, NOW);
+    expect(found.map((d) => `${d.rule}@L${d.level} ${d.subject}`)).toEqual([
+      'resources.provider-down@L1 llm',
+    ]);
+    expect(found[0]?.reason).toMatch(/not answering \(for 1.5 min\); 360 call\(s\) wait for it/);
+  });
+
+  it('the outage explains only its own queue: another queue piling up is still L3', () => {
+    expect(
+      only({ queues: { llm: 60, 'agent.builder': 51 }, provider: { queue: 'llm', down: true } }).sort(),
+    ).toEqual(['resources.provider-down@L1 llm', 'resources.queue-depth@L3 agent.builder']);
+  });
+
+  it('each outage is its own incident (anchored at when it began); the provider back clears it', () => {
+    const at = (since: number) =>
+      detect({ provider: { queue: 'llm', down: true, since } }, T, NOW).map((d) => d.key);
+    expect(at(NOW - 1000)).toEqual(at(NOW - 1000));
+    expect(at(NOW - 1000)).not.toEqual(at(NOW - 5000));
+    expect(detect({ queues: { llm: 60 }, provider: { queue: 'llm', down: false } }, T, NOW)).toMatchObject([
+      { rule: 'resources.queue-depth', level: 3 },
+    ]);
+    expect(detect({ provider: { queue: 'llm', down: false } }, T, NOW)).toEqual([]);
+  });
+});

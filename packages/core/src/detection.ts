@@ -16,8 +16,14 @@ export interface DetectionThresholds {
   readonly disagreement: number;
   /** §4.3 resources: memory use above this percent. */
   readonly memoryPercent: number;
-  /** §4.3 resources: more than this many requests waiting in one queue. */
+  /** §4.3 resources: more than this many requests waiting in one queue (the team's, background calls apart). */
   readonly queueDepth: number;
+  /**
+   * §4.3 resources, for background calls (the Scribe's summaries on `llm`, at the lowest priority):
+   * more than this many waiting. Their own, higher number: they yield to every team call by design,
+   * so a few dozen waiting behind a busy team is normal (issue 21: 78 in a soak), not a stuck team.
+   */
+  readonly backgroundQueueDepth: number;
   /** §4.3 resources: an LLM response slower than this. */
   readonly llmLatencyMs: number;
   /**
@@ -46,6 +52,7 @@ export const DEFAULT_DETECTION_THRESHOLDS: DetectionThresholds = deepFreeze({
   disagreement: 0.5,
   memoryPercent: 90,
   queueDepth: 50,
+  backgroundQueueDepth: 200,
   llmLatencyMs: 5 * 60_000,
   promptCuts: 0,
   criticalBugs: 5,
@@ -65,6 +72,7 @@ export type DetectionRule =
   | 'resources.queue-depth'
   | 'resources.llm-latency'
   | 'resources.prompt-cut'
+  | 'resources.provider-down'
   | 'quality.critical-bugs'
   | 'quality.design-flaw'
   | 'runaway.attempts'
@@ -116,8 +124,16 @@ export interface Observation {
   /** Trust-weighted disagreement of a debate: `disagreement(votes, trust)` from convergence. */
   readonly disagreements?: readonly { readonly id: string; readonly value: number }[];
   readonly memoryPercent?: number;
-  /** Waiting requests per queue name. */
+  /** Waiting requests per queue name: the team's own (background calls are counted apart). */
   readonly queues?: Readonly<Record<string, number>>;
+  /** Waiting background calls per queue name (the Scribe's summaries on `llm`). */
+  readonly backgroundQueues?: Readonly<Record<string, number>>;
+  /**
+   * The model provider behind a queue (`llm`) as the circuit breaker sees it: `down` while its
+   * circuit is open or half-open (consecutive provider failures, no successful trial yet), `since`
+   * when it opened. Absent = not known to be down.
+   */
+  readonly provider?: { readonly queue: string; readonly down: boolean; readonly since?: Instant };
   /** Latency of the slowest LLM call (finished or still running). */
   readonly llmLatencyMs?: number;
   /** This run's model calls whose prompt may have been cut to fit num_ctx (as far as seen). */
@@ -218,9 +234,39 @@ export function detect(observation: Observation, thresholds: DetectionThresholds
   if (observation.memoryPercent !== undefined && observation.memoryPercent > t.memoryPercent) {
     hit('resources.memory', 3, 'memory', `memory at ${observation.memoryPercent}% > ${t.memoryPercent}%`);
   }
+  // §4.3 queue depth, told apart from what needs no human (issue 21). A provider that is down
+  // explains the backlog of its own queue: nobody can serve it, and it drains by itself once the
+  // provider answers, so it raises `resources.provider-down` at Level 1 (the Director is told; no
+  // queue is paused by the alert, the circuit breaker already holds the queue; the alert closes
+  // itself when the provider is back) instead of a Level 3 that pauses the team until a human
+  // answers. While the provider answers, the team's requests piling up past `queueDepth` are a stuck
+  // or overloaded team: Level 3 as the guide says. Background calls (lowest priority) yield to every
+  // team call by design and are judged apart, against `backgroundQueueDepth`.
+  const provider = observation.provider;
+  const down = provider?.down === true ? provider.queue : undefined;
+  if (provider && down !== undefined) {
+    const waiting = (observation.queues?.[down] ?? 0) + (observation.backgroundQueues?.[down] ?? 0);
+    const since = provider.since === undefined ? undefined : toMs(provider.since, 'provider.since');
+    hit(
+      'resources.provider-down',
+      1,
+      down,
+      `the model provider behind ${down} is not answering${since === undefined ? '' : ` (for ${minutes(nowMs - since)})`}; ${waiting} call(s) wait for it and go on by themselves once it is back`,
+      since === undefined ? undefined : String(since),
+    );
+  }
   for (const [queue, depth] of Object.entries(observation.queues ?? {})) {
-    if (depth > t.queueDepth)
+    if (queue !== down && depth > t.queueDepth)
       hit('resources.queue-depth', 3, queue, `queue ${queue} has ${depth} waiting > ${t.queueDepth}`);
+  }
+  for (const [queue, depth] of Object.entries(observation.backgroundQueues ?? {})) {
+    if (queue !== down && depth > t.backgroundQueueDepth)
+      hit(
+        'resources.queue-depth',
+        3,
+        `${queue}:background`,
+        `queue ${queue} has ${depth} background calls waiting > ${t.backgroundQueueDepth}`,
+      );
   }
   if (observation.llmLatencyMs !== undefined && observation.llmLatencyMs > t.llmLatencyMs) {
     hit(

@@ -26,6 +26,8 @@ export interface AgentServiceOptions {
   lockDurationMs: number;
   stalledIntervalMs: number;
   maxStalledCount: number;
+  /** config.queues.rateLimitDelayMs: how soon a worker held back by a circuit's trial gate asks again. */
+  rateLimitDelayMs?: number;
   retry?: RetryOptions;
   /** The role's tools (config.tools and the role table); absent = the model only talks. */
   tools?: AgentToolOptions;
@@ -139,6 +141,7 @@ export class AgentService implements Service {
         lockDuration: o.lockDurationMs,
         stalledInterval: o.stalledIntervalMs,
         maxStalledCount: o.maxStalledCount,
+        ...(o.rateLimitDelayMs === undefined ? {} : { maximumRateLimitDelay: o.rateLimitDelayMs }),
       },
     );
     worker.on('error', throttledErrorLog(o.logger, 'agent worker error'));

@@ -127,6 +127,7 @@ function main(): void {
         lockDurationMs: config.queues.lockDurationMs,
         stalledIntervalMs: config.queues.stalledIntervalMs,
         maxStalledCount: config.queues.maxStalledCount,
+        rateLimitDelayMs: config.queues.rateLimitDelayMs,
         retry: { attempts: 1000, baseMs: 250, maxMs: 5000 },
         tools: toolOptions(config),
       });

@@ -35,6 +35,8 @@ export interface LlmGatewayOptions {
   lockDurationMs?: number;
   stalledIntervalMs?: number;
   maxStalledCount?: number;
+  /** config.queues.rateLimitDelayMs: how soon a worker held back by a circuit's trial gate asks again. */
+  rateLimitDelayMs?: number;
   queueName?: string;
   /**
    * Called once per finished call (the run's LLM call log, read by the morning report for slot
@@ -176,6 +178,9 @@ export class LlmGatewayService implements Service {
         ? {}
         : { stalledInterval: this.#opts.stalledIntervalMs }),
       ...(this.#opts.maxStalledCount === undefined ? {} : { maxStalledCount: this.#opts.maxStalledCount }),
+      ...(this.#opts.rateLimitDelayMs === undefined
+        ? {}
+        : { maximumRateLimitDelay: this.#opts.rateLimitDelayMs }),
     });
     worker.on('error', throttledErrorLog(logger, 'llm worker error'));
     worker.on('failed', (job, error) => {

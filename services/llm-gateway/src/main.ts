@@ -61,6 +61,7 @@ function main(): void {
         lockDurationMs: config.queues.lockDurationMs,
         stalledIntervalMs: config.queues.stalledIntervalMs,
         maxStalledCount: config.queues.maxStalledCount,
+        rateLimitDelayMs: config.queues.rateLimitDelayMs,
         // The run's LLM call log (for the morning report), capped like the bus streams.
         recordCall: async (call) => {
           await redis.xadd(

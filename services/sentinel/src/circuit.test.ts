@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { type Circuit, type CircuitEvent, CLOSED, parseCircuit, stepCircuit } from './circuit.js';
 
-const cfg = { failureThreshold: 3, coolDownMs: 1000, trialTimeoutMs: 60_000 };
+const cfg = { failureThreshold: 3, coolDownMs: 1000, maxCoolDownMs: 3000, trialTimeoutMs: 60_000 };
 
 /** Feeds events in order; returns the final circuit and every effect asked for. */
 function run(events: CircuitEvent[], from: Circuit = CLOSED) {
@@ -90,5 +90,50 @@ describe('circuit breaker', () => {
     expect(parseCircuit('{oops')).toEqual(CLOSED);
     expect(parseCircuit(null)).toEqual(CLOSED);
     expect(parseCircuit('{"state":"weird","failures":"x","trialJobId":"t"}')).toEqual(CLOSED);
+  });
+
+  it('each failed trial doubles the cool-down up to its cap; a closed circuit starts short again', () => {
+    const tick = (at: number): CircuitEvent => ({ type: 'tick', at });
+    // Open at 3: trial after 1 s (fails), then after 2 s (fails), then 3 s (the cap), and again 3 s.
+    const { c, effects } = run([
+      failure(1),
+      failure(2),
+      failure(3),
+      tick(1002),
+      tick(1003),
+      started(1004, 't1'),
+      failure(1004, 't1'),
+      tick(3003),
+      tick(3004),
+      started(3005, 't2'),
+      failure(3005, 't2'),
+      tick(6004),
+      tick(6005),
+      started(6006, 't3'),
+      failure(6006, 't3'),
+      tick(9005),
+      tick(9006),
+    ]);
+    expect(effects).toEqual([
+      '3:pause',
+      '1003:resume',
+      '1004:pause',
+      '3004:resume',
+      '3005:pause',
+      '6005:resume',
+      '6006:pause',
+      '9006:resume',
+    ]);
+    expect(c).toMatchObject({ state: 'half-open', failedTrials: 3 });
+    const closed = run([started(9007, 't4'), success(9008, 't4')], c).c;
+    expect(closed).toMatchObject({ state: 'closed', failures: 0 });
+    expect(closed.failedTrials).toBeUndefined();
+    const again = run([failure(9010), failure(9011), failure(9012), tick(10_011), tick(10_012)], closed);
+    expect(again.effects).toEqual(['9012:pause', '10012:resume']);
+    expect(
+      parseCircuit(JSON.stringify({ state: 'open', failures: 3, opens: 2, failedTrials: 2 })),
+    ).toMatchObject({
+      failedTrials: 2,
+    });
   });
 });

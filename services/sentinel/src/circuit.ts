@@ -16,13 +16,22 @@ export interface Circuit {
   readonly updatedAt?: number;
   /** Half-open: the job admitted as the trial, once it started; only its outcome decides. */
   readonly trialJobId?: string;
+  /** Trials that failed in a row since it opened from closed: each doubles the cool-down. */
+  readonly failedTrials?: number;
 }
 
 export interface CircuitConfig {
   /** Consecutive provider failures that open the circuit (default 5). */
   readonly failureThreshold: number;
-  /** How long it stays open before a trial (default 30 s). */
+  /**
+   * How long it stays open before the first trial (default 5 s); doubled after each failed trial,
+   * up to `maxCoolDownMs`. Short first, so a provider back after a short outage is tried within
+   * seconds (issue 21: "going again within seconds of Ollama coming back"); growing, so a long
+   * outage costs one failed trial job a minute, not one every few seconds.
+   */
   readonly coolDownMs: number;
+  /** The longest cool-down between two trials (default 60 s). */
+  readonly maxCoolDownMs: number;
   /**
    * How long one trial may run before the next job is admitted as a new trial (default 20 min,
    * longer than the longest default role timeout, the Builder's 900 s). Only a lost trial — its
@@ -33,7 +42,8 @@ export interface CircuitConfig {
 
 export const DEFAULT_CIRCUIT_CONFIG: CircuitConfig = Object.freeze({
   failureThreshold: 5,
-  coolDownMs: 30_000,
+  coolDownMs: 5_000,
+  maxCoolDownMs: 60_000,
   trialTimeoutMs: 1_200_000,
 });
 
@@ -64,12 +74,30 @@ export interface CircuitStep {
   readonly effect?: CircuitEffect;
 }
 
-function open(c: Circuit, at: number): Circuit {
-  return { state: 'open', failures: c.failures, openedAt: at, opens: c.opens + 1, updatedAt: at };
+function open(c: Circuit, at: number, failedTrials = 0): Circuit {
+  return {
+    state: 'open',
+    failures: c.failures,
+    openedAt: at,
+    opens: c.opens + 1,
+    updatedAt: at,
+    ...(failedTrials > 0 ? { failedTrials } : {}),
+  };
+}
+
+/** The wait before the next trial: the first cool-down, doubled per failed trial, capped. */
+export function coolDownOf(c: Circuit, cfg: CircuitConfig): number {
+  const doubled = cfg.coolDownMs * 2 ** Math.min(c.failedTrials ?? 0, 30);
+  return Math.max(cfg.coolDownMs, Math.min(doubled, cfg.maxCoolDownMs));
 }
 
 function withoutTrial(c: Circuit): Circuit {
   const { trialJobId: _trial, ...rest } = c;
+  return rest;
+}
+
+function withoutTrials(c: Circuit): Circuit {
+  const { trialJobId: _trial, failedTrials: _failed, ...rest } = c;
   return rest;
 }
 
@@ -94,7 +122,7 @@ export function stepCircuit(
     case 'open': {
       // Outcomes of jobs that were already running when it opened say nothing about the trial.
       if (event.type !== 'tick') return { from, circuit: c };
-      if (at - (c.openedAt ?? at) < cfg.coolDownMs) return { from, circuit: c };
+      if (at - (c.openedAt ?? at) < coolDownOf(c, cfg)) return { from, circuit: c };
       return { from, circuit: { ...c, state: 'half-open', updatedAt: at }, effect: 'resume' };
     }
     case 'half-open': {
@@ -110,10 +138,11 @@ export function stepCircuit(
       if (event.type === 'success')
         return {
           from,
-          circuit: { ...withoutTrial(c), state: 'closed', failures: 0, updatedAt: at },
+          circuit: { ...withoutTrials(c), state: 'closed', failures: 0, updatedAt: at },
           effect: 'close',
         };
-      if (event.type === 'failure') return { from, circuit: open(c, at), effect: 'pause' };
+      if (event.type === 'failure')
+        return { from, circuit: open(c, at, (c.failedTrials ?? 0) + 1), effect: 'pause' };
       return { from, circuit: { ...withoutTrial(c), updatedAt: at }, effect: 'admit' };
     }
   }
@@ -137,10 +166,12 @@ export function parseCircuit(json: string | null | undefined): Circuit {
   const openedAt = num(r.openedAt);
   const updatedAt = num(r.updatedAt);
   const trialJobId = state === 'half-open' && typeof r.trialJobId === 'string' ? r.trialJobId : undefined;
+  const failedTrials = state === 'closed' ? undefined : num(r.failedTrials);
   return {
     ...base,
     ...(openedAt === undefined ? {} : { openedAt }),
     ...(updatedAt === undefined ? {} : { updatedAt }),
     ...(trialJobId === undefined ? {} : { trialJobId }),
+    ...(failedTrials === undefined || failedTrials <= 0 ? {} : { failedTrials }),
   };
 }

@@ -25,7 +25,7 @@ const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const NAME = 'agent.builder';
 const PROVIDER_DOWN = '[LLM_UNAVAILABLE/transient] ollama unavailable: connection refused';
 const POISON = 'invalid message: content: a non-empty string';
-const CONFIG = { failureThreshold: 2, coolDownMs: 10_000, trialTimeoutMs: 600_000 };
+const CONFIG = { failureThreshold: 2, coolDownMs: 10_000, maxCoolDownMs: 10_000, trialTimeoutMs: 600_000 };
 
 interface Rig {
   keys: Keys;

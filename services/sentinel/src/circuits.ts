@@ -10,6 +10,7 @@ import {
   type CircuitConfig,
   type CircuitEvent,
   CLOSED,
+  coolDownOf,
   parseCircuit,
   stepCircuit,
 } from './circuit.js';
@@ -199,7 +200,8 @@ export class CircuitBreakers {
 
   async #announce(queue: string, from: string, circuit: Circuit): Promise<void> {
     const label = circuitLabel(queue);
-    const { failureThreshold, coolDownMs } = this.#o.config;
+    const { failureThreshold } = this.#o.config;
+    const coolDownMs = coolDownOf(circuit, this.#o.config);
     const what =
       circuit.state === 'open'
         ? `circuit open for ${label}: ${from === 'half-open' ? 'the trial job failed' : `${failureThreshold} consecutive failures`} on ${queue}; queue paused, trial in ${Math.round(coolDownMs / 1000)} s`

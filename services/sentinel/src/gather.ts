@@ -1,8 +1,10 @@
-// Gathers the facts of one Sentinel round from Redis and BullMQ: open runs, queue counts, how long
-// agents have been busy, LLM latency, host memory and the Director's heartbeat.
+// Gathers the facts of one Sentinel round from Redis and BullMQ: open runs, queue counts (with the
+// background calls on `llm` counted apart), how long agents have been busy, LLM latency, the `llm`
+// circuit (is the model provider down?), host memory and the Director's heartbeat.
 import { isRole, type Role } from '@nightshift/protocol';
 import { type HeartbeatRecord, type Keys, listHeartbeats, type RedisClient } from '@nightshift/redis';
 import type { Queue } from 'bullmq';
+import { type Circuit, parseCircuit } from './circuit.js';
 import type { Facts } from './observe.js';
 import type { RunCache } from './runs.js';
 
@@ -19,6 +21,11 @@ export interface GatherDeps {
   /** Worker queues (agent.<role>). */
   agentQueues: readonly string[];
   llmQueue: string;
+  /**
+   * The BullMQ priority of background calls on `llm` (the Scribe's, lowest by default): counted
+   * apart from the team's requests by the queue-depth rule (issue 21). Absent = none counted apart.
+   */
+  backgroundPriority?: number;
   memory?: () => MemoryInfo;
 }
 
@@ -84,6 +91,12 @@ export class Gatherer {
     for (const runId of this.#promptCuts.keys()) {
       if (!runs.some((r) => r.runId === runId)) this.#promptCuts.delete(runId);
     }
+    const background: Record<string, number> = {};
+    if (d.backgroundPriority !== undefined) {
+      const perPriority = await llm.getCountsPerPriority([d.backgroundPriority]);
+      background[d.llmQueue] = perPriority[String(d.backgroundPriority)] ?? 0;
+    }
+    const llmCircuit = { queue: d.llmQueue, circuit: await this.#circuit(d.llmQueue) };
 
     this.heartbeats = await listHeartbeats(d.redis, d.keys);
     const directorPresent = this.heartbeats.some((h) => h.role === 'director');
@@ -98,10 +111,20 @@ export class Gatherer {
       counts,
       busy,
       directorLastSeen,
+      background,
+      llmCircuit,
       ...(llmLatencyMs === undefined ? {} : { llmLatencyMs }),
       ...(this.#promptCuts.size === 0 ? {} : { promptCuts: Object.fromEntries(this.#promptCuts) }),
       ...(memoryPercent === undefined ? {} : { memoryPercent }),
     };
+  }
+
+  /**
+   * The circuit of a queue as the circuit breakers stored it (the `circuit` hash): read from Redis,
+   * not from this process, so it is the same whichever Sentinel leads and survives a restart.
+   */
+  async #circuit(queue: string): Promise<Circuit> {
+    return parseCircuit(await this.#d.redis.hget(this.#d.keys.custom('circuit'), queue));
   }
 
   /**

@@ -30,6 +30,7 @@ const thresholds: DetectionThresholds = {
   sameErrorRepeats: d.sameErrorRepeats,
   memoryPercent: d.memoryPercent,
   queueDepth: d.queueDepth,
+  backgroundQueueDepth: d.backgroundQueueDepth,
   llmLatencyMs: d.llmLatencySeconds * 1000,
   promptCuts: d.promptCuts,
   criticalBugs: d.criticalBugs,
@@ -48,6 +49,8 @@ const sentinel = new SentinelService({
   keys,
   bus,
   store: createRunStore(redis, keys),
+  // The Scribe's priority on `llm` marks its summaries as background calls (queue depth, issue 21).
+  backgroundPriority: config.roles.scribe.bullmqPriority,
   logger,
   memoryDir: config.memoryDir,
   thresholds,
@@ -72,6 +75,7 @@ const sentinel = new SentinelService({
   circuit: {
     failureThreshold: config.sentinel.circuitFailureThreshold,
     coolDownMs: config.sentinel.circuitCoolDownMs,
+    maxCoolDownMs: config.sentinel.circuitMaxCoolDownMs,
     trialTimeoutMs: config.sentinel.circuitTrialTimeoutMs,
   },
   heartbeatMs: config.heartbeat.intervalMs,

@@ -4,6 +4,7 @@
 import { DEFAULT_PHASE_EXPECTED_MS, type Observation, observeRun, type RunPhase } from '@nightshift/core';
 import type { Role } from '@nightshift/protocol';
 import type { AgentWindow } from './agents.js';
+import type { Circuit } from './circuit.js';
 import type { RunView } from './runs.js';
 
 export interface Facts {
@@ -14,6 +15,10 @@ export interface Facts {
   readonly counts: Readonly<Record<string, Readonly<Record<string, number>>>>;
   /** Earliest start (ms) of an active job per run and role: how long an agent has been busy. */
   readonly busy: Readonly<Record<string, Partial<Record<Role, number>>>>;
+  /** Background calls waiting per queue (the Scribe's summaries on `llm`); part of `counts`. */
+  readonly background?: Readonly<Record<string, number>>;
+  /** The model provider's queue (`llm`) and its circuit: open or half-open = not known to answer. */
+  readonly llmCircuit?: { readonly queue: string; readonly circuit: Circuit };
   readonly llmLatencyMs?: number;
   /** Per run: its model calls whose prompt may have been cut (issue 20), as seen since the start. */
   readonly promptCuts?: Readonly<Record<string, number>>;
@@ -27,6 +32,15 @@ export function depthOf(counts: Readonly<Record<string, number>>): number {
   return (counts.waiting ?? 0) + (counts.prioritized ?? 0) + (counts.paused ?? 0) + (counts.wait ?? 0);
 }
 
+/**
+ * The provider as the circuit sees it: down while the circuit is open or half-open (a trial has not
+ * succeeded yet), since it opened. A closed circuit says it answers (or was never seen failing).
+ */
+export function providerOf(queue: string, circuit: Circuit): NonNullable<Observation['provider']> {
+  const down = circuit.state !== 'closed';
+  return down && circuit.openedAt !== undefined ? { queue, down, since: circuit.openedAt } : { queue, down };
+}
+
 /** Runs the rules judge: working ones. A run waiting for a human or paused is already in human hands. */
 export function isWatched(view: RunView): boolean {
   return view.state.status === 'planning' || view.state.status === 'running';
@@ -38,9 +52,19 @@ export function buildObservations(
   raised: readonly string[],
   expectedMs: Readonly<Record<RunPhase, number>> = DEFAULT_PHASE_EXPECTED_MS,
 ): Observation[] {
-  const queues = Object.fromEntries(Object.entries(facts.counts).map(([name, c]) => [name, depthOf(c)]));
+  const background = facts.background ?? {};
+  // The team's requests: what waits minus the background calls, judged apart (issue 21).
+  const queues = Object.fromEntries(
+    Object.entries(facts.counts).map(([name, c]) => [
+      name,
+      Math.max(0, depthOf(c) - (background[name] ?? 0)),
+    ]),
+  );
+  const circuit = facts.llmCircuit;
   const deployment: Observation = {
     queues,
+    backgroundQueues: background,
+    ...(circuit === undefined ? {} : { provider: providerOf(circuit.queue, circuit.circuit) }),
     director: { lastHeartbeatAt: facts.directorLastSeen },
     raised,
     ...(facts.memoryPercent === undefined ? {} : { memoryPercent: facts.memoryPercent }),

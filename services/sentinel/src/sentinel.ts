@@ -46,6 +46,8 @@ export interface SentinelServiceOptions {
   logger: Logger;
   memoryDir: string;
   thresholds?: Partial<DetectionThresholds>;
+  /** BullMQ priority of background calls on `llm` (config.roles.scribe.bullmqPriority); see gather.ts. */
+  backgroundPriority?: number;
   escalation?: EscalationConfig;
   phaseExpectedMs?: Readonly<Record<RunPhase, number>>;
   webhook?: WebhookConfig;
@@ -138,6 +140,9 @@ export class SentinelService implements Service {
         queue,
         agentQueues: WORKER_QUEUES,
         llmQueue: QUEUE_NAMES.llm,
+        ...(options.backgroundPriority === undefined
+          ? {}
+          : { backgroundPriority: options.backgroundPriority }),
         ...(memory === undefined ? {} : { memory }),
       }),
       circuits: () => this.#circuits?.snapshot() ?? {},
