@@ -66,7 +66,7 @@ describe('soak smoke', () => {
         'replay agrees with every recorded run',
         'no orphan job in any queue',
         'no consumer group with pending entries',
-        'no worktree or temp dir left behind (but what a kill -9 explains)',
+        'no worktree or temp dir left behind',
       ])
         expect(byName(report, name)?.status, name).toBe('pass');
       expect(report.runs.length).toBeGreaterThanOrEqual(4);

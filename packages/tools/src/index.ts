@@ -34,6 +34,20 @@ export {
   gitTool,
 } from './git.js';
 export { type HostGitOptions, hostGit, type OperatorCredentials, repositoryOf } from './host-git.js';
+export {
+  CHECKOUT_BUILD_MAX_AGE_MS,
+  hostTag,
+  type LeftoverKind,
+  type LeftoverOwner,
+  leftoverVerdict,
+  parseLeftover,
+  SANDBOX_HOME_MAX_AGE_MS,
+  type SweepOptions,
+  type SweepResult,
+  type SweepSelf,
+  sweepLeftovers,
+  sweepStartupLeftovers,
+} from './leftovers.js';
 export { listFilesTool, MAX_LIST_ENTRIES } from './listing.js';
 export { writeMemoryTool } from './memory.js';
 export {

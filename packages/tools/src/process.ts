@@ -2,8 +2,7 @@
 // clean env. Only runner.ts calls it: every command and git call goes through the OS sandbox there.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import * as path from 'node:path';
+import { sandboxHomePrefix } from './leftovers.js';
 import { isErrno, ToolFailure } from './result.js';
 
 export interface ProcessResult {
@@ -171,9 +170,13 @@ export function cleanEnv(options: CleanEnvOptions): Record<string, string> {
   };
 }
 
-/** Runs `body` with a fresh, empty HOME that is removed afterwards (npm caches, git config lookups). */
+/**
+ * Runs `body` with a fresh, empty HOME that is removed afterwards (npm caches, git config lookups).
+ * Its name carries its maker (leftovers.ts): a process killed mid-command leaves it, and the next
+ * agent or Director to start removes it once that maker is known gone (issue 21 §4).
+ */
 export async function withTempHome<T>(body: (home: string) => Promise<T>): Promise<T> {
-  const home = await mkdtemp(path.join(tmpdir(), 'nightshift-home-'));
+  const home = await mkdtemp(sandboxHomePrefix());
   try {
     return await body(home);
   } finally {

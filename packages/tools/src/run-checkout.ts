@@ -20,6 +20,7 @@ import { cp, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promis
 import * as path from 'node:path';
 import { type RunCheckout, RunCheckoutSchema, ValidationError } from '@nightshift/protocol';
 import { type HostGitOptions, hostGit, repositoryOf } from './host-git.js';
+import { ownerTag } from './leftovers.js';
 import { isErrno } from './result.js';
 import { assertSafeRunId } from './workspace.js';
 import { checkWorkspaceRoots, isInside } from './workspace-roots.js';
@@ -135,7 +136,9 @@ export async function prepareRunCheckout(o: CheckoutOptions): Promise<RunCheckou
   if (existing) return existing;
   const plan = await planCheckout(o);
   await mkdir(path.dirname(target), { recursive: true });
-  const tmp = `${target}.tmp-${process.pid}-${Date.now().toString(36)}`;
+  // Named after its maker (host, pid, time): a process killed half-way leaves it, and the next one
+  // to start removes it once that maker is known gone (leftovers.ts, issue 21 §4).
+  const tmp = `${target}.tmp-${ownerTag()}`;
   const branch = runBranchName(o.branchPrefix, o.runId);
   try {
     const record =

@@ -15,6 +15,7 @@ import {
   startHealthServer,
   throttledErrorLog,
 } from '@nightshift/runtime';
+import { sweepStartupLeftovers } from '@nightshift/tools';
 import { AgentService, assertWorkerRole } from './agent.js';
 import type { AgentToolOptions } from './tool-session.js';
 
@@ -169,6 +170,24 @@ function main(): void {
         }),
         defineService({ name: 'bus', stop: () => bus.close() }),
         defineService({ name: 'model', start: () => gateway?.ready(), stop: () => gateway?.close() }),
+        // Issue 21 §4: an agent killed mid-command or mid-checkout left a command's HOME or a
+        // half-built checkout; the next one to start removes those of makers known gone (pid,
+        // process start time, age: @nightshift/tools leftovers.ts) before it takes a job.
+        defineService({
+          name: 'leftover-sweep',
+          start: async () => {
+            try {
+              const swept = await sweepStartupLeftovers({ workspaceDir: config.workspaceDir });
+              if (swept.checkouts.removed.length + swept.homes.removed.length > 0)
+                logger.info(
+                  { checkouts: swept.checkouts.removed, homes: swept.homes.removed },
+                  'removed what killed processes left behind',
+                );
+            } catch (err) {
+              logger.warn({ err }, 'the start-up sweep of leftovers failed; nothing removed');
+            }
+          },
+        }),
         agent,
         beats,
         defineService({

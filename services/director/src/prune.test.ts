@@ -1,15 +1,15 @@
 // Pruning checkouts of ended runs (issue 18 §3): after the retention only, branches kept, never a
 // run whose branch lives only in its checkout.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RunCheckout } from '@nightshift/protocol';
 import type { RunStore } from '@nightshift/redis';
 import { createLogger } from '@nightshift/runtime';
-import { prepareRunCheckout } from '@nightshift/tools';
+import { hostTag, prepareRunCheckout } from '@nightshift/tools';
 import { afterAll, describe, expect, it } from 'vitest';
-import { pruneCheckouts } from './prune.js';
+import { CheckoutPruner, pruneCheckouts } from './prune.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ns-prune-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -70,12 +70,14 @@ describe('pruneCheckouts', () => {
     const archived = await make('run_archived', repo);
     const archivedRecent = await make('run_archived_recent', repo);
     // A checkout half-built by a crash two hours ago, and one being built right now.
-    const stale = join(wsDir, 'run_gone.tmp-123-abc');
-    const building = join(wsDir, 'run_new.tmp-456-def');
+    // (names of the form before issue 21, without a host: judged by age), and one of a dead pid on
+    // this host made a moment ago (no pid reaches 2^22 + 1, the kernel's pid_max ceiling).
+    const stale = join(wsDir, `run_gone.tmp-123-${(NOW - 2 * HOUR).toString(36)}`);
+    const building = join(wsDir, `run_new.tmp-456-${NOW.toString(36)}`);
+    const killed = join(wsDir, `run_killed.tmp-${hostTag()}-4194305-${(NOW - 1000).toString(36)}`);
     mkdirSync(stale);
     mkdirSync(building);
-    utimesSync(stale, new Date(NOW - 2 * HOUR), new Date(NOW - 2 * HOUR));
-    utimesSync(building, new Date(NOW), new Date(NOW));
+    mkdirSync(killed);
     const store = fakeStore({
       run_old: { checkout: old, status: 'finished', at: new Date(NOW - 73 * HOUR).toISOString() },
       run_recent: { checkout: recent, status: 'finished', at: new Date(NOW - 1 * HOUR).toISOString() },
@@ -107,6 +109,27 @@ describe('pruneCheckouts', () => {
     expect(git(repo, 'rev-parse', 'nightshift/run_old')).toBe(old.base);
     for (const kept of [recent, running, copied, archivedRecent]) expect(existsSync(kept.path)).toBe(true);
     expect(existsSync(stale)).toBe(false);
+    expect(existsSync(killed)).toBe(false);
     expect(existsSync(building)).toBe(true);
+  });
+});
+
+describe('CheckoutPruner.start: the start-up sweep (issue 21 §4)', () => {
+  it('removes a dead maker’s half-built checkout at once and keeps a live one’s and the run checkouts', async () => {
+    const wsDir = join(dir, 'startup');
+    const t = Date.now().toString(36);
+    const dead = join(wsDir, `run_a.tmp-${hostTag()}-4194305-${t}`);
+    const mine = join(wsDir, `run_b.tmp-${hostTag()}-${process.pid}-${t}`);
+    const checkout = join(wsDir, 'run_c');
+    for (const d of [dead, mine, checkout]) mkdirSync(d, { recursive: true });
+    const pruner = new CheckoutPruner({
+      store: fakeStore({}),
+      workspaceDir: wsDir,
+      retentionMs: HOUR,
+      logger: createLogger({ service: 'prune-test', level: 'silent' }),
+    });
+    await pruner.start();
+    await pruner.stop();
+    expect([existsSync(dead), existsSync(mine), existsSync(checkout)]).toEqual([false, true, true]);
   });
 });

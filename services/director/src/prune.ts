@@ -2,12 +2,18 @@
 // are kept. Only a checkout whose branch is safe in the user's repository is removed: the branch
 // is fetched back once more first, and a run on a copied folder (whose branch lives only in its
 // checkout) keeps its checkout until `nightshift discard`.
-import { readdir, rm, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { readdir } from 'node:fs/promises';
 import { fold, isTerminal, parseRunEvent } from '@nightshift/core';
 import type { RunStore } from '@nightshift/redis';
 import type { Logger, Service } from '@nightshift/runtime';
-import { fetchRunBranch, type HostEnv, removeCheckout } from '@nightshift/tools';
+import {
+  fetchRunBranch,
+  type HostEnv,
+  parseLeftover,
+  removeCheckout,
+  sweepLeftovers,
+  sweepStartupLeftovers,
+} from '@nightshift/tools';
 
 export interface PrunerOptions {
   store: RunStore;
@@ -37,7 +43,7 @@ export async function pruneCheckouts(o: PrunerOptions): Promise<string[]> {
     }
   }
   if (removed.length > 0) o.logger.info({ removed }, 'pruned checkouts of ended runs (branches kept)');
-  await removeStaleBuilds(o.workspaceDir, now - STALE_BUILD_MS, o.logger);
+  await sweepBuilds(o.workspaceDir, o.logger, now);
   return removed;
 }
 
@@ -54,30 +60,28 @@ async function candidates(o: PrunerOptions): Promise<string[]> {
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
-  return [...listed, ...names.filter((n) => RUN_DIR_RE.test(n) && !BUILD_RE.test(n) && !known.has(n))];
+  return [
+    ...listed,
+    ...names.filter((n) => RUN_DIR_RE.test(n) && !parseLeftover('checkout-build', n) && !known.has(n)),
+  ];
 }
 
 const RUN_DIR_RE = /^run_[A-Za-z0-9_.-]+$/;
-const BUILD_RE = /\.tmp-\d+-[a-z0-9]+$/;
 
-// A checkout is built in `<runId>.tmp-<pid>-<time>` and renamed into place; a crash in between
-// leaves the half-built folder behind. An hour is far longer than any clone takes.
-const STALE_BUILD_MS = 3_600_000;
-
-async function removeStaleBuilds(workspaceDir: string, before: number, logger: Logger): Promise<void> {
-  let names: string[];
-  try {
-    names = await readdir(workspaceDir);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
-    throw err;
-  }
-  for (const name of names.filter((n) => BUILD_RE.test(n))) {
-    const dir = join(workspaceDir, name);
-    if ((await stat(dir)).mtimeMs >= before) continue;
-    await rm(dir, { recursive: true, force: true });
-    logger.info({ dir }, 'removed a checkout left half-built by a crash');
-  }
+/**
+ * Checkouts half-built by a process killed mid-way (`<runId>.tmp-<host>-<pid>-<time>`, renamed into
+ * place when complete): removed once their maker is known gone, or after an hour whatever its pid
+ * says (leftovers.ts of @nightshift/tools: pid, process start time and age, never a link followed).
+ */
+export async function sweepBuilds(workspaceDir: string, logger: Logger, now?: number): Promise<string[]> {
+  const { removed } = await sweepLeftovers({
+    dir: workspaceDir,
+    kind: 'checkout-build',
+    ...(now === undefined ? {} : { now }),
+  });
+  if (removed.length > 0)
+    logger.info({ dir: workspaceDir, removed }, 'removed checkouts left half-built by a killed process');
+  return removed;
 }
 
 export class CheckoutPruner implements Service {
@@ -92,6 +96,18 @@ export class CheckoutPruner implements Service {
 
   async start(): Promise<void> {
     if (this.#timer) return;
+    // Issue 21 §4: a Director killed mid-checkout (or mid git command) left a half-built checkout or
+    // a command's HOME; the next one to start removes those of makers known gone, before any work.
+    try {
+      const { checkouts, homes } = await sweepStartupLeftovers({ workspaceDir: this.#o.workspaceDir });
+      if (checkouts.removed.length + homes.removed.length > 0)
+        this.#o.logger.info(
+          { checkouts: checkouts.removed, homes: homes.removed },
+          'removed what killed processes left behind',
+        );
+    } catch (err) {
+      this.#o.logger.warn({ err }, 'the start-up sweep of leftovers failed; the next pass tries again');
+    }
     this.#timer = setInterval(() => void this.#pass(), this.#o.everyMs ?? 600_000);
     this.#timer.unref();
   }

@@ -44,28 +44,20 @@ function strayEntries(dir, runIds) {
 }
 
 /**
- * Which leftovers a `kill -9` by the harness explains: a checkout build folder
- * (`<runId>.tmp-<pid>-…`, run-checkout.ts) of a killed pid, and a sandbox HOME
- * (`nightshift-home-…`, tools/process.ts) when a service was killed mid-command. UNFINISHED: nothing
- * sweeps these yet (a start-up sweep of dead pids' folders would); they are reported, not hidden.
- * Anything else left behind fails the check.
+ * What is left in the workspace and the services' temp dir, each with what may have left it. A
+ * process killed mid-checkout or mid-command leaves a checkout build folder
+ * (`<runId>.tmp-<host>-<pid>-<time>`, run-checkout.ts) or a command's HOME
+ * (`nightshift-home-<host>-<pid>-<time>-XXXXXX`, tools/process.ts); the restarted Director or agent
+ * sweeps those of dead makers at start (tools/leftovers.ts), so by the end nothing may be left: a
+ * leftover of a killed pid means the sweep missed it, and fails like anything else.
  */
-function explainLeftovers(stray, temp, kills) {
+function leftoversOf(stray, temp, kills) {
   const killed = new Map(kills.map((k) => [String(k.pid), k.slot]));
-  const explained = [];
-  const unexplained = [];
-  for (const name of stray) {
-    const pid = /\.tmp-(\d+)-/.exec(name)?.[1];
-    if (pid !== undefined && killed.has(pid))
-      explained.push(`workspace/${name} (kill -9 of ${killed.get(pid)})`);
-    else unexplained.push(`workspace/${name}`);
-  }
-  for (const name of temp) {
-    if (name.startsWith('nightshift-home-') && kills.length > 0)
-      explained.push(`tmp/${name} (a sandboxed command's HOME; a service was killed mid-command)`);
-    else unexplained.push(`tmp/${name}`);
-  }
-  return { explained, unexplained };
+  const by = (name) => {
+    const pid = /-(\d+)-[0-9a-z]+(?:-[A-Za-z0-9]{6})?$/.exec(name)?.[1];
+    return pid !== undefined && killed.has(pid) ? ` (kill -9 of ${killed.get(pid)}; not swept)` : '';
+  };
+  return [...stray.map((n) => `workspace/${n}${by(n)}`), ...temp.map((n) => `tmp/${n}${by(n)}`)];
 }
 
 /**
@@ -143,15 +135,14 @@ export async function endChecks(world, { runIds, faults, opts, svcTmp }) {
   const ids = new Set(runIds);
   const stray = strayEntries(world.env.WORKSPACE_DIR, ids);
   const temp = existsSync(svcTmp) ? readdirSync(svcTmp) : [];
-  const leftovers = explainLeftovers(stray, temp, world.stack.kills);
+  const leftovers = leftoversOf(stray, temp, world.stack.kills);
   check(
     checks,
-    'no worktree or temp dir left behind (but what a kill -9 explains)',
-    leftovers.unexplained.length === 0,
+    'no worktree or temp dir left behind (what a kill -9 left is swept at the restart)',
+    leftovers.length === 0,
     [
       `${ids.size} checkouts, one per run`,
-      leftovers.unexplained.length ? `LEFT: ${leftovers.unexplained.join(', ')}` : 'nothing else unexplained',
-      ...(leftovers.explained.length ? [`left by kill -9: ${leftovers.explained.join(', ')}`] : []),
+      leftovers.length ? `LEFT: ${leftovers.join(', ')}` : 'nothing else',
     ].join('; '),
   );
   return { checks, folds, queues: counts, leftovers };
