@@ -97,7 +97,7 @@ describe('defaults are the guide numbers', () => {
 
   it('subagents, tools, trust, debate, workflow', () => {
     expect(c.subagents).toEqual({ maxConcurrent: 2, archiveAfterMinutes: 120, runTimeoutSeconds: 900 });
-    expect(c.scribe).toEqual({ summaryMaxTokens: 2000 });
+    expect(c.scribe).toEqual({ summaryMaxTokens: 2000, summaryMaxFolds: 2 });
     expect(c.tools).toEqual({
       deny: ['gateway', 'cron'],
       maxToolIterations: 20,

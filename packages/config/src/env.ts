@@ -249,6 +249,12 @@ const SPECS: Spec[] = [
     'Bound of the Scribe rolling summary given to agents',
   ],
   [
+    'SCRIBE_SUMMARY_MAX_FOLDS',
+    ['scribe', 'summaryMaxFolds'],
+    'number',
+    'Most runs the Scribe summarises at once (caps its summary calls waiting for the model)',
+  ],
+  [
     'SUBAGENT_ARCHIVE_AFTER_MINUTES',
     ['subagents', 'archiveAfterMinutes'],
     'number',

@@ -318,6 +318,9 @@ const ScribeSchema = z
   .strictObject({
     // The rolling summary the Director passes on in REQUEST contexts (guide §6: keep context small).
     summaryMaxTokens: int(100).default(2000),
+    // Issue 21: most runs the Scribe summarises at once, so its calls waiting on `llm` (the lowest
+    // priority, starved by a busy team or an outage) stay a handful instead of one per ended run.
+    summaryMaxFolds: int(1).default(2),
   })
   .prefault({});
 

@@ -31,7 +31,7 @@ export interface KeeperOptions {
   summary?:
     | Pick<
         SummarizerOptions,
-        'maxTokens' | 'batchChars' | 'batchMessages' | 'idleMs' | 'timeoutMs' | 'modelRetryMs'
+        'maxTokens' | 'batchChars' | 'batchMessages' | 'idleMs' | 'timeoutMs' | 'modelRetryMs' | 'maxFolds'
       >
     | undefined;
   /** config.subagents.archiveAfterMinutes (guide §2/§7: 120). */

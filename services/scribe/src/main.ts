@@ -43,7 +43,11 @@ const scribe = new ScribeService({
   memoryDir: config.memoryDir,
   logger,
   model,
-  summary: { timeoutMs: scribeTimeoutMs, maxTokens: config.scribe.summaryMaxTokens },
+  summary: {
+    timeoutMs: scribeTimeoutMs,
+    maxTokens: config.scribe.summaryMaxTokens,
+    maxFolds: config.scribe.summaryMaxFolds,
+  },
   archiveAfterMinutes: config.subagents.archiveAfterMinutes,
   // No Scribe-specific lease setting yet: the Director's TTL is the deployment's failover time.
   leaseTtlMs: config.director.leaseTtlMs,

@@ -3,12 +3,12 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type ChatRequest, ScriptedChatModel } from '@nightshift/llm';
+import { type ChatModel, type ChatRequest, ScriptedChatModel } from '@nightshift/llm';
 import type { Message } from '@nightshift/protocol';
 import { createKeys, createRedisClient, type RedisClient } from '@nightshift/redis';
 import { createLogger } from '@nightshift/runtime';
 import { startRedis, type TestRedis } from '@nightshift/testkit';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Journal } from './journal.js';
 import { type RunView, Summarizer, summaryKeys } from './summarizer.js';
 
@@ -175,5 +175,68 @@ describe('rolling summaries', () => {
     });
     expect(await summarizer.run(runId, ended)).toBe(1);
     expect(await summarizer.fullyFolded(runId, 1)).toBe(true);
+  });
+
+  it('folds at most maxFolds runs at once: its calls waiting for the model stay bounded (issue 21)', async () => {
+    // A model that answers only when the test says: the calls pile up as behind an outage.
+    let open = 0;
+    let most = 0;
+    const waiting: (() => void)[] = [];
+    const model: ChatModel = {
+      name: 'gated',
+      async chat() {
+        open++;
+        most = Math.max(most, open);
+        await new Promise<void>((resolve) => waiting.push(resolve));
+        open--;
+        return {
+          text: 'The team built it.',
+          toolCalls: [],
+          usage: { inputTokens: 1, outputTokens: 1 },
+          model: 'gated',
+          latencyMs: 1,
+          provider: 'ollama',
+        };
+      },
+    };
+    const keys = createKeys(server.prefix);
+    const journal = new Journal(dir, logger);
+    const summarizer = new Summarizer({
+      redis,
+      keys,
+      memoryDir: dir,
+      journal,
+      logger,
+      model,
+      idleMs: 0,
+      maxFolds: 2,
+    });
+    const runs = ['run-cap-a', 'run-cap-b', 'run-cap-c', 'run-cap-d'];
+    const view = (runId: string) => async (): Promise<RunView> => ({ runId, phases: PHASES, ended: true });
+    for (const runId of runs) await journalMany(journal, runId, 5);
+
+    const first = runs.map((runId) => summarizer.run(runId, view(runId)));
+    await vi.waitFor(() => expect(waiting).toHaveLength(2));
+    // Over the cap: deferred at once, nothing asked of the model.
+    expect(await Promise.all([first[2], first[3]])).toEqual([0, 0]);
+    expect(open).toBe(2);
+    // Answers every call as it comes until `until` settles.
+    const answerUntil = async <T>(until: Promise<T>): Promise<T> => {
+      let done = false;
+      const settled = until.finally(() => {
+        done = true;
+      });
+      while (!done) {
+        waiting.shift()?.();
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      return settled;
+    };
+    expect(await answerUntil(Promise.all([first[0], first[1]]))).toEqual([1, 1]);
+    // A later pass folds the deferred runs, still two at a time.
+    const second = [runs[2], runs[3]].map((runId = '') => summarizer.run(runId, view(runId)));
+    expect(await answerUntil(Promise.all(second))).toEqual([1, 1]);
+    expect(most).toBe(2);
+    for (const runId of runs) expect(await summarizer.fullyFolded(runId, 1)).toBe(true);
   });
 });

@@ -51,6 +51,14 @@ export interface SummarizerOptions {
   timeoutMs?: number;
   /** After a failed call, skip the model this long and fold extractively (default 60 s). */
   modelRetryMs?: number;
+  /**
+   * Most runs folded at once (default 2). A fold asks the model one call at a time, so this caps the
+   * Scribe's calls waiting on `llm`: they are the lowest priority and starve behind a busy team or
+   * an outage, and one per ended run used to pile up (78 in a soak, issue 21). A run over the cap
+   * is folded by a later pass (the Scribe's catch-up pass asks every 2 s), its lines coalesced into
+   * fewer, fuller batches meanwhile.
+   */
+  maxFolds?: number;
   now?: () => Date;
 }
 
@@ -119,9 +127,12 @@ export class Summarizer {
     this.#lastArrival.set(runId, this.#now());
   }
 
-  /** Folds batches while one is due; at most one fold of a run at a time. Returns batches folded. */
+  /**
+   * Folds batches while one is due; at most one fold of a run at a time and `maxFolds` runs at once
+   * (0 returned: deferred to a later call). Returns batches folded.
+   */
   async run(runId: string, view: () => Promise<RunView | undefined>): Promise<number> {
-    if (this.#folding.has(runId)) return 0;
+    if (this.#folding.has(runId) || this.#folding.size >= (this.#o.maxFolds ?? 2)) return 0;
     this.#folding.add(runId);
     let folded = 0;
     try {
