@@ -124,12 +124,13 @@ describe('circuit breaker', () => {
       '6006:pause',
       '9006:resume',
     ]);
-    expect(c).toMatchObject({ state: 'half-open', failedTrials: 3 });
+    expect(c).toMatchObject({ state: 'half-open', failedTrials: 3, openedAt: 6006, downSince: 3 });
     const closed = run([started(9007, 't4'), success(9008, 't4')], c).c;
     expect(closed).toMatchObject({ state: 'closed', failures: 0 });
-    expect(closed.failedTrials).toBeUndefined();
+    expect([closed.failedTrials, closed.downSince]).toEqual([undefined, undefined]);
     const again = run([failure(9010), failure(9011), failure(9012), tick(10_011), tick(10_012)], closed);
     expect(again.effects).toEqual(['9012:pause', '10012:resume']);
+    expect(again.c.downSince).toBe(9012);
     expect(
       parseCircuit(JSON.stringify({ state: 'open', failures: 3, opens: 2, failedTrials: 2 })),
     ).toMatchObject({

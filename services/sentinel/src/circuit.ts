@@ -18,6 +18,8 @@ export interface Circuit {
   readonly trialJobId?: string;
   /** Trials that failed in a row since it opened from closed: each doubles the cool-down. */
   readonly failedTrials?: number;
+  /** When it opened from closed (kept across failed trials): when the outage began. */
+  readonly downSince?: number;
 }
 
 export interface CircuitConfig {
@@ -81,6 +83,7 @@ function open(c: Circuit, at: number, failedTrials = 0): Circuit {
     openedAt: at,
     opens: c.opens + 1,
     updatedAt: at,
+    downSince: failedTrials > 0 ? (c.downSince ?? c.openedAt ?? at) : at,
     ...(failedTrials > 0 ? { failedTrials } : {}),
   };
 }
@@ -97,7 +100,7 @@ function withoutTrial(c: Circuit): Circuit {
 }
 
 function withoutTrials(c: Circuit): Circuit {
-  const { trialJobId: _trial, failedTrials: _failed, ...rest } = c;
+  const { trialJobId: _trial, failedTrials: _failed, downSince: _since, ...rest } = c;
   return rest;
 }
 
@@ -167,11 +170,13 @@ export function parseCircuit(json: string | null | undefined): Circuit {
   const updatedAt = num(r.updatedAt);
   const trialJobId = state === 'half-open' && typeof r.trialJobId === 'string' ? r.trialJobId : undefined;
   const failedTrials = state === 'closed' ? undefined : num(r.failedTrials);
+  const downSince = state === 'closed' ? undefined : num(r.downSince);
   return {
     ...base,
     ...(openedAt === undefined ? {} : { openedAt }),
     ...(updatedAt === undefined ? {} : { updatedAt }),
     ...(trialJobId === undefined ? {} : { trialJobId }),
     ...(failedTrials === undefined || failedTrials <= 0 ? {} : { failedTrials }),
+    ...(downSince === undefined ? {} : { downSince }),
   };
 }

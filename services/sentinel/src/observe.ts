@@ -34,11 +34,13 @@ export function depthOf(counts: Readonly<Record<string, number>>): number {
 
 /**
  * The provider as the circuit sees it: down while the circuit is open or half-open (a trial has not
- * succeeded yet), since it opened. A closed circuit says it answers (or was never seen failing).
+ * succeeded yet), since it first opened. A closed circuit says it answers (or was never seen failing).
  */
 export function providerOf(queue: string, circuit: Circuit): NonNullable<Observation['provider']> {
   const down = circuit.state !== 'closed';
-  return down && circuit.openedAt !== undefined ? { queue, down, since: circuit.openedAt } : { queue, down };
+  // One outage, one incident: anchored where it began, not at each re-open after a failed trial.
+  const since = circuit.downSince ?? circuit.openedAt;
+  return down && since !== undefined ? { queue, down, since } : { queue, down };
 }
 
 /** Runs the rules judge: working ones. A run waiting for a human or paused is already in human hands. */

@@ -15,13 +15,17 @@ export function operator(world, queueFor) {
   return {
     resolved,
     released,
-    /** Resolves every open alert as a human would ("continue"), so the queues it held resume. */
+    /**
+     * Resolves every open alert as a human would ("continue"), so the queues it held resume. Not a
+     * Level 1: it pauses nothing and closes itself when its condition clears (issue 21: the
+     * provider-down alert of an outage), which is what a soak shows.
+     */
     async resolveAlerts() {
       const m = await load();
       if (!m) return;
       const alerts = createAlertStore(world.bus.redis, world.keys);
       for (const alert of await alerts.list({ limit: 200 })) {
-        if (alert.status !== 'open') continue;
+        if (alert.status !== 'open' || alert.level < 2) continue;
         await m.resolveAlert({ alerts, bus: world.bus }, alert.id, {
           decision: 'continue',
           by: 'human',
