@@ -159,7 +159,7 @@ describe('defaults are the guide numbers', () => {
       leaseTtlMs: c.director.leaseTtlMs,
       circuitFailureThreshold: 5,
       circuitCoolDownMs: 5_000,
-      circuitMaxCoolDownMs: 60_000,
+      circuitMaxCoolDownMs: 10_000,
       circuitTrialTimeoutMs: 1_200_000,
     });
     // A trial must outlast the longest task, or a second job would start beside a slow trial.

@@ -333,10 +333,10 @@ const SentinelSchema = z
     // guide §4 "Circuit Breaker Pattern": consecutive provider failures that open a queue's circuit,
     circuitFailureThreshold: int(1).default(5),
     // how long it stays open before the first trial job (issue 21: short, so a provider back after a
-    // short outage is tried within seconds), doubled after each failed trial up to the maximum (a
-    // long outage costs one failed trial call a minute),
+    // short outage is tried within seconds), doubled after each failed trial up to the maximum (the
+    // longest the team waits after the provider is back; a failed trial costs one call),
     circuitCoolDownMs: int(100).default(5_000),
-    circuitMaxCoolDownMs: int(100).default(60_000),
+    circuitMaxCoolDownMs: int(100).default(10_000),
     // and how long that trial may run before the next job becomes the trial (> the Builder's 900 s).
     circuitTrialTimeoutMs: int(1000).default(1_200_000),
   })
