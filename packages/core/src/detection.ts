@@ -131,7 +131,8 @@ export interface Observation {
   /**
    * The model provider behind a queue (`llm`) as the circuit breaker sees it: `down` while its
    * circuit is open or half-open (consecutive provider failures, no successful trial yet), `since`
-   * when it opened. Absent = not known to be down.
+   * when the outage began (its first opening: one incident however many trials fail). Absent = not
+   * known to be down.
    */
   readonly provider?: { readonly queue: string; readonly down: boolean; readonly since?: Instant };
   /** Latency of the slowest LLM call (finished or still running). */
