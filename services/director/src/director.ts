@@ -130,6 +130,17 @@ export class DirectorService implements Service {
     await this.#tickAll();
   }
 
+  /**
+   * Redis came back after a drop. A crash with `appendfsync everysec` can lose the last second of
+   * writes — a run's `run.finished` among them — while ioredis re-sends what was in flight, so
+   * Redis may now hold a run this process remembers as over. Forget what it remembers: the next
+   * tick reads every open run from the log again, and a run whose end was lost is driven on
+   * (seen in the chaos redis-restart scenario: the run stayed "running" with nobody ticking it).
+   */
+  redisReconnected(): void {
+    this.#closed.clear();
+  }
+
   async #onMessage(message: Message): Promise<void> {
     if (message.from === 'director') return; // our own broadcasts
     const { driver } = this.#o;

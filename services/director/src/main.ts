@@ -145,6 +145,7 @@ redis.on('ready', () => {
     return;
   }
   driver.resendInFlight();
+  director.redisReconnected();
   void debate
     .resendPending()
     .then((requeued) => logger.info({ requeued }, 'Redis is back: requests in flight re-sent'))
