@@ -17,7 +17,7 @@ export interface Keys {
   heartbeat(role: string, instance: string): string;
   heartbeatPattern(role?: string): string;
   lease(name: string): string;
-  /** Publish guard for one REQUEST id: holds the bus:log entry id once it was logged. */
+  /** Publish guard for one message id: holds its bus:log entry id (a REQUEST's gets ` taken` once a consumer took it). */
   published(messageId: string): string;
   /** Free-form key under the prefix for things without a dedicated builder yet. */
   custom(...parts: string[]): string;

@@ -280,6 +280,25 @@ describe('AgentService', () => {
     });
   });
 
+  it('does not run a request again when it is re-published after its finished job was removed', async () => {
+    const model = new ScriptedChatModel({ replies: [formatted('only once'), formatted('twice')] });
+    const h = await startAgent('builder', model);
+    const req = request('builder', 'Once only.');
+    const first = await h.bus.publish(req);
+    const work = h.queue(QUEUE_NAMES.agent('builder'));
+    await waitFor(async () => (await work.getJobState(req.id)) === 'completed', { what: 'job completed' });
+    // removeOnComplete trimmed the job; then the Director, restarting, sends the request again.
+    await (await work.getJob(req.id))?.remove();
+    const again = await h.bus.publish(req);
+    expect(again).toEqual({ logId: first.logId, jobId: req.id, duplicate: true });
+    expect(await work.getJob(req.id)).toBeUndefined();
+    expect(model.calls).toHaveLength(1);
+    const log = await h.log();
+    expect(log.filter((m) => m.id === req.id)).toHaveLength(1);
+    expect(log.filter((m) => m.type === 'RESPONSE' && m.inReplyTo === req.id)).toHaveLength(1);
+    expect(log.filter((m) => m.type === 'STATUS' && m.inReplyTo === req.id)).toHaveLength(1);
+  });
+
   it('reads its inbox and ALL: remembers the newest DECISION, dead-letters a misrouted entry', async () => {
     const h = await startAgent('scout', new ScriptedChatModel({ replies: [] }));
     const decision = (content: string): Message => ({

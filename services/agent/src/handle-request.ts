@@ -44,7 +44,7 @@ import { responseContext } from './usage-line.js';
 
 export interface RequestHandlerOptions {
   role: WorkerRole;
-  bus: Pick<Bus, 'publish' | 'publishedAs' | 'deadLetter' | 'redis' | 'keys' | 'readLog' | 'tailLog'>;
+  bus: Pick<Bus, 'publish' | 'startTask' | 'deadLetter' | 'redis' | 'keys' | 'readLog' | 'tailLog'>;
   model: ChatModel;
   /** guide §7 role timeout, ms: the whole job, queueing at the gateway included. */
   timeoutMs: number;
@@ -129,27 +129,27 @@ export function createRequestProcessor(options: RequestHandlerOptions): RequestP
   }
 
   /**
-   * One round trip before any work: whether this request's RESPONSE was already published (the
-   * bus's guard for its derived id), and when the task first started (set now if this is the
-   * first attempt; kept so a restarted attempt sees the same start for the run timeout).
+   * One round trip before any work (the bus's startTask script): marks the request taken, reads
+   * whether its RESPONSE was already published (the bus's guard for its derived id), keeps when
+   * the task first started (set now on the first attempt, so a restarted attempt counts its run
+   * timeout from the same start), and publishes the STATUS unless it was answered or is past its
+   * run timeout.
    */
-  async function taskStart(requestId: string): Promise<{ answeredAs: string | null; startedAt: number }> {
-    const now = Date.now();
-    const responseId = responseIdFor(requestId);
-    if (options.runTimeoutMs === undefined)
-      return { answeredAs: await bus.publishedAs(responseId), startedAt: now };
-    const key = bus.keys.custom('task', requestId, 'started');
-    const ttl = Math.max(options.runTimeoutMs, options.timeoutMs) * 2;
-    const replies = (await bus.redis
-      .multi()
-      .get(bus.keys.published(responseId))
-      .set(key, String(now), 'PX', ttl, 'NX')
-      .get(key)
-      .exec()) as [Error | null, string | null][] | null;
-    if (!replies) throw new Error('task start: MULTI was discarded');
-    const failed = replies.find(([error]) => error !== null)?.[0];
-    if (failed) throw failed;
-    return { answeredAs: replies[0]?.[1] ?? null, startedAt: Number(replies[2]?.[1] ?? now) || now };
+  function taskStart(request: Message, attempt: number) {
+    const keep =
+      options.runTimeoutMs === undefined
+        ? {}
+        : {
+            keepStartMs: Math.max(options.runTimeoutMs, options.timeoutMs) * 2,
+            runTimeoutMs: options.runTimeoutMs,
+          };
+    return bus.startTask({
+      requestId: request.id,
+      responseId: responseIdFor(request.id),
+      status: statusMessage({ role, request, attempt }),
+      now: Date.now(),
+      ...keep,
+    });
   }
 
   /** This attempt's deadline: the role timeout from now, capped by the run timeout from the first start. */
@@ -177,13 +177,13 @@ export function createRequestProcessor(options: RequestHandlerOptions): RequestP
     // The RESPONSE id is derived from the request id and the bus publishes an id once, in the
     // same script as its log entry: an attempt after a crash (or a stall) that finds the answer
     // already published does not ask the model again, and one that races it cannot answer twice.
-    const { answeredAs, startedAt } = await taskStart(request.id);
-    if (answeredAs !== null) {
-      log.info({ logId: answeredAs }, 'already answered by an earlier attempt; not asking the model again');
-      return { responseId: responseIdFor(request.id), published: false, logId: answeredAs };
+    const start = await taskStart(request, attempt);
+    if (start.state === 'answered') {
+      log.info({ logId: start.logId }, 'already answered by an earlier attempt; not asking the model again');
+      return { responseId: responseIdFor(request.id), published: false, logId: start.logId };
     }
-    const { deadline, timeout } = taskDeadline(request.id, startedAt);
-    if (deadline <= Date.now()) {
+    const { deadline, timeout } = taskDeadline(request.id, start.startedAt);
+    if (start.state === 'expired' || deadline <= Date.now()) {
       // Restarted past its run timeout (a crash loop): give up at once, as the last attempt would.
       log.error({ err: timeout }, `request failed: ${timeout.message}`);
       await publishQuietly(
@@ -192,7 +192,6 @@ export function createRequestProcessor(options: RequestHandlerOptions): RequestP
       );
       throw new UnrecoverableError(failureReason(timeout));
     }
-    await publishQuietly(statusMessage({ role, request, attempt }), log);
 
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(timeout), deadline - Date.now());

@@ -176,6 +176,31 @@ async function journalIds(runId: string): Promise<string[]> {
 }
 
 describe('ScribeService', () => {
+  it('marks a checkpoint REQUEST taken when it answers it: re-sent after its job is gone, it is not queued again', async () => {
+    await startScribe();
+    const live = new LiveRun(newId('run'));
+    await live.phase(...(PHASES[0] as (typeof PHASES)[number]));
+    const request: Message = {
+      id: newId('msg'),
+      runId: live.runId,
+      from: 'director',
+      to: 'scribe',
+      type: 'REQUEST',
+      priority: 'NORMAL',
+      timestamp: new Date().toISOString(),
+      content: 'checkpoint',
+    };
+    const first = await bus.publish(request);
+    const answered = await waitFor(async () => bus.publishedAs(`rsp_${request.id}`), {
+      what: 'the Scribe to answer',
+    });
+    expect(answered).toBeTruthy();
+    expect(await redis.get(bus.keys.published(request.id))).toBe(`${first.logId} taken`);
+    await redis.del(`${bus.keys.prefix}:agent.scribe:${request.id}`);
+    expect(await bus.publish(request)).toEqual({ logId: first.logId, jobId: request.id, duplicate: true });
+    expect(await redis.exists(`${bus.keys.prefix}:agent.scribe:${request.id}`)).toBe(0);
+  });
+
   it('misses nothing while it is down: the group resumes, the catch-up writes every checkpoint', async () => {
     let scribe = await startScribe();
     const live = new LiveRun('run-outage');

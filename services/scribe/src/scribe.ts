@@ -241,6 +241,9 @@ export class ScribeService implements Service {
       throw new UnrecoverableError(`invalid checkpoint request: ${reason}`);
     }
     const request = parsed.data;
+    // Taken: a re-publish of this request (a Director restarting) no longer queues it again, even
+    // after its finished job was removed (the bus logs a REQUEST before adding its job).
+    await this.#o.bus.markTaken(request.id);
     this.#runs.add(request.runId);
     let outcome: { record?: { n: number } | undefined; note: string };
     try {

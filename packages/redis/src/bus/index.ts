@@ -7,6 +7,7 @@ import { createContext } from './context.js';
 import { deadLetterPayload } from './dead-letter.js';
 import { readLog, tailLog } from './log.js';
 import { createPublisher } from './publish.js';
+import { createTakenMarker, createTaskStarter, guardLogId } from './task.js';
 import type { Bus, BusOptions, Consumer, ConsumeStreamOptions } from './types.js';
 
 export {
@@ -62,7 +63,9 @@ export function createBus(options: BusOptions): Bus {
     keys: options.keys,
     redis: ctx.redis,
     publish,
-    publishedAs: (messageId) => ctx.redis.get(options.keys.published(messageId)),
+    publishedAs: async (messageId) => guardLogId(await ctx.redis.get(options.keys.published(messageId))),
+    startTask: createTaskStarter(ctx),
+    markTaken: createTakenMarker(ctx),
     consumeStream: (streamOptions) => track(consumeStream(ctx, streamOptions)),
     consume(recipient, handler, consumeOptions = {}) {
       const inbox = options.keys.busTo(recipient);

@@ -81,15 +81,47 @@ describe('publish', () => {
     expect(logged).toHaveLength(1);
   });
 
-  it('still logs a REQUEST once if a crash came between the job add and the log append', async () => {
+  it('still logs a REQUEST once if its job existed before its log entry (a job added around publish)', async () => {
     const m = msg({ type: 'REQUEST', to: 'inspector', content: 'inspect' });
-    // Simulate the crash: the job exists, the log entry and guard do not.
     await queue(QUEUE_NAMES.agent('inspector')).add('REQUEST', m, { jobId: m.id, priority: 3 });
     const result = await bus.publish(m);
     expect(result.duplicate).toBeUndefined();
     const logged = (await streamMessages(keys.busLog)).filter((e) => e.fields[1]?.includes(m.id));
     expect(logged.map((e) => e.id)).toEqual([result.logId]);
     expect(await queue(QUEUE_NAMES.agent('inspector')).count()).toBe(1);
+  });
+
+  it('queues a REQUEST whose job was lost after its log entry when it is published again, logging it once', async () => {
+    const m = msg({ type: 'REQUEST', to: 'refactorer', content: 'tidy up' });
+    const work = queue(QUEUE_NAMES.agent('refactorer'));
+    const first = await bus.publish(m);
+    // The crash (or AOF cut) between the log append and the job add: the job is gone, the log entry and guard stay.
+    await (await work.getJob(m.id))?.remove();
+    expect(await work.getJob(m.id)).toBeUndefined();
+    const again = await bus.publish(m);
+    expect(again).toEqual({ logId: first.logId, jobId: m.id, duplicate: true });
+    expect((await work.getJob(m.id))?.data).toEqual(m);
+    const logged = (await streamMessages(keys.busLog)).filter((e) => e.fields[1]?.includes(m.id));
+    expect(logged.map((e) => e.id)).toEqual([first.logId]);
+  });
+
+  it('never queues a REQUEST again once a consumer took it, even after its finished job was removed', async () => {
+    const m = msg({ type: 'REQUEST', to: 'architect', content: 'design it' });
+    const work = queue(QUEUE_NAMES.agent('architect'));
+    const first = await bus.publish(m);
+    expect(await bus.markTaken(m.id)).toBe(true);
+    expect(await bus.markTaken(m.id)).toBe(false);
+    // The guard keeps its TTL and still names the log entry.
+    expect(await redis.pttl(keys.published(m.id))).toBeGreaterThan(0);
+    expect(await bus.publishedAs(m.id)).toBe(first.logId);
+    await (await work.getJob(m.id))?.remove();
+    const again = await bus.publish(m);
+    expect(again).toEqual({ logId: first.logId, jobId: m.id, duplicate: true });
+    expect(await work.getJob(m.id)).toBeUndefined();
+    const logged = (await streamMessages(keys.busLog)).filter((e) => e.fields[1]?.includes(m.id));
+    expect(logged).toHaveLength(1);
+    // Nothing to mark for an id that was never published.
+    expect(await bus.markTaken(newId('msg'))).toBe(false);
   });
 
   it('XADDs every other type to bus:to:<to> and bus:log, one field "message" each', async () => {

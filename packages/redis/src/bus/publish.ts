@@ -27,27 +27,28 @@ export function createPublisher(ctx: BusContext): (input: unknown) => Promise<Pu
     const json = JSON.stringify(message);
 
     if (message.type === 'REQUEST') {
-      // Order: (1) guard check, (2) job add, (3) log append + guard set, atomically in logOnce-2.
-      // The job add runs BullMQ's own Lua and cannot share a MULTI with the log append, so the
-      // job goes first: it is idempotent by job id, and a crash between (2) and (3) is healed by
-      // re-publishing (the add is then a no-op and the log gets its one entry). The other order
-      // could log work that was never queued. (1) keeps a re-sent request from being queued
-      // again after its finished job was removed, for as long as the guard lives (dedupeTtlMs).
-      const guard = keys.published(message.id);
-      const earlier = await redis.get(guard);
-      if (earlier !== null) return { logId: earlier, jobId: message.id, duplicate: true };
+      // Order (issue 23 §2): (1) guard check + log append + guard set, in one script (logOnce-2),
+      // (2) the job add, only when no consumer has taken this id yet. The add runs BullMQ's own
+      // Lua and cannot share a script with the log append; logging first folds the guard check
+      // into the append (it used to be a GET of its own before the add). A crash, or an AOF cut,
+      // between (1) and (2) leaves a logged REQUEST with no job until it is published again: the
+      // guard is not marked taken then, so the re-publish adds the job (idempotent by job id while
+      // the job exists). Once a consumer took it (startTask-6, markTaken-1), a re-publish queues
+      // nothing, even after the finished job was removed, for as long as the guard lives.
+      const reply = (await runScript(
+        redis,
+        'logOnce-2',
+        [keys.published(message.id), keys.busLog],
+        [json, maxLen, ctx.dedupeTtlMs],
+      )) as [number, string];
+      const logId = String(reply[1]);
+      if (reply[0] === 0) return { logId, jobId: message.id, duplicate: true };
       const job = await ctx.queue(QUEUE_NAMES.agent(message.to)).add(message.type, message, {
         ...jobOptions,
         jobId: message.id,
         priority: BULLMQ_PRIORITY[message.priority],
       });
-      const reply = (await runScript(
-        redis,
-        'logOnce-2',
-        [guard, keys.busLog],
-        [json, maxLen, ctx.dedupeTtlMs],
-      )) as [number, string];
-      const result: PublishResult = { logId: String(reply[1]), jobId: job.id ?? message.id };
+      const result: PublishResult = { logId, jobId: job.id ?? message.id };
       if (reply[0] !== 1) result.duplicate = true;
       return result;
     }

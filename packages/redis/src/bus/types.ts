@@ -36,6 +36,31 @@ export interface PublishResult {
   duplicate?: boolean;
 }
 
+/** What an agent asks of Redis before working on a REQUEST (`Bus.startTask`). */
+export interface StartTaskInput {
+  requestId: string;
+  /** The id its RESPONSE is (or will be) published under: derived from the request id. */
+  responseId: string;
+  /** The STATUS to publish when the task goes ahead; validated like `publish`. */
+  status: unknown;
+  /** This attempt's clock, ms since the epoch. */
+  now: number;
+  /** Keep the task's first start this long, ms (so a restarted attempt sees it); absent = not kept. */
+  keepStartMs?: number;
+  /** With a kept start: past first start + this, the task is `expired` and no STATUS is sent. */
+  runTimeoutMs?: number;
+}
+
+/**
+ * `answered`: its RESPONSE was published before (nothing else was written but the taken mark);
+ * `expired`: its run timeout, counted from the first start, has passed (no STATUS was sent);
+ * `started`: go ahead, the STATUS is published (or was, under that id, before).
+ */
+export type StartTaskResult =
+  | { state: 'answered'; logId: string }
+  | { state: 'expired'; startedAt: number }
+  | { state: 'started'; startedAt: number; status: PublishResult };
+
 export interface MessageMeta {
   stream: string;
   entryId: string;
@@ -154,6 +179,13 @@ export interface Bus {
   publish(message: unknown): Promise<PublishResult>;
   /** The bus-log entry id under which this message id was published, or null (guard expired or never). */
   publishedAs(messageId: string): Promise<string | null>;
+  /**
+   * One round trip before an agent works on a REQUEST: marks it taken (a re-publish then never
+   * queues it again), tells whether it was answered, keeps its first start, publishes the STATUS.
+   */
+  startTask(input: StartTaskInput): Promise<StartTaskResult>;
+  /** Marks a REQUEST taken, for a consumer with no `startTask` (the Scribe); false if already marked or unknown. */
+  markTaken(requestId: string): Promise<boolean>;
   consume(recipient: Role, handler: MessageHandler, options?: ConsumeOptions): Consumer;
   consumeStream(options: ConsumeStreamOptions): Consumer;
   deadLetter(entry: DeadLetterInput): Promise<string>;
