@@ -204,8 +204,9 @@ export async function redisRestartScenario({ smoke, log }) {
         const { state, reason } = await jobState(world, original.to, latest);
         states[state] = (states[state] ?? 0) + 1;
         if (state === 'unknown') {
-          // The job went with the cut second (and so did the publish guard, written after it):
-          // publishing the same message again queues it again.
+          // The job went with the cut second. Its log entry and publish guard, written just before
+          // the add, may have survived, but no agent took the job, so the guard is not marked
+          // taken: publishing the same message again queues it again (and logs nothing twice).
           await world.bus.publish(latest === id ? original : { ...original, id: latest });
           republished.add(latest);
         } else if (state === 'failed') {

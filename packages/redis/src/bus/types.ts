@@ -21,7 +21,7 @@ export interface BusOptions {
   };
   /** Overrides for the BullMQ options of REQUEST jobs (job id and priority are always set by the bus). */
   requestJobOptions?: Omit<JobsOptions, 'jobId' | 'priority'>;
-  /** How long a published message id is remembered, so a re-send is neither queued, delivered nor logged again (default 7 days). */
+  /** How long a published message id is remembered, so a re-send is neither delivered nor logged again, nor a taken REQUEST queued again (default 7 days). */
   dedupeTtlMs?: number;
 }
 
@@ -32,7 +32,7 @@ export interface PublishResult {
   streamId?: string;
   /** BullMQ job id on `agent.<to>` (REQUEST only; equals the message id). */
   jobId?: string;
-  /** True when this message id was published before: nothing new was queued, delivered or logged. */
+  /** True when this message id was published before: nothing new was delivered or logged (a REQUEST's job is added again only if it was lost before a consumer took it). */
   duplicate?: boolean;
 }
 
