@@ -3,13 +3,15 @@
 // prints per-run ETAs and records them; `nightshift status`, the client and the API show each
 // run's ETA mid-run; after the runs finish, the morning report shows forecast vs actual for each.
 // "Mid-run" without timing: the Architect's queue is paused, so every run waits at `design` until
-// the test resumes it. Failure paths: a bad --until, plan with an empty queue, status of a run
+// the test resumes it — before `plan --record`, so the recorded forecast is of a team at work
+// (recorded while the Architect was still paused, every end came out late by the seconds a CLI
+// process took to resume it: docs/planning.md). Failure paths: a bad --until, plan with an empty queue, status of a run
 // while no run has finished (no history).
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { NO_HISTORY, openControl, StatusSchema } from '@nightshift/client';
-import { createKeys, enqueueRun } from '@nightshift/redis';
+import { NO_HISTORY, openControl, readRecordedRun, StatusSchema } from '@nightshift/client';
+import { createKeys, createRedisClient, createRunStore, enqueueRun } from '@nightshift/redis';
 import { freePort, startRedis, type TestRedis, uniquePrefix, waitFor } from '@nightshift/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -55,6 +57,28 @@ async function waitingForDesign(runId: string): Promise<void> {
   });
 }
 
+/**
+ * The night as recorded (events and the gateway's call log of every run, the recorded forecasts)
+ * to test-artifacts/plan-eta-night.json: what docs/planning.md compares step by step with the
+ * simulated night.
+ */
+async function dumpNight(night: readonly string[]): Promise<void> {
+  const client = createRedisClient(redis.url);
+  try {
+    const store = createRunStore(client, keys);
+    const runs: Record<string, unknown> = {};
+    for (const id of await store.list())
+      runs[id] = {
+        ...(await readRecordedRun(client, store, keys, id)),
+        forecast: await client.get(keys.custom('run', id, 'forecast')),
+      };
+    mkdirSync(join(ROOT, 'test-artifacts'), { recursive: true });
+    writeFileSync(join(ROOT, 'test-artifacts', 'plan-eta-night.json'), JSON.stringify({ night, runs }));
+  } finally {
+    client.disconnect();
+  }
+}
+
 async function finished(runId: string): Promise<void> {
   expect((await waitRunEnd(redis.url, keys, runId, stack, 300_000)).status).toBe('finished');
 }
@@ -67,9 +91,9 @@ beforeAll(async () => {
     ...simEnv({ dir, redisUrl: redis.url, prefix, dashboardPort: port, workspaces }),
     // Every reader forecasts afresh: the test reads ETAs right after the queue changes.
     ETA_CACHE_MS: '0',
-    // History: the newest finished run only — the first one waited at design while the test
-    // looked at it, which says nothing about how long a design takes.
-    PLAN_HISTORY_RUNS: '1',
+    // History: the two newest finished runs — not the first one, which waited at design while
+    // the test looked at it. Two runs give the p90 a spread to come from.
+    PLAN_HISTORY_RUNS: '2',
   };
   stack = startSimStack({ env, dataDir: join(dir, 'data'), cwd: dir });
   await waitStackUp(stack, { url: redis.url, keys, roles: ['director', 'architect', 'builder'], dashboard });
@@ -108,8 +132,9 @@ describe('plan the night and hold the ETA (issue 24)', () => {
     expect(plan.stderr).toMatch(/no history/);
     expect((await cli('agents', 'resume', 'architect')).code).toBe(0);
     await finished(first);
-    // A run nobody held up: tonight's history (PLAN_HISTORY_RUNS=1).
+    // Two runs nobody held up, one after the other: tonight's history (PLAN_HISTORY_RUNS=2).
     await finished(await enqueueDemo('warm-up-2'));
+    await finished(await enqueueDemo('warm-up-3'));
   });
 
   it('plan on a queue of 5 demo tasks prints per-run ETAs; status, the client and the API show them mid-run; the report compares forecast and actual', async () => {
@@ -122,11 +147,11 @@ describe('plan the night and hold the ETA (issue 24)', () => {
     const control = openControl({
       url: redis.url,
       prefix,
-      eta: { historyRuns: 1, samples: 50, cacheMs: 0 },
+      eta: { historyRuns: 2, samples: 50, cacheMs: 0 },
     });
     try {
       const board = await control.etas();
-      expect(board.history).toBe(1);
+      expect(board.history).toBe(2);
       expect(board.runs.map((r) => r.runId).sort()).toEqual([...runs].sort());
       for (const eta of board.runs) {
         expect(eta.state).toBe('running');
@@ -146,10 +171,12 @@ describe('plan the night and hold the ETA (issue 24)', () => {
     const page = await (await fetch(`${dashboard}/`)).text();
     expect(page).toContain(`data-testid="run-eta-${runs[0]}">p50 <time`);
 
-    // The night's forecast, recorded last before the team goes on: the report compares it.
+    // The team goes on, then the night's forecast is recorded (of runs under way, each from where
+    // it is): the report compares it with the real ends.
+    expect((await cli('agents', 'resume', 'architect')).code).toBe(0);
     const plan = await cli('plan', '--record', '--until', '23:59');
     expect(plan.code, plan.stderr).toBe(0);
-    expect(plan.stdout).toMatch(/forecast of 5 run\(s\) from 1 past run\(s\)/);
+    expect(plan.stdout).toMatch(/forecast of 5 run\(s\) from 2 past run\(s\)/);
     for (const runId of runs)
       expect(plan.stdout).toMatch(
         new RegExp(
@@ -157,8 +184,8 @@ describe('plan the night and hold the ETA (issue 24)', () => {
         ),
       );
 
-    expect((await cli('agents', 'resume', 'architect')).code).toBe(0);
     for (const runId of runs) await finished(runId);
+    await dumpNight(runs);
 
     // Ended: no ETA any more.
     const after = await cli('status', '--run', runs[0] as string);
@@ -184,6 +211,13 @@ describe('plan the night and hold the ETA (issue 24)', () => {
         ),
       );
     const review = await cli('plan', '--review');
-    expect(review.stdout).toMatch(/\d of 5 finished run\(s\) ended by their p90; mean \|error\| \d+\.\d %/);
+    const summary = /(\d) of 5 finished run\(s\) ended by their p90; mean \|error\| (\d+\.\d) %/.exec(
+      review.stdout,
+    );
+    expect(summary, review.stdout).not.toBeNull();
+    // A loose bound only (exact figures: docs/planning.md): the 2-core CI machine runs other suites
+    // at once, and 5 runs of ~10 s on it move by seconds. Recorded while the Architect was still
+    // paused, or with votes queued behind waiting steps, the forecast was 22–26 % off.
+    expect(Number(summary?.[2])).toBeLessThan(40);
   });
 });

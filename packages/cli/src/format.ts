@@ -66,9 +66,9 @@ const clock = (iso: string) => iso.slice(11, 19);
 /** `p50 22:03:10 (in 2m05s) · p90 22:04:00 (in 2m55s)`, or why there is none. */
 export function etaText(eta: RunSummary['eta'], now: Date): string {
   if (eta === null) return '- (not queued or running)';
-  if (eta.p50At === null || eta.p90At === null) return `- (${eta.note ?? 'no forecast'})`;
+  if (eta.p50At === null) return `- (${eta.note ?? 'no forecast'})`;
   const at = (iso: string) => `${clock(iso)} (in ${duration(Date.parse(iso) - now.getTime())})`;
-  return `p50 ${at(eta.p50At)} · p90 ${at(eta.p90At)}`;
+  return `p50 ${at(eta.p50At)} · ${eta.p90At === null ? `p90 - (${eta.note ?? 'no forecast'})` : `p90 ${at(eta.p90At)}`}`;
 }
 
 /** Issue 24 §3: every queued and running run's expected end, re-forecast from where it is. */

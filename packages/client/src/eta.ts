@@ -8,7 +8,7 @@
 // cheap with dozens of runs: ended runs are read once per reader (`EndedRuns`), one forecast
 // without what-ifs serves every run, and one result is shared for `cacheMs` however many
 // readers ask (the dashboard's pages and API, every few seconds).
-import { forecast, type QueuedRun } from '@nightshift/core';
+import { forecast, NO_SPREAD, type QueuedRun } from '@nightshift/core';
 import { isNightshiftError } from '@nightshift/protocol';
 import { QUEUE_NAMES } from '@nightshift/redis';
 import { type EndedRuns, liveAgents, pickedUpFromJobs, queuedRuns, readRuns } from './history.js';
@@ -33,6 +33,7 @@ export async function computeEtas(
     nowMs: now,
     ended,
     pickedUp: pickedUpFromJobs((name) => parts.queue(name)),
+    ...(parts.archive ? { archive: parts.archive } : {}),
   });
   const runs: (QueuedRun & { state: RunEta['state'] })[] = running.map((r) => ({ ...r, state: 'running' }));
   for (const q of await queuedRuns(parts.queue(QUEUE_NAMES.runs))) {
@@ -61,9 +62,12 @@ export async function computeEtas(
       ...board,
       runs: runs.map((r, i) => {
         const e = f.runs[i];
-        return e && Number.isFinite(e.p50Ms) && Number.isFinite(e.p90Ms)
-          ? { runId: r.id, state: r.state, p50At: at(e.p50Ms), p90At: at(e.p90Ms), note: null }
-          : { runId: r.id, state: r.state, p50At: null, p90At: null, note: 'not forecast' };
+        if (!e || !Number.isFinite(e.p50Ms) || !Number.isFinite(e.p90Ms))
+          return { runId: r.id, state: r.state, p50At: null, p90At: null, note: 'not forecast' };
+        // One past run gives no spread: no p90 rather than one equal to the p50.
+        return f.spread === 'none'
+          ? { runId: r.id, state: r.state, p50At: at(e.p50Ms), p90At: null, note: NO_SPREAD }
+          : { runId: r.id, state: r.state, p50At: at(e.p50Ms), p90At: at(e.p90Ms), note: null };
       }),
     };
   } catch (error) {

@@ -1,7 +1,9 @@
 // What the planner reads from Redis (issue 24): past runs (events + the gateway's call log
 // `run:<id>:llm`, as the morning report reads it), the runs waiting in `runs`, the runs under way
 // with where they are, and the agents alive. `nightshift plan`, `simulate` and the ETAs of
-// `status`, the dashboard and the REST API share it; everything else is core's pure planner.
+// `status`, the dashboard and the REST API share it; everything else is core's pure planner. A run
+// archived out of Redis (issue 21 §2) is read from its archive through the run store, call log
+// included, so history and `simulate --from-run` still learn from it.
 import {
   fold,
   isTerminal,
@@ -20,6 +22,7 @@ import {
   listHeartbeats,
   QUEUE_NAMES,
   type RedisClient,
+  type RunArchive,
   type RunStore,
   runIdForJob,
 } from '@nightshift/redis';
@@ -32,9 +35,16 @@ export interface RecordedRun {
   calls: RecordedCall[];
 }
 
-/** The gateway's call log of a run; a torn or foreign entry is skipped. */
-async function readCalls(redis: RedisClient, keys: Keys, runId: string): Promise<RecordedCall[]> {
-  const raw = await redis.xrange(keys.custom('run', runId, 'llm'), '-', '+');
+/** The gateway's call log of a run (from its archive once it left Redis); a torn or foreign entry is skipped. */
+async function readCalls(
+  redis: RedisClient,
+  store: RunStore,
+  keys: Keys,
+  runId: string,
+): Promise<RecordedCall[]> {
+  const key = keys.custom('run', runId, 'llm');
+  const archived = await store.archived(runId);
+  const raw = archived ? archived.stream(key) : await redis.xrange(key, '-', '+');
   const calls: RecordedCall[] = [];
   for (const [, fields] of raw) {
     try {
@@ -48,7 +58,10 @@ async function readCalls(redis: RedisClient, keys: Keys, runId: string): Promise
   return calls;
 }
 
-/** Reads a run's events and its LLM call log; a torn or foreign call entry is skipped. */
+/**
+ * Reads a run's events and its LLM call log; a torn or foreign call entry is skipped. A run
+ * archived out of Redis is read from its archive when the store was given one.
+ */
 export async function readRecordedRun(
   redis: RedisClient,
   store: RunStore,
@@ -56,7 +69,7 @@ export async function readRecordedRun(
   runId: string,
 ): Promise<RecordedRun> {
   const events = (await store.read(runId)).map((s) => parseRunEvent(s.event));
-  return { events, calls: await readCalls(redis, keys, runId) };
+  return { events, calls: await readCalls(redis, store, keys, runId) };
 }
 
 /** How many of the newest runs the planner looks at for history and for runs under way. */
@@ -79,6 +92,11 @@ export interface ReadRunsOptions {
    * `agent.<role>`, so none of it has run); undefined: unknown, counted from its REQUEST.
    */
   pickedUp?: PickedUp;
+  /**
+   * The run archive (MEMORY_DIR/archive, issue 21 §2): finished runs moved out of Redis are history
+   * too (the store must be the one created with it). Absent: only runs still in Redis are seen.
+   */
+  archive?: RunArchive;
 }
 
 /**
@@ -109,7 +127,11 @@ export async function readRuns(
   limit: number,
   options: ReadRunsOptions = {},
 ): Promise<{ profile: Profile; running: QueuedRun[] }> {
-  const ids = await store.list(10_000);
+  // Archived runs ended before any run still in Redis: oldest archive first, then Redis's index.
+  const archived = options.archive ? (await options.archive.list()).map((a) => a.runId) : [];
+  const inRedis = await store.list(10_000);
+  const known = new Set(inRedis);
+  const ids = [...archived.filter((id) => !known.has(id)), ...inRedis];
   const ended = options.ended ?? new Map<string, RunSample | undefined>();
   const samples: RunSample[] = [];
   const running: QueuedRun[] = [];
@@ -125,7 +147,9 @@ export async function readRuns(
     const state = fold(events);
     if (isTerminal(state.status)) {
       const sample =
-        state.status === 'finished' ? sampleRun(events, await readCalls(redis, keys, runId)) : undefined;
+        state.status === 'finished'
+          ? sampleRun(events, await readCalls(redis, store, keys, runId))
+          : undefined;
       ended.set(runId, sample);
       if (sample && samples.length < limit) samples.push(sample);
     } else if (state.status === 'planning' || state.status === 'running') {

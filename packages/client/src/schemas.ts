@@ -23,7 +23,8 @@ export type CheckpointInfo = z.infer<typeof CheckpointInfoSchema>;
 /**
  * Issue 24 §3: when a queued or running run is expected to end (p50, p90 of the simulated nights),
  * forecast from where it is. Null times with the reason in `note` when there is no forecast
- * (no finished run to learn from yet).
+ * (no finished run to learn from yet); a p50 with a null p90 and `note` "p90 from one run: no
+ * spread" when history holds a single run (every draw is that run: its p90 would repeat the p50).
  */
 export const RunEtaSchema = z.object({
   runId: z.string(),

@@ -6,7 +6,13 @@ import { readFileSync } from 'node:fs';
 import { liveAgents, pickedUpFromJobs, readQueued, readRuns } from '@nightshift/client';
 import { loadConfig } from '@nightshift/config';
 import { forecast, PlanInputError, type QueuedRun } from '@nightshift/core';
-import { createKeys, createRedisClient, createRunStore } from '@nightshift/redis';
+import {
+  createKeys,
+  createRedisClient,
+  createRunStore,
+  openRunArchive,
+  runArchiveDir,
+} from '@nightshift/redis';
 import { Queue } from 'bullmq';
 import type { Command } from 'commander';
 import type { CliDeps } from '../deps.js';
@@ -77,7 +83,9 @@ export function registerPlan(program: Command, deps: CliDeps): void {
         const keys = createKeys(config.redis.prefix);
         const redis = createRedisClient(config.redis.url, { maxRetriesPerRequest: 2 });
         try {
-          const store = createRunStore(redis, keys);
+          // Issue 21 §2: finished runs archived out of Redis are history too.
+          const archive = openRunArchive(runArchiveDir(config.memoryDir), keys);
+          const store = createRunStore(redis, keys, { archive });
           if (opts.review) {
             const rows = await reviewRuns(redis, keys, store);
             deps.stdout(opts.json ? `${JSON.stringify(rows)}\n` : renderReview(rows));
@@ -96,6 +104,7 @@ export function registerPlan(program: Command, deps: CliDeps): void {
           const { profile, running } = await readRuns(redis, store, keys, history, {
             nowMs: now,
             pickedUp: pickedUpFromJobs(queueOf),
+            archive,
           }).finally(() => Promise.allSettled([...queues.values()].map((q) => q.close())));
           const titles = new Map<string, string>();
           const runs: QueuedRun[] = [];

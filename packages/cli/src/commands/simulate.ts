@@ -16,7 +16,13 @@ import {
   sweepAgents,
 } from '@nightshift/core';
 import { ROLES, type Role } from '@nightshift/protocol';
-import { createKeys, createRedisClient, createRunStore } from '@nightshift/redis';
+import {
+  createKeys,
+  createRedisClient,
+  createRunStore,
+  openRunArchive,
+  runArchiveDir,
+} from '@nightshift/redis';
 import type { Command } from 'commander';
 import type { CliDeps } from '../deps.js';
 
@@ -119,7 +125,9 @@ export function registerSimulate(program: Command, deps: CliDeps): void {
           const redis = createRedisClient(config.redis.url, { maxRetriesPerRequest: 2 });
           let recorded: RecordedRun;
           try {
-            recorded = await readRecordedRun(redis, createRunStore(redis, keys), keys, runId);
+            // Issue 21 §2: a run archived out of Redis replays from its archive.
+            const archive = openRunArchive(runArchiveDir(config.memoryDir), keys);
+            recorded = await readRecordedRun(redis, createRunStore(redis, keys, { archive }), keys, runId);
           } finally {
             redis.disconnect();
           }

@@ -2,6 +2,7 @@
 // scripts read it) and `nightshift status`, against a real Redis: a run under way re-forecast from
 // where it is, a queued run behind it, the cache, and honest output when there is no history.
 import { NO_HISTORY, openControl, StatusSchema } from '@nightshift/client';
+import { NO_SPREAD } from '@nightshift/core';
 import { enqueueRun, QUEUE_NAMES } from '@nightshift/redis';
 import { startRedis, type TestRedis, uniquePrefix } from '@nightshift/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -61,8 +62,9 @@ describe('the ETA of queued and running runs', () => {
           runId: 'run_live',
           state: 'running',
           p50At: new Date(now + rest).toISOString(),
-          p90At: new Date(now + rest).toISOString(),
-          note: null,
+          // One past run: no spread to take a p90 from, and it says so.
+          p90At: null,
+          note: NO_SPREAD,
         },
       ]);
       // The run list and the run's record carry it; an ended run has none.
@@ -92,7 +94,9 @@ describe('the ETA of queued and running runs', () => {
     // `nightshift status` prints it for the run in focus and in the ETA list.
     const text = cli(prefix);
     expect(await text.run('status', '--run', 'run_live')).toBe(0);
-    expect(text.out.join('')).toMatch(/ {2}ETA: p50 \d\d:\d\d:\d\d \(in .*\) · p90/);
+    expect(text.out.join('')).toMatch(
+      / {2}ETA: p50 \d\d:\d\d:\d\d \(in .*\) · p90 - \(p90 from one run: no spread\)/,
+    );
     expect(text.out.join('')).toMatch(/run_live\s+running\s+p50/);
     expect(text.out.join('')).toMatch(/forecast at .* from 1 past run\(s\)/);
   });

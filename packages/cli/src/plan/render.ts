@@ -1,6 +1,6 @@
 // `nightshift plan`'s words: the forecast as lines a person reads at 22:00, and the parsing of
 // what they type (`--until 07:00`, a file of tasks). Pure; the command does the I/O.
-import { type Forecast, PlanInputError } from '@nightshift/core';
+import { type Forecast, NO_SPREAD, PlanInputError } from '@nightshift/core';
 
 /** 2 h 10 m, 4 m 05 s, 2.41 s: the unit a person would say. */
 export function duration(ms: number): string {
@@ -89,16 +89,18 @@ export function renderPlan(v: PlanView): string {
       .join(' ')}`,
   );
   lines.push('run                          expected end (p50)      p90');
+  // One past run: every draw is that run, so a p90 would only repeat the p50.
+  const p90 = (ms: number) => (f.spread === 'none' ? '-' : `${clock(v.now + ms)} (+${duration(ms)})`);
   for (const r of f.runs) {
     const name = `${r.id}${v.running.has(r.id) ? ' (running)' : ''}`;
     const title = v.titles.get(r.id);
     lines.push(
       `  ${name.padEnd(26)} ${clock(v.now + r.p50Ms)} (+${duration(r.p50Ms)})`.padEnd(52) +
-        ` ${clock(v.now + r.p90Ms)} (+${duration(r.p90Ms)})${title ? `  ${title}` : ''}`,
+        ` ${p90(r.p90Ms)}${title ? `  ${title}` : ''}`,
     );
   }
   lines.push(
-    `all done: p50 ${clock(v.now + f.makespan.p50Ms)} (+${duration(f.makespan.p50Ms)}), p90 +${duration(f.makespan.p90Ms)}`,
+    `all done: p50 ${clock(v.now + f.makespan.p50Ms)} (+${duration(f.makespan.p50Ms)}), ${f.spread === 'none' ? NO_SPREAD : `p90 +${duration(f.makespan.p90Ms)}`}`,
   );
   lines.push(`slot utilisation ${(f.utilisation * 100).toFixed(0)}%`);
   const waits = [

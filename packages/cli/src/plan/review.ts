@@ -1,6 +1,7 @@
 // The forecast made when the night started vs what happened (issue 24 §3): `plan --record` keeps
 // each run's first forecast under `run:<id>:forecast`; `plan --review` and the morning report set
 // it beside the run's real end. Pure parts here; recorded.ts reads Redis.
+import { NO_SPREAD } from '@nightshift/core';
 import { z } from 'zod';
 import { duration } from './render.js';
 
@@ -32,9 +33,12 @@ export interface ForecastCheck {
   actualMs?: number;
   /** (p50 − actual) / actual, %: negative = the run took longer than forecast. */
   errorPct?: number;
-  /** Ended by its p90. */
+  /** Ended by its p90; absent while not finished, or when the forecast learned from one run (no spread). */
   withinP90?: boolean;
 }
+
+/** A forecast from one past run has no spread: its p90 (= p50) says nothing. */
+const noSpread = (f: RecordedForecast) => f.history !== undefined && f.history < 2;
 
 export function checkForecast(row: ReviewRow): ForecastCheck {
   const made = Date.parse(row.forecast.madeAt);
@@ -49,7 +53,9 @@ export function checkForecast(row: ReviewRow): ForecastCheck {
     ...check,
     actualMs,
     errorPct: actualMs > 0 ? ((check.p50Ms - actualMs) / actualMs) * 100 : 0,
-    withinP90: Date.parse(row.endedAt) <= Date.parse(row.forecast.p90At),
+    ...(noSpread(row.forecast)
+      ? {}
+      : { withinP90: Date.parse(row.endedAt) <= Date.parse(row.forecast.p90At) }),
   };
 }
 
@@ -64,7 +70,7 @@ export function reviewTable(rows: readonly ReviewRow[]): string[] {
   for (const r of rows) {
     const c = checkForecast(r);
     const p50 = `${hhmm(r.forecast.p50At)} (+${duration(c.p50Ms)})`;
-    const p90 = `${hhmm(r.forecast.p90At)} (+${duration(c.p90Ms)})`;
+    const p90 = noSpread(r.forecast) ? '-'.padEnd(19) : `${hhmm(r.forecast.p90At)} (+${duration(c.p90Ms)})`;
     const actual =
       r.endedAt === undefined || c.actualMs === undefined
         ? `(${r.status})`
@@ -76,13 +82,19 @@ export function reviewTable(rows: readonly ReviewRow[]): string[] {
   return lines;
 }
 
-/** `4 of 5 finished run(s) ended by their p90; mean |error| 6.2 %`, or undefined when none ended. */
+/**
+ * `4 of 5 finished run(s) ended by their p90; mean |error| 6.2 %` (`p90 from one run: no spread`
+ * instead of the count when no forecast had a spread), or undefined when none ended.
+ */
 export function reviewSummary(rows: readonly ReviewRow[]): string | undefined {
   const ended = rows.map(checkForecast).filter((c) => c.errorPct !== undefined);
   if (ended.length === 0) return undefined;
-  const within = ended.filter((c) => c.withinP90).length;
+  const spread = ended.filter((c) => c.withinP90 !== undefined);
+  const within = spread.filter((c) => c.withinP90).length;
   const mean = ended.reduce((s, c) => s + Math.abs(c.errorPct ?? 0), 0) / ended.length;
-  return `${within} of ${ended.length} finished run(s) ended by their p90; mean |error| ${mean.toFixed(1)} %`;
+  const p90 =
+    spread.length === 0 ? NO_SPREAD : `${within} of ${spread.length} finished run(s) ended by their p90`;
+  return `${p90}; mean |error| ${mean.toFixed(1)} %`;
 }
 
 export const NO_RECORDED_FORECAST =

@@ -1,6 +1,7 @@
 // Issue 24 §3 in the morning report: the forecast made when the night started (`nightshift plan
 // --record`) beside what happened — this run's line in the outcome, and a table of every run
 // forecast that night: p50/p90, actual, error, within p90. Pure.
+import { NO_SPREAD } from '@nightshift/core';
 import {
   checkForecast,
   NO_RECORDED_FORECAST,
@@ -22,7 +23,8 @@ export function forecastOutcome(runId: string, rows: readonly ReviewRow[]): stri
   if (own.endedAt === undefined || c.errorPct === undefined)
     return `- Forecast vs actual: ${made}; not finished (${own.status}).${night}`;
   const error = `${c.errorPct >= 0 ? '+' : '−'}${Math.abs(c.errorPct).toFixed(1)} %`;
-  return `- Forecast vs actual: ${made}; ended ${hhmm(own.endedAt)}: error ${error}, ${c.withinP90 ? 'within' : 'NOT within'} p90.${night}`;
+  const p90 = c.withinP90 === undefined ? NO_SPREAD : `${c.withinP90 ? 'within' : 'NOT within'} p90`;
+  return `- Forecast vs actual: ${made}; ended ${hhmm(own.endedAt)}: error ${error}, ${p90}.${night}`;
 }
 
 export function forecastSection(rows: readonly ReviewRow[]): { title: string; lines: string[] } {

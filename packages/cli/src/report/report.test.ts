@@ -145,6 +145,18 @@ describe('morning report', () => {
     expect(table).toMatch(/run_r3 .* \(running\) {2}- {2}-/);
     expect(toHtml(data, [])).toContain('1 of 2 finished run(s) ended by their p90');
 
+    // Forecast from one past run: its p90 (= p50) says nothing, and the report says so.
+    const oneRun = forecast.map((r) => ({ ...r, forecast: { ...r.forecast, history: 1 } }));
+    const single = toMarkdown(
+      buildReportData({ ...data, runId: 'run_r1', memoryDir: 'x', forecast: oneRun }),
+      [],
+    );
+    expect(single).toContain(
+      'ended 01:01:20: error +25.0 %, p90 from one run: no spread. Night of 3 runs: p90 from one run: no spread; mean |error| 22.5 %.',
+    );
+    expect(single).not.toMatch(/ended by their p90/);
+    expect(single.slice(single.indexOf('## Forecast vs actual'))).toMatch(/run_r2 .* −20\.0 % {2}-/);
+
     // Nothing recorded: the report says so and how to get it next time.
     const none = toMarkdown(buildReportData({ ...data, runId: 'run_r1', memoryDir: 'x', forecast: [] }), []);
     expect(none).toContain('- Forecast vs actual: no recorded forecast (run `nightshift plan --record`');

@@ -3,10 +3,12 @@
 // inspect → verify; P4 loops to P2), on the team's agents and the gateway's slots. The rules
 // are the real system's: a REQUEST step holds one agent of its role from pick-up to completion
 // (a worker runs one job at a time, FIFO on `agent.<role>`); a debate vote holds a voter's agent
-// for its call; every model call holds one of `numParallel` slots, granted by priority (guide §7,
-// BullMQ: lower first), then arrival; the Director's own steps need no agent, and its calls need
+// for its call and is served before the steps waiting for that agent (the Director sends votes
+// HIGH and steps NORMAL on `agent.<role>`), its call at the HIGH slot priority at most (the agent
+// passes min(role, request) to the gateway); every model call holds one of `numParallel` slots,
+// granted by priority (guide §7, BullMQ: lower first), then arrival; the Director's own steps need no agent, and its calls need
 // a slot only on the Ollama fallback (Anthropic: none). Pure and clock-free: simulated ms.
-import type { Role } from '@nightshift/protocol';
+import { BULLMQ_PRIORITY, type Role } from '@nightshift/protocol';
 import { GUIDE_PRIORITY } from '../capacity.js';
 import { STEPS, type StepId } from '../run/steps.js';
 import { EventHeap } from './heap.js';
@@ -33,7 +35,25 @@ export interface EngineInput {
   priorities?: Readonly<Partial<Record<Role, number>>>;
   /** The Director's calls go to Anthropic (no slot) instead of the recorded Ollama fallback. */
   directorOnAnthropic?: boolean;
+  /** Told each step and each model call of the simulated night as it ends (to compare with a recorded one). */
+  trace?: (event: TraceEvent) => void;
 }
+
+/** One step or model call of a simulated night, simulated ms. */
+export type TraceEvent =
+  | {
+      kind: 'step';
+      run: string;
+      iteration: number;
+      step: StepId;
+      /** Its `after` steps done, its phase begun. */
+      readyAt: number;
+      /** Requested (after the dispatch) and, for a REQUEST step, when an agent took it. */
+      requestedAt: number;
+      takenAt: number;
+      endAt: number;
+    }
+  | { kind: 'call'; run: string; role: Role; enqueuedAt: number; startedAt: number; endedAt: number };
 
 export interface Waits {
   calls: number;
@@ -52,6 +72,10 @@ export interface EngineResult {
   /** Waits of a step or a vote for a free agent, per role. */
   agentWaits: Partial<Record<Role, Waits>>;
 }
+
+/** A step's REQUEST on `agent.<role>` (the Director's driver: NORMAL) and a debate vote's (HIGH). */
+const STEP_PRIORITY = BULLMQ_PRIORITY.NORMAL;
+const VOTE_PRIORITY = BULLMQ_PRIORITY.HIGH;
 
 export const stepKey = (iteration: number, step: StepId) => `${iteration}:${step}`;
 
@@ -124,36 +148,47 @@ export function simulateRuns(input: EngineInput): EngineResult {
   };
 
   /** One model call: a slot (unless the Director is on Anthropic) for its latency. */
-  const modelCall = (role: Role, latencyMs: number, done: () => void) => {
+  const trace = input.trace;
+
+  const modelCall = (run: string, role: Role, latencyMs: number, done: () => void, priority = prio[role]) => {
+    const enqueuedAt = now;
     if (role === 'director' && input.directorOnAnthropic) {
       heap.push(now + latencyMs, done);
       return;
     }
-    acquire(slots, prio[role], (waited) => {
+    acquire(slots, priority, (waited) => {
       note(slotWaits, role, waited);
       busy += latencyMs;
+      const startedAt = now;
       heap.push(now + latencyMs, () => {
+        trace?.({ kind: 'call', run, role, enqueuedAt, startedAt, endedAt: now });
         release(slots);
         done();
       });
     });
   };
   /** A call inside a step; a vote by another worker role first needs that role's agent. */
-  const stepCall = (stepRole: Role, call: CallSpec, done: () => void) => {
+  const stepCall = (run: string, stepRole: Role, call: CallSpec, done: () => void) => {
     if (call.role === stepRole || call.role === 'director' || call.role === 'scribe') {
-      modelCall(call.role, call.latencyMs, done);
+      modelCall(run, call.role, call.latencyMs, done);
       return;
     }
     const pool = agentPool(call.role);
-    acquire(pool, 0, (waited) => {
+    acquire(pool, VOTE_PRIORITY, (waited) => {
       note(agentWaits, call.role, waited);
-      modelCall(call.role, call.latencyMs, () => {
-        release(pool);
-        done();
-      });
+      modelCall(
+        run,
+        call.role,
+        call.latencyMs,
+        () => {
+          release(pool);
+          done();
+        },
+        Math.min(prio[call.role], VOTE_PRIORITY),
+      );
     });
   };
-  const runGroups = (stepRole: Role, sample: StepSample, index: number, done: () => void) => {
+  const runGroups = (run: string, stepRole: Role, sample: StepSample, index: number, done: () => void) => {
     const group = sample.groups[index];
     if (!group) {
       heap.push(now + sample.tailMs, done);
@@ -164,9 +199,9 @@ export function simulateRuns(input: EngineInput): EngineResult {
       let left = group.calls.length;
       for (const call of group.calls) {
         heap.push(start + call.offsetMs, () =>
-          stepCall(stepRole, call, () => {
+          stepCall(run, stepRole, call, () => {
             left--;
-            if (left === 0) runGroups(stepRole, sample, index + 1, done);
+            if (left === 0) runGroups(run, stepRole, sample, index + 1, done);
           }),
         );
       }
@@ -188,17 +223,31 @@ export function simulateRuns(input: EngineInput): EngineResult {
       started.add(stepKey(iteration, step));
       const sample = sampleOf(iteration, step);
       const spec = STEPS[step];
+      const readyAt = now;
       heap.push(now + sample.dispatchMs, () => {
-        const finish = (release?: () => void) =>
-          runGroups(spec.role, sample, 0, () => {
+        const requestedAt = now;
+        const finish = (release?: () => void) => {
+          const takenAt = now;
+          runGroups(run.id, spec.role, sample, 0, () => {
             release?.();
+            trace?.({
+              kind: 'step',
+              run: run.id,
+              iteration,
+              step,
+              readyAt,
+              requestedAt,
+              takenAt,
+              endAt: now,
+            });
             for (const f of sample.followers)
-              heap.push(now + f.delayMs, () => modelCall(f.role, f.latencyMs, noop));
+              heap.push(now + f.delayMs, () => modelCall(run.id, f.role, f.latencyMs, noop));
             completeStep(iteration, step);
           });
+        };
         if (spec.kind === 'decide') return finish();
         const pool = agentPool(spec.role);
-        acquire(pool, 0, (waited) => {
+        acquire(pool, STEP_PRIORITY, (waited) => {
           note(agentWaits, spec.role, waited);
           finish(() => release(pool));
         });

@@ -63,8 +63,16 @@ export interface WhatIf {
   savedMs: number;
 }
 
+/** What a p90 is worth when history holds one run: every draw is that run, so p90 = p50. */
+export const NO_SPREAD = 'p90 from one run: no spread';
+
 export interface Forecast {
   runs: RunForecast[];
+  /**
+   * Where the p90 comes from: `runs`, the spread across the past runs each step is drawn from;
+   * `none`, history of one run (or only replays), so p90 = p50 says nothing (show NO_SPREAD).
+   */
+  spread: 'runs' | 'none';
   makespan: { p50Ms: number; p90Ms: number };
   utilisation: number;
   slotWaits: Partial<Record<Role, Waits>>;
@@ -196,6 +204,7 @@ export function forecast(input: ForecastInput): Forecast {
   });
   const out: Forecast = {
     runs,
+    spread: input.profile.runs.length > 1 && input.runs.some((r) => !r.sample) ? 'runs' : 'none',
     makespan: { p50Ms: p50, p90Ms: quantile(makespans, 0.9) },
     utilisation: base.reduce((s, r) => s + r.utilisation, 0) / base.length,
     slotWaits: mergeWaits(base.map((r) => r.slotWaits)),

@@ -5,6 +5,7 @@ export {
   type PlannedRun,
   planFromSample,
   simulateRuns,
+  type TraceEvent,
   type Waits,
 } from './engine.js';
 export {
@@ -12,6 +13,7 @@ export {
   type Forecast,
   type ForecastInput,
   forecast,
+  NO_SPREAD,
   PlanInputError,
   type QueuedRun,
   type RunForecast,

@@ -3,8 +3,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { StepId } from '../run/steps.js';
 import { type RunScript, recordRun, type StepScript } from '../test-support/plan.js';
-import { type PlannedRun, planFromSample, simulateRuns } from './engine.js';
-import { forecast, PlanInputError } from './forecast.js';
+import { type PlannedRun, planFromSample, simulateRuns, type TraceEvent } from './engine.js';
+import { forecast, NO_SPREAD, PlanInputError } from './forecast.js';
 import { buildProfile, iterationSteps, type StepSample, sampleRun } from './profile.js';
 
 const flat =
@@ -155,6 +155,33 @@ describe('the workflow simulator', () => {
     expect(anthropic.slotWaits.director).toBeUndefined();
     expect(anthropic.slotWaits.scribe?.maxMs).toBe(0);
   });
+
+  it('serves a debate vote before the steps waiting for the same agent, and its call at HIGH', () => {
+    // One Inspector. a and b inspect first (a 0–100, b 100–1100); c's inspect has waited since 0.
+    // a's verify asks the Inspector for a vote at 100: the Director sends votes HIGH and steps
+    // NORMAL on `agent.inspector`, so the vote goes at 1100, before c's inspect (not after, at 2100).
+    const vote = { gapMs: 0, calls: [{ role: 'inspector' as Role, latencyMs: 10, offsetMs: 0 }] };
+    const a = plan('a', 0, { inspect: { tailMs: 100 }, verify: { groups: [vote] } });
+    const b = plan('b', 0, { inspect: { tailMs: 1000 } });
+    const c = plan('c', 0, { inspect: { tailMs: 1000 } });
+    const trace: TraceEvent[] = [];
+    const r = simulateRuns({ runs: [a, b, c], agents: {}, numParallel: 2, trace: (e) => trace.push(e) });
+    expect(r.ends).toEqual({ a: 1110, b: 1100, c: 2110 });
+    const inspectC = trace.find((e) => e.kind === 'step' && e.run === 'c' && e.step === 'inspect');
+    expect(inspectC).toMatchObject({ requestedAt: 0, takenAt: 1110, endAt: 2110 });
+    // Its call rides at HIGH (2), ahead of a Builder's (3) that waited longer for the one slot.
+    const build = { gapMs: 0, calls: [{ role: 'builder' as Role, latencyMs: 500, offsetMs: 0 }] };
+    const hold = { gapMs: 0, calls: [{ role: 'scout' as Role, latencyMs: 300, offsetMs: 0 }] };
+    const d = plan('d', 0, { verify: { groups: [{ ...vote, gapMs: 100 }] } });
+    const e = plan('e', 0, {
+      build: { groups: [{ ...build, gapMs: 50 }] },
+      'research-exec': { groups: [hold] },
+    });
+    const one = simulateRuns({ runs: [d, e], agents: {}, numParallel: 1 });
+    // e's scout holds the slot 0–300; the Builder asks at 50, d's vote at 100: the vote goes first.
+    expect(one.ends.d).toBe(310);
+    expect(one.slotWaits.builder?.maxMs).toBe(260);
+  });
 });
 
 /** A one-iteration run whose steps do nothing but what `over` says. */
@@ -216,6 +243,18 @@ describe('the forecast', () => {
     });
     // Only verify (dispatch 10, call 100) and the finish (20) are left.
     expect(f.runs[0]?.p50Ms).toBe(130);
+  });
+
+  it('takes the p90 from the spread across past runs, and says when one run gives none', () => {
+    const input = { profile, runs: queue, agents: {}, numParallel: 2, samples: 40, seed: 3, whatIf: false };
+    const spread = forecast(input);
+    expect(spread.spread).toBe('runs');
+    // Three past runs of different lengths: some run's p90 lies above its p50.
+    expect(spread.runs.some((r) => r.p90Ms > r.p50Ms)).toBe(true);
+    const single = forecast({ ...input, profile: { runs: profile.runs.slice(0, 1) } });
+    expect(single.spread).toBe('none');
+    for (const r of single.runs) expect(r.p90Ms).toBe(r.p50Ms);
+    expect(NO_SPREAD).toBe('p90 from one run: no spread');
   });
 
   it('refuses an empty queue, no history, and duplicate ids with a clear error', () => {

@@ -5,9 +5,11 @@ import { esc } from './html.js';
 
 export function etaHtml(eta: RunSummary['eta'], testid: string): string {
   if (eta === null) return `<span class="mut" data-testid="${esc(testid)}">-</span>`;
-  if (eta.p50At === null || eta.p90At === null)
+  if (eta.p50At === null)
     return `<span class="mut" data-testid="${esc(testid)}">${esc(eta.note ?? 'no forecast')}</span>`;
   const time = (iso: string) =>
     `<time datetime="${esc(iso)}" title="${esc(iso)}">${esc(iso.slice(11, 19))}</time>`;
-  return `<span data-testid="${esc(testid)}">p50 ${time(eta.p50At)} · p90 ${time(eta.p90At)}</span>`;
+  // One past run gives no spread: the note says so instead of a p90 equal to the p50.
+  const p90 = eta.p90At === null ? `<span class="mut">${esc(eta.note ?? 'no p90')}</span>` : time(eta.p90At);
+  return `<span data-testid="${esc(testid)}">p50 ${time(eta.p50At)} · p90 ${p90}</span>`;
 }
