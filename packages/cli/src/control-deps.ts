@@ -17,6 +17,7 @@ export function controlFromConfig(deps: CliDeps): Control {
     // Issue 24 §3: the ETAs `status` shows (a one-shot command computes one forecast).
     eta: {
       historyRuns: config.plan.historyRuns,
+      loadStretch: config.plan.loadStretch,
       samples: config.plan.etaSamples,
       cacheMs: config.plan.etaCacheMs,
     },

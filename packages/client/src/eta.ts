@@ -16,7 +16,7 @@ import type { ControlParts, EtaOptions } from './parts.js';
 import type { EtaBoard, RunEta } from './schemas.js';
 
 /** The config's defaults (packages/config `plan`); `main.ts` and the CLI pass the configured ones. */
-export const ETA_DEFAULTS: EtaOptions = { historyRuns: 20, samples: 100, cacheMs: 5000 };
+export const ETA_DEFAULTS: EtaOptions = { historyRuns: 20, samples: 100, cacheMs: 5000, loadStretch: 0.08 };
 
 /** The note of an ETA that cannot be forecast yet: no finished run to learn step times from. */
 export const NO_HISTORY = 'no history yet: no finished run to learn step times from';
@@ -56,6 +56,7 @@ export async function computeEtas(
       samples: options.samples,
       seed: options.seed ?? 1,
       whatIf: false,
+      ...(options.loadStretch ? { loadStretch: options.loadStretch } : {}),
     });
     const at = (ms: number) => new Date(now + ms).toISOString();
     return {

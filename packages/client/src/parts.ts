@@ -51,6 +51,11 @@ export interface EtaOptions {
   readonly samples: number;
   /** ETA_CACHE_MS: how long one forecast is reused. */
   readonly cacheMs: number;
+  /**
+   * PLAN_LOAD_STRETCH: how much a step's slot-free time (tools, commands) stretches per other run
+   * under way at once (0.08 = +8 %); default 0 (none).
+   */
+  readonly loadStretch?: number;
   /** Seed of the draws (the same position and history give the same ETA); default 1. */
   readonly seed?: number;
 }

@@ -294,6 +294,12 @@ const SPECS: Spec[] = [
   ['PLAN_SAMPLES', ['plan', 'samples'], 'number', 'Simulated nights drawn by nightshift plan'],
   ['ETA_SAMPLES', ['plan', 'etaSamples'], 'number', 'Simulated nights drawn for the ETA of each open run'],
   [
+    'PLAN_LOAD_STRETCH',
+    ['plan', 'loadStretch'],
+    'number',
+    "How much a step's tool and command time stretches per other run under way at once (0.08 = +8 %)",
+  ],
+  [
     'ETA_CACHE_MS',
     ['plan', 'etaCacheMs'],
     'number',

@@ -97,10 +97,23 @@ describe('environment variables', () => {
   });
 
   it('reads the planner and ETA settings (issue 24), and names a bad one with its expected form', () => {
-    expect(load({}).plan).toEqual({ historyRuns: 20, samples: 200, etaSamples: 100, etaCacheMs: 5000 });
-    const c = load({ PLAN_HISTORY_RUNS: '5', PLAN_SAMPLES: '50', ETA_SAMPLES: '20', ETA_CACHE_MS: '0' });
-    expect(c.plan).toEqual({ historyRuns: 5, samples: 50, etaSamples: 20, etaCacheMs: 0 });
+    expect(load({}).plan).toEqual({
+      historyRuns: 20,
+      samples: 200,
+      etaSamples: 100,
+      loadStretch: 0.08,
+      etaCacheMs: 5000,
+    });
+    const c = load({
+      PLAN_HISTORY_RUNS: '5',
+      PLAN_SAMPLES: '50',
+      ETA_SAMPLES: '20',
+      PLAN_LOAD_STRETCH: '0',
+      ETA_CACHE_MS: '0',
+    });
+    expect(c.plan).toEqual({ historyRuns: 5, samples: 50, etaSamples: 20, loadStretch: 0, etaCacheMs: 0 });
     expect(() => load({ ETA_SAMPLES: '0' })).toThrow(/ETA_SAMPLES/);
+    expect(() => load({ PLAN_LOAD_STRETCH: '-0.1' })).toThrow(/PLAN_LOAD_STRETCH/);
     expect(() => load({ ETA_CACHE_MS: 'soon' })).toThrow(/ETA_CACHE_MS/);
   });
 

@@ -371,6 +371,11 @@ const PlanSchema = z
     // Simulated nights per ETA: an ETA needs only the runs' ends (no what-ifs), and is recomputed
     // often, so fewer draws; p90 of 100 draws is the 90th of them.
     etaSamples: int(1).default(100),
+    // Slot-free time of a step (tools, commands, git, bus hops) stretches by this fraction for each
+    // other run under way at once: the runs share the machine's CPUs, and history is mostly of runs
+    // measured alone. 0.08 was measured with 5 demo runs on the 2-core test machine
+    // (docs/planning.md); 0 turns it off.
+    loadStretch: num(0, 10).default(0.08),
     // How long one ETA forecast is reused by a reader (the dashboard, a client): with dozens of
     // runs and many readers it is computed at most once per this, however often it is read.
     etaCacheMs: int(0).default(5000),

@@ -29,6 +29,7 @@ const control = openControl({
   // Issue 24 §3: the ETAs on the run list, the run page and the API, one forecast per ETA_CACHE_MS.
   eta: {
     historyRuns: config.plan.historyRuns,
+    loadStretch: config.plan.loadStretch,
     samples: config.plan.etaSamples,
     cacheMs: config.plan.etaCacheMs,
   },

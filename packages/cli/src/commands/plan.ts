@@ -136,6 +136,7 @@ export function registerPlan(program: Command, deps: CliDeps): void {
             numParallel,
             samples,
             seed: Number(opts.seed),
+            loadStretch: config.plan.loadStretch,
             ...(opts.director === 'anthropic' ? { directorOnAnthropic: true } : {}),
             ...(until === undefined ? {} : { untilMs: until - now }),
           });

@@ -62,7 +62,14 @@ export function parseAgents(spec: string): Partial<Record<Role, number>> {
 /** A recorded run replayed through the workflow simulator: `copies` of it at once. */
 export function replayRun(
   recorded: RecordedRun,
-  opts: { runId: string; copies: number; agents: Partial<Record<Role, number>>; numParallel: number },
+  opts: {
+    runId: string;
+    copies: number;
+    agents: Partial<Record<Role, number>>;
+    numParallel: number;
+    /** PLAN_LOAD_STRETCH: copies at once stretch each other's tool time. */
+    loadStretch?: number;
+  },
 ): { measuredMs: number; result: EngineResult } {
   const sample = sampleRun(recorded.events, recorded.calls);
   if (!sample)
@@ -74,7 +81,12 @@ export function replayRun(
   );
   return {
     measuredMs: sample.durationMs,
-    result: simulateRuns({ runs, agents: opts.agents, numParallel: opts.numParallel }),
+    result: simulateRuns({
+      runs,
+      agents: opts.agents,
+      numParallel: opts.numParallel,
+      ...(opts.loadStretch ? { loadStretch: opts.loadStretch } : {}),
+    }),
   };
 }
 
@@ -131,7 +143,13 @@ export function registerSimulate(program: Command, deps: CliDeps): void {
           } finally {
             redis.disconnect();
           }
-          const { measuredMs, result } = replayRun(recorded, { runId, copies, agents, numParallel });
+          const { measuredMs, result } = replayRun(recorded, {
+            runId,
+            copies,
+            agents,
+            numParallel,
+            loadStretch: config.plan.loadStretch,
+          });
           const sweep = opts.sweep
             ? Array.from({ length: max }, (_, i) => ({
                 agents: i + 1,
@@ -140,6 +158,7 @@ export function registerSimulate(program: Command, deps: CliDeps): void {
                   copies,
                   agents: { ...agents, [opts.sweep as Role]: i + 1 },
                   numParallel,
+                  loadStretch: config.plan.loadStretch,
                 }).result.makespanMs,
               }))
             : undefined;

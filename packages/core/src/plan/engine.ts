@@ -35,6 +35,13 @@ export interface EngineInput {
   priorities?: Readonly<Partial<Record<Role, number>>>;
   /** The Director's calls go to Anthropic (no slot) instead of the recorded Ollama fallback. */
   directorOnAnthropic?: boolean;
+  /**
+   * How much a step's slot-free time (tools, commands, git, bus hops, the Director's dispatch)
+   * stretches for each other run under way at once, as a fraction (0.05: +5 % per run): the runs
+   * share the machine's CPUs, and history is mostly of runs measured alone. A sample measured at a
+   * `load` of its own is first brought back to one run alone. 0 (default): no stretch.
+   */
+  loadStretch?: number;
   /** Told each step and each model call of the simulated night as it ends (to compare with a recorded one). */
   trace?: (event: TraceEvent) => void;
 }
@@ -149,6 +156,15 @@ export function simulateRuns(input: EngineInput): EngineResult {
 
   /** One model call: a slot (unless the Director is on Anthropic) for its latency. */
   const trace = input.trace;
+  const stretch = input.loadStretch ?? 0;
+  if (!(stretch >= 0)) throw new Error('loadStretch must be a number ≥ 0');
+  /** Runs started and not yet ended, now. */
+  let underWay = 0;
+  /** Slot-free time measured at `load` runs at once, as it takes with the runs under way now. */
+  const busyMs = (ms: number, load = 1) =>
+    stretch === 0
+      ? ms
+      : (ms * (1 + stretch * Math.max(0, underWay - 1))) / (1 + stretch * Math.max(0, load - 1));
 
   const modelCall = (run: string, role: Role, latencyMs: number, done: () => void, priority = prio[role]) => {
     const enqueuedAt = now;
@@ -191,10 +207,10 @@ export function simulateRuns(input: EngineInput): EngineResult {
   const runGroups = (run: string, stepRole: Role, sample: StepSample, index: number, done: () => void) => {
     const group = sample.groups[index];
     if (!group) {
-      heap.push(now + sample.tailMs, done);
+      heap.push(now + busyMs(sample.tailMs, sample.load), done);
       return;
     }
-    heap.push(now + group.gapMs, () => {
+    heap.push(now + busyMs(group.gapMs, sample.load), () => {
       const start = now;
       let left = group.calls.length;
       for (const call of group.calls) {
@@ -224,7 +240,7 @@ export function simulateRuns(input: EngineInput): EngineResult {
       const sample = sampleOf(iteration, step);
       const spec = STEPS[step];
       const readyAt = now;
-      heap.push(now + sample.dispatchMs, () => {
+      heap.push(now + busyMs(sample.dispatchMs, sample.load), () => {
         const requestedAt = now;
         const finish = (release?: () => void) => {
           const takenAt = now;
@@ -277,10 +293,14 @@ export function simulateRuns(input: EngineInput): EngineResult {
         return;
       }
       heap.push(now + run.finishMs, () => {
+        underWay--;
         ends[run.id] = now;
       });
     };
-    heap.push(run.startMs, () => readySteps(run.progress?.iteration ?? 1));
+    heap.push(run.startMs, () => {
+      underWay++;
+      readySteps(run.progress?.iteration ?? 1);
+    });
   }
   for (let event = heap.pop(); event; event = heap.pop()) {
     now = event.at;

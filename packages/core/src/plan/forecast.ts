@@ -170,6 +170,7 @@ export function forecast(input: ForecastInput): Forecast {
         numParallel: input.numParallel,
         ...(input.priorities ? { priorities: input.priorities } : {}),
         ...(input.directorOnAnthropic ? { directorOnAnthropic: true } : {}),
+        ...(input.loadStretch ? { loadStretch: input.loadStretch } : {}),
         ...over,
         runs,
       }),

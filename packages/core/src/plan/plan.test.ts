@@ -184,6 +184,44 @@ describe('the workflow simulator', () => {
   });
 });
 
+describe('runs sharing the machine (PLAN_LOAD_STRETCH)', () => {
+  it('stretches slot-free time by the runs under way; a sample measured under load is first brought back to one run', () => {
+    const runs = ['a', 'b', 'c'].map((id) => plan(id, 0, { frame: { tailMs: 1000 } }));
+    // No stretch: three Director steps side by side, 1 s each.
+    expect(simulateRuns({ runs, agents: {}, numParallel: 2 }).ends).toEqual({ a: 1000, b: 1000, c: 1000 });
+    // +10 % for each of the two other runs under way.
+    const shared = simulateRuns({ runs, agents: {}, numParallel: 2, loadStretch: 0.1 });
+    expect(shared.ends).toEqual({ a: 1200, b: 1200, c: 1200 });
+    // Alone: no stretch, whatever the setting.
+    expect(
+      simulateRuns({ runs: runs.slice(0, 1), agents: {}, numParallel: 2, loadStretch: 0.1 }).ends.a,
+    ).toBe(1000);
+    // Measured with 3 runs under way, replayed alone: 1000 / 1.2.
+    const loaded = plan('l', 0, { frame: { tailMs: 1200, load: 3 } });
+    expect(simulateRuns({ runs: [loaded], agents: {}, numParallel: 2, loadStretch: 0.1 }).ends.l).toBeCloseTo(
+      1000,
+      6,
+    );
+    // Model time is not stretched: it is the slot's, not the machine's.
+    const call = { gapMs: 0, calls: [{ role: 'director' as Role, latencyMs: 500, offsetMs: 0 }] };
+    const calls = ['x', 'y'].map((id) => plan(id, 0, { frame: { groups: [call] } }));
+    expect(simulateRuns({ runs: calls, agents: {}, numParallel: 2, loadStretch: 0.5 }).ends).toEqual({
+      x: 500,
+      y: 500,
+    });
+    expect(() => simulateRuns({ runs, agents: {}, numParallel: 2, loadStretch: -1 })).toThrow(/loadStretch/);
+  });
+
+  it('history says at what load each step was measured: runs that overlapped, and none for a run alone', () => {
+    const one = recordRun(script({ runId: 'o1' }));
+    const two = recordRun(script({ runId: 'o2' }));
+    // Both scripted from the same instant: every step ran with both runs under way.
+    const both = buildProfile([one, two]);
+    for (const run of both.runs) for (const step of run.steps) expect(step.load).toBe(2);
+    for (const step of buildProfile([one]).runs[0]?.steps ?? []) expect(step.load).toBeUndefined();
+  });
+});
+
 /** A one-iteration run whose steps do nothing but what `over` says. */
 function plan(id: string, startMs: number, over: Partial<Record<StepId, Partial<StepSample>>>): PlannedRun {
   const steps = new Map<string, StepSample>();

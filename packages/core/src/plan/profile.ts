@@ -49,6 +49,11 @@ export interface StepSample {
   /** After the last group's end (or the start, without calls) until the step completes, ms. */
   tailMs: number;
   followers: FollowerCall[];
+  /**
+   * Runs of the history under way while it ran, itself included (time-weighted over its window;
+   * absent: 1, alone): the load its slot-free time was measured at (buildProfile).
+   */
+  load?: number;
 }
 
 export interface RunSample {
@@ -86,6 +91,8 @@ const LATER_ITERATIONS = stepsOf([2, 3]);
 export function sampleRun(
   events: readonly RunEvent[],
   calls: readonly RecordedCall[],
+  /** The runs of the history (itself included), created → finished, epoch ms: to set each step's load. */
+  spans?: readonly { from: number; to: number }[],
 ): RunSample | undefined {
   const created = events.find((e) => e.type === 'run.created');
   const finished = events.find((e) => e.type === 'run.finished');
@@ -133,7 +140,7 @@ export function sampleRun(
   }
   const steps: StepSample[] = windows.map((w, index) => {
     const { groups, end } = groupCalls(owned.get(index) ?? [], w.from);
-    return {
+    const sample: StepSample = {
       step: w.step,
       iteration: w.iteration,
       dispatchMs: Math.max(0, w.from - w.ready),
@@ -141,6 +148,9 @@ export function sampleRun(
       tailMs: Math.max(0, w.to - end),
       followers: [],
     };
+    const load = spans ? loadOver(spans, w.ready, w.to) : 1;
+    if (load > 1.01) sample.load = Math.round(load * 100) / 100;
+    return sample;
   });
   // A stray call follows the latest step completed before it (the Scribe summarises what it heard).
   for (const call of stray) {
@@ -163,6 +173,13 @@ export function sampleRun(
     finishMs: Math.max(0, Date.parse(finished.at) - lastVerify),
     durationMs: Date.parse(finished.at) - t0,
   };
+}
+
+/** Runs under way over [from, to], time-weighted (the run itself counts: 1 = alone). */
+function loadOver(spans: readonly { from: number; to: number }[], from: number, to: number): number {
+  if (to <= from) return 1;
+  const overlap = spans.reduce((sum, s) => sum + Math.max(0, Math.min(s.to, to) - Math.max(s.from, from)), 0);
+  return Math.max(1, overlap / (to - from));
 }
 
 /** Whose calls a step makes: its own role's; a Director decision also gathers the review's votes. */
@@ -203,13 +220,21 @@ function groupCalls(calls: readonly RecordedCall[], from: number): { groups: Cal
   return { groups, end };
 }
 
-/** The history of several runs; runs that did not finish are left out. */
+/**
+ * The history of several runs; runs that did not finish are left out. Each step sample gets the
+ * load it was measured at: how many of these runs were under way during its window.
+ */
 export function buildProfile(
   runs: readonly { events: readonly RunEvent[]; calls: readonly RecordedCall[] }[],
 ): Profile {
+  const spans = runs.flatMap((r) => {
+    const created = r.events.find((e) => e.type === 'run.created');
+    const finished = r.events.find((e) => e.type === 'run.finished');
+    return created && finished ? [{ from: Date.parse(created.at), to: Date.parse(finished.at) }] : [];
+  });
   return {
     runs: runs.flatMap((r) => {
-      const sample = sampleRun(r.events, r.calls);
+      const sample = sampleRun(r.events, r.calls, spans.length > 1 ? spans : undefined);
       return sample ? [sample] : [];
     }),
   };
