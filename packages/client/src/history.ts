@@ -15,6 +15,7 @@ import {
   type RunEvent,
   type RunSample,
   sampleRun,
+  withLoads,
 } from '@nightshift/core';
 import { type Role, WORKER_ROLES } from '@nightshift/protocol';
 import {
@@ -167,7 +168,8 @@ export async function readRuns(
   }
   // Oldest first, as the queues serve them: steps waiting for one agent are taken in REQUEST
   // order (FIFO on `agent.<role>`), which the simulator follows by the order of the runs.
-  return { profile: { runs: samples }, running: running.reverse() };
+  // Each step's load: the history runs under way beside it (a night of several runs).
+  return { profile: { runs: withLoads(samples) }, running: running.reverse() };
 }
 
 /** Runs waiting in the `runs` queue (not yet taken by the Director), oldest first. */

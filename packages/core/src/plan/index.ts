@@ -33,6 +33,7 @@ export {
   type RunSample,
   type StepSample,
   sampleRun,
+  withLoads,
 } from './profile.js';
 export { quantile, seededRng } from './random.js';
 export { activeMs, remainderOf, survivors } from './remainder.js';

@@ -51,9 +51,11 @@ export interface StepSample {
   followers: FollowerCall[];
   /**
    * Runs of the history under way while it ran, itself included (time-weighted over its window;
-   * absent: 1, alone): the load its slot-free time was measured at (buildProfile).
+   * absent: 1, alone): the load its slot-free time was measured at (`withLoads`).
    */
   load?: number;
+  /** When it could start and when it completed, ms after its run's creation (for `withLoads`). */
+  span?: { from: number; to: number };
 }
 
 export interface RunSample {
@@ -64,6 +66,8 @@ export interface RunSample {
   finishMs: number;
   /** `run.created` → `run.finished`, ms, as measured. */
   durationMs: number;
+  /** `run.created`, epoch ms. */
+  createdAt?: number;
 }
 
 /** History: the recorded runs the simulator draws from. */
@@ -91,8 +95,6 @@ const LATER_ITERATIONS = stepsOf([2, 3]);
 export function sampleRun(
   events: readonly RunEvent[],
   calls: readonly RecordedCall[],
-  /** The runs of the history (itself included), created → finished, epoch ms: to set each step's load. */
-  spans?: readonly { from: number; to: number }[],
 ): RunSample | undefined {
   const created = events.find((e) => e.type === 'run.created');
   const finished = events.find((e) => e.type === 'run.finished');
@@ -148,9 +150,7 @@ export function sampleRun(
       tailMs: Math.max(0, w.to - end),
       followers: [],
     };
-    const load = spans ? loadOver(spans, w.ready, w.to) : 1;
-    if (load > 1.01) sample.load = Math.round(load * 100) / 100;
-    return sample;
+    return { ...sample, span: { from: w.ready - t0, to: w.to - t0 } };
   });
   // A stray call follows the latest step completed before it (the Scribe summarises what it heard).
   for (const call of stray) {
@@ -172,6 +172,7 @@ export function sampleRun(
     steps,
     finishMs: Math.max(0, Date.parse(finished.at) - lastVerify),
     durationMs: Date.parse(finished.at) - t0,
+    createdAt: t0,
   };
 }
 
@@ -220,24 +221,38 @@ function groupCalls(calls: readonly RecordedCall[], from: number): { groups: Cal
   return { groups, end };
 }
 
-/**
- * The history of several runs; runs that did not finish are left out. Each step sample gets the
- * load it was measured at: how many of these runs were under way during its window.
- */
+/** The history of several runs; runs that did not finish are left out. */
 export function buildProfile(
   runs: readonly { events: readonly RunEvent[]; calls: readonly RecordedCall[] }[],
 ): Profile {
-  const spans = runs.flatMap((r) => {
-    const created = r.events.find((e) => e.type === 'run.created');
-    const finished = r.events.find((e) => e.type === 'run.finished');
-    return created && finished ? [{ from: Date.parse(created.at), to: Date.parse(finished.at) }] : [];
-  });
   return {
-    runs: runs.flatMap((r) => {
-      const sample = sampleRun(r.events, r.calls, spans.length > 1 ? spans : undefined);
-      return sample ? [sample] : [];
-    }),
+    runs: withLoads(
+      runs.flatMap((r) => {
+        const sample = sampleRun(r.events, r.calls);
+        return sample ? [sample] : [];
+      }),
+    ),
   };
+}
+
+/**
+ * The history with the load each step was measured at: how many of these runs were under way
+ * during it (time-weighted, itself included). A step measured alone has none. Derived from the
+ * set in use, so a run's load counts the runs of its night that are in the history too.
+ */
+export function withLoads(runs: readonly RunSample[]): RunSample[] {
+  const spans = runs.flatMap((r) =>
+    r.createdAt === undefined ? [] : [{ from: r.createdAt, to: r.createdAt + r.durationMs }],
+  );
+  return runs.map((r) => ({
+    ...r,
+    steps: r.steps.map(({ load: _, ...step }) => {
+      const t0 = r.createdAt;
+      if (spans.length < 2 || t0 === undefined || !step.span) return step;
+      const load = loadOver(spans, t0 + step.span.from, t0 + step.span.to);
+      return load > 1.01 ? { ...step, load: Math.round(load * 100) / 100 } : step;
+    }),
+  }));
 }
 
 /**
