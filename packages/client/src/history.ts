@@ -120,6 +120,33 @@ export function pickedUpFromJobs(queueOf: (name: string) => Queue): PickedUp {
   };
 }
 
+/**
+ * When an agent took each REQUEST of a finished run (by message id): its BullMQ job's `processedOn`
+ * while the job is kept (a day), else the job's record in the run's archive. A step of a night with
+ * several runs waited for its agent; sampleRun leaves that wait to the simulator.
+ */
+async function pickUps(
+  store: RunStore,
+  runId: string,
+  events: readonly RunEvent[],
+  pickedUp: PickedUp | undefined,
+): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  const archived = await store.archived(runId);
+  for (const e of events) {
+    if (e.type !== 'step.requested') continue;
+    const name = agentQueueName(e.role);
+    if (name === null) continue;
+    let at: number | null | undefined;
+    if (archived) {
+      const job = archived.content.jobs.find((j) => j.queue === name && j.id === e.messageId);
+      at = typeof job?.job.processedOn === 'number' ? job.job.processedOn : undefined;
+    } else at = await pickedUp?.({ role: e.role, messageId: e.messageId });
+    if (typeof at === 'number' && Number.isFinite(at)) out.set(e.messageId, at);
+  }
+  return out;
+}
+
 /** The latest `limit` finished runs as history, and the runs still under way with where they are. */
 export async function readRuns(
   redis: RedisClient,
@@ -149,7 +176,11 @@ export async function readRuns(
     if (isTerminal(state.status)) {
       const sample =
         state.status === 'finished'
-          ? sampleRun(events, await readCalls(redis, store, keys, runId))
+          ? sampleRun(
+              events,
+              await readCalls(redis, store, keys, runId),
+              await pickUps(store, runId, events, options.pickedUp),
+            )
           : undefined;
       ended.set(runId, sample);
       if (sample && samples.length < limit) samples.push(sample);

@@ -57,6 +57,33 @@ describe('history: a recorded run cut into step samples', () => {
     ]);
   });
 
+  it("counts a step's first gap from when an agent took it: the wait for the agent is the simulator's", () => {
+    // build's first call 500 ms after its REQUEST, of which the Builder took 400 to pick it up.
+    const { events, calls } = recordRun(
+      script({
+        step: (step) =>
+          step === 'build'
+            ? { dispatchMs: 10, calls: [{ gapMs: 500, latencyMs: 100 }], tailMs: 30 }
+            : { dispatchMs: 10, calls: [{ gapMs: 0, latencyMs: 100 }], tailMs: 0 },
+      }),
+    );
+    const request = events.find((e) => e.type === 'step.requested' && e.step === 'build');
+    if (request?.type !== 'step.requested') throw new Error('no build request');
+    const at = Date.parse(request.at);
+    const build = (pickups?: Map<string, number>) =>
+      sampleRun(events, calls, pickups)?.steps.find((s) => s.step === 'build');
+    expect(build()?.groups[0]?.gapMs).toBe(500);
+    expect(build(new Map([[request.messageId, at + 400]]))?.groups[0]?.gapMs).toBe(100);
+    // The tail and the dispatch stay; a pick-up outside the step's window is held to it.
+    expect(build(new Map([[request.messageId, at + 400]]))).toMatchObject({ dispatchMs: 10, tailMs: 30 });
+    expect(build(new Map([[request.messageId, at - 1000]]))?.groups[0]?.gapMs).toBe(500);
+    // A Director step has no agent to wait for: a pick-up is ignored.
+    const verify = sampleRun(events, calls, new Map([[request.messageId, at + 400]]))?.steps.find(
+      (s) => s.step === 'verify',
+    );
+    expect(verify?.groups[0]?.gapMs).toBe(0);
+  });
+
   it('leaves out a run that has not finished', () => {
     const { events, calls } = recordRun(script());
     expect(sampleRun(events.slice(0, -1), calls)).toBeUndefined();

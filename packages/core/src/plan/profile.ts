@@ -91,10 +91,16 @@ const LATER_ITERATIONS = stepsOf([2, 3]);
 /**
  * Cuts one finished run into step samples. Returns undefined for a run that has not finished
  * (or never verified): an unfinished run says nothing yet about how long a run takes.
+ *
+ * `pickedUp`: when an agent took each REQUEST (epoch ms, by its message id; BullMQ's
+ * `processedOn`). A step of a night with several runs may have waited for its agent; that wait is
+ * the simulator's to recompute, so its first gap counts from the pick-up, not the REQUEST.
+ * Without it (a job aged out) the gap holds the wait, as measured.
  */
 export function sampleRun(
   events: readonly RunEvent[],
   calls: readonly RecordedCall[],
+  pickedUp?: ReadonlyMap<string, number>,
 ): RunSample | undefined {
   const created = events.find((e) => e.type === 'run.created');
   const finished = events.find((e) => e.type === 'run.finished');
@@ -102,13 +108,17 @@ export function sampleRun(
   const t0 = Date.parse(created.at);
   let iteration = 1;
   const requested = new Map<string, number>();
+  const taken = new Map<string, number>();
   const done = new Map<string, number>();
   const key = (i: number, step: StepId) => `${i}:${step}`;
   for (const e of events) {
     if (e.type === 'phase.started') iteration = Math.max(iteration, e.iteration);
     const at = Date.parse(e.at);
-    if (e.type === 'step.requested' && !requested.has(key(iteration, e.step)))
+    if (e.type === 'step.requested' && !requested.has(key(iteration, e.step))) {
       requested.set(key(iteration, e.step), at);
+      const pick = pickedUp?.get(e.messageId);
+      if (pick !== undefined) taken.set(key(iteration, e.step), pick);
+    }
     if (e.type === 'step.completed' && e.step !== 'verify' && !done.has(key(iteration, e.step)))
       done.set(key(iteration, e.step), at);
     if (e.type === 'decision.made' && e.step === 'verify') done.set(key(iteration, 'verify'), at);
@@ -117,7 +127,15 @@ export function sampleRun(
   const lastVerify = done.get(key(iterations, 'verify'));
   if (lastVerify === undefined) return undefined;
   // Windows of the steps, then each call goes to the step of its role running when it was enqueued.
-  const windows: { step: StepId; iteration: number; from: number; to: number; ready: number }[] = [];
+  const windows: {
+    step: StepId;
+    iteration: number;
+    from: number;
+    to: number;
+    ready: number;
+    /** When an agent took it (from ≤ taken ≤ to); `from` when unknown or a Director step. */
+    taken: number;
+  }[] = [];
   for (let i = 1; i <= iterations; i++) {
     for (const step of iterationSteps(i)) {
       const ready = readyAt(i, step, done, t0);
@@ -125,7 +143,9 @@ export function sampleRun(
       const from = requested.get(key(i, step)) ?? (STEPS[step].kind === 'decide' ? ready : undefined);
       const to = done.get(key(i, step));
       if (from === undefined || to === undefined) return undefined;
-      windows.push({ step, iteration: i, from, to, ready });
+      const pick = STEPS[step].kind === 'request' ? taken.get(key(i, step)) : undefined;
+      const at = pick === undefined ? from : Math.min(to, Math.max(from, pick));
+      windows.push({ step, iteration: i, from, to, ready, taken: at });
     }
   }
   const owned = new Map<number, RecordedCall[]>();
@@ -141,7 +161,7 @@ export function sampleRun(
     else owned.set(index, [...(owned.get(index) ?? []), call]);
   }
   const steps: StepSample[] = windows.map((w, index) => {
-    const { groups, end } = groupCalls(owned.get(index) ?? [], w.from);
+    const { groups, end } = groupCalls(owned.get(index) ?? [], w.taken);
     const sample: StepSample = {
       step: w.step,
       iteration: w.iteration,
