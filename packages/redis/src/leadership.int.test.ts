@@ -75,3 +75,46 @@ describe('Leadership after a crash', () => {
     }
   });
 });
+
+describe('Leadership after its lease vanished (a Redis restart from its AOF)', () => {
+  it('leads again even when its stand-down never finishes', async () => {
+    let leads = 0;
+    let standDowns = 0;
+    let hang = true;
+    const name = 'stand-down-test';
+    const l = new Leadership({
+      redis,
+      keys,
+      logger: quiet,
+      name,
+      token: `${hostname()}-${process.pid}-hang01`,
+      ttlMs: 600,
+      heartbeatMs: 60_000,
+      heartbeatTtlMs: 60_000,
+      standDownLimitMs: 300,
+      lead: async () => {
+        leads++;
+      },
+      // A worker closing around a job that hangs: never resolves.
+      standDown: () => {
+        standDowns++;
+        return hang ? new Promise<void>(() => undefined) : Promise.resolve();
+      },
+    });
+    started.push(l);
+    try {
+      await l.start();
+      expect(l.isLeader).toBe(true);
+      expect(leads).toBe(1);
+      // The lease key is gone, as after an AOF cut took its last renewals and it expired on load.
+      await redis.del(keys.lease(name));
+      const deadline = Date.now() + 20_000;
+      while (leads < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      expect(standDowns).toBeGreaterThanOrEqual(1);
+      expect(leads).toBe(2);
+      expect(l.isLeader).toBe(true);
+    } finally {
+      hang = false; // so that stopping it after the tests returns
+    }
+  }, 30_000);
+});

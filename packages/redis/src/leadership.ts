@@ -36,6 +36,14 @@ export interface LeadershipOptions {
    * (lease-holder.ts); unset = always wait for the holder's lease to expire.
    */
   local?: LocalProcess;
+  /**
+   * Longest a stand-down after a LOST lease may hold up the next campaign (default 2 × ttlMs). A
+   * stand-down that never ends (a worker closing around a job that hangs) must not leave the
+   * process unable to lead again: after a Redis restart from its AOF the lease key may simply be
+   * gone, and nobody else is there to take it (seen in the soak: the Scribe stood down at a
+   * Redis restart and its checkpoints waited for good).
+   */
+  standDownLimitMs?: number;
 }
 
 export class Leadership {
@@ -81,7 +89,7 @@ export class Leadership {
       if (await renewLease(redis, keys, name, opts)) return;
       this.#o.logger.error(`lost the ${name} lease; standing down`);
       this.#leader = false;
-      await this.#o.standDown();
+      await this.#standDownWithin(this.#o.standDownLimitMs ?? 2 * this.#o.ttlMs);
       return;
     }
     let acquired = await acquireLease(redis, keys, name, opts);
@@ -101,6 +109,31 @@ export class Leadership {
       this.#o.logger.info({ instance: this.#o.token }, `acquired the ${name} lease; leading`);
       this.#leader = true;
       await this.#o.lead();
+    }
+  }
+
+  /** Stands down, but gives up waiting after `limitMs` (the stand-down goes on in the background). */
+  async #standDownWithin(limitMs: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const limit = new Promise<'late'>((resolve) => {
+      timer = setTimeout(() => resolve('late'), limitMs);
+    });
+    const done = this.#o.standDown().then(
+      () => 'done' as const,
+      (err: unknown) => {
+        this.#o.logger.warn({ err }, `the ${this.#o.name} stand-down failed`);
+        return 'done' as const;
+      },
+    );
+    try {
+      if ((await Promise.race([done, limit])) === 'late') {
+        this.#o.logger.warn(
+          { limitMs },
+          `the ${this.#o.name} stand-down has not finished; campaigning again (it goes on in the background)`,
+        );
+      }
+    } finally {
+      clearTimeout(timer);
     }
   }
 
