@@ -45,8 +45,8 @@ export {
   type SweepOptions,
   type SweepResult,
   type SweepSelf,
+  sweepAtStart,
   sweepLeftovers,
-  sweepStartupLeftovers,
 } from './leftovers.js';
 export { listFilesTool, MAX_LIST_ENTRIES } from './listing.js';
 export { writeMemoryTool } from './memory.js';

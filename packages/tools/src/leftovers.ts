@@ -203,3 +203,26 @@ export async function sweepStartupLeftovers(o: {
   const homes = await sweepLeftovers({ dir: o.tmpDir ?? tmpdir(), kind: 'sandbox-home' });
   return { checkouts, homes };
 }
+
+/** The logging the start-up sweep needs (a pino logger fits); tools does not depend on the runtime. */
+interface SweepLogger {
+  info(details: Record<string, unknown>, message: string): void;
+  warn(details: Record<string, unknown>, message: string): void;
+}
+
+/**
+ * The start-up sweep as the Director and every agent run it before any work: what it removed is
+ * logged, and a failure is a warning, never a failed start (nothing is removed then).
+ */
+export async function sweepAtStart(workspaceDir: string, logger: SweepLogger): Promise<void> {
+  try {
+    const { checkouts, homes } = await sweepStartupLeftovers({ workspaceDir });
+    if (checkouts.removed.length + homes.removed.length > 0)
+      logger.info(
+        { checkouts: checkouts.removed, homes: homes.removed },
+        'removed what killed processes left behind',
+      );
+  } catch (err) {
+    logger.warn({ err }, 'the start-up sweep of leftovers failed; nothing removed');
+  }
+}

@@ -15,7 +15,7 @@ import {
   startHealthServer,
   throttledErrorLog,
 } from '@nightshift/runtime';
-import { sweepStartupLeftovers } from '@nightshift/tools';
+import { sweepAtStart } from '@nightshift/tools';
 import { AgentService, assertWorkerRole } from './agent.js';
 import type { AgentToolOptions } from './tool-session.js';
 
@@ -175,18 +175,7 @@ function main(): void {
         // process start time, age: @nightshift/tools leftovers.ts) before it takes a job.
         defineService({
           name: 'leftover-sweep',
-          start: async () => {
-            try {
-              const swept = await sweepStartupLeftovers({ workspaceDir: config.workspaceDir });
-              if (swept.checkouts.removed.length + swept.homes.removed.length > 0)
-                logger.info(
-                  { checkouts: swept.checkouts.removed, homes: swept.homes.removed },
-                  'removed what killed processes left behind',
-                );
-            } catch (err) {
-              logger.warn({ err }, 'the start-up sweep of leftovers failed; nothing removed');
-            }
-          },
+          start: () => sweepAtStart(config.workspaceDir, logger),
         }),
         agent,
         beats,

@@ -4,7 +4,7 @@ import { loadConfig, UNCONFINED_WARNING, workspaceRootsOf } from '@nightshift/co
 import { costOf, priceOf } from '@nightshift/core';
 import { AnthropicChatModel, GatewayChatModel } from '@nightshift/llm';
 import { ROLES } from '@nightshift/protocol';
-import { createRunStore, openRunArchive, openServiceConnections, runArchiveDir } from '@nightshift/redis';
+import { createArchivedRunStore, openServiceConnections } from '@nightshift/redis';
 import {
   createLogger,
   defineService,
@@ -32,7 +32,7 @@ const onError = (err: Error) => logger.warn({ err: err.message }, 'redis connect
 const connections = openServiceConnections(config.redis, 'director', onError);
 const { keys, redis, blocking: bullmq, bus } = connections;
 // Issue 21 §2: runs archived out of Redis are read from MEMORY_DIR/archive (the checkout pruner's).
-const store = createRunStore(redis, keys, { archive: openRunArchive(runArchiveDir(config.memoryDir), keys) });
+const { store } = createArchivedRunStore(redis, keys, config.memoryDir);
 const directorTimeoutMs = config.roles.director.timeoutSeconds * 1000;
 const priorities = Object.fromEntries(ROLES.map((r) => [r, config.roles[r].bullmqPriority]));
 

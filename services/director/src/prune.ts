@@ -11,8 +11,8 @@ import {
   type HostEnv,
   parseLeftover,
   removeCheckout,
+  sweepAtStart,
   sweepLeftovers,
-  sweepStartupLeftovers,
 } from '@nightshift/tools';
 
 export interface PrunerOptions {
@@ -98,16 +98,7 @@ export class CheckoutPruner implements Service {
     if (this.#timer) return;
     // Issue 21 §4: a Director killed mid-checkout (or mid git command) left a half-built checkout or
     // a command's HOME; the next one to start removes those of makers known gone, before any work.
-    try {
-      const { checkouts, homes } = await sweepStartupLeftovers({ workspaceDir: this.#o.workspaceDir });
-      if (checkouts.removed.length + homes.removed.length > 0)
-        this.#o.logger.info(
-          { checkouts: checkouts.removed, homes: homes.removed },
-          'removed what killed processes left behind',
-        );
-    } catch (err) {
-      this.#o.logger.warn({ err }, 'the start-up sweep of leftovers failed; the next pass tries again');
-    }
+    await sweepAtStart(this.#o.workspaceDir, this.#o.logger);
     this.#timer = setInterval(() => void this.#pass(), this.#o.everyMs ?? 600_000);
     this.#timer.unref();
   }

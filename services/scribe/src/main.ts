@@ -3,7 +3,7 @@
 import { hostname } from 'node:os';
 import { loadConfig, UNCONFINED_WARNING } from '@nightshift/config';
 import { GatewayChatModel } from '@nightshift/llm';
-import { createRunStore, openRunArchive, openServiceConnections, runArchiveDir } from '@nightshift/redis';
+import { createArchivedRunStore, openServiceConnections } from '@nightshift/redis';
 import {
   createLogger,
   defineService,
@@ -21,7 +21,7 @@ if (config.tools.sandbox === 'off') logger.warn({ sandbox: 'off' }, UNCONFINED_W
 const onError = (err: Error) => logger.warn({ err: err.message }, 'redis connection error');
 const connections = openServiceConnections(config.redis, 'scribe', onError);
 const { keys, redis, blocking, bus } = connections;
-const archive = openRunArchive(runArchiveDir(config.memoryDir), keys);
+const { store, archive } = createArchivedRunStore(redis, keys, config.memoryDir);
 // Summaries go through the gateway at the Scribe's own (low) priority, within its role timeout
 // (guide §7: Scribe 60 s, Low); when that fails the Scribe summarises extractively and says so.
 const scribeTimeoutMs = config.roles.scribe.timeoutSeconds * 1000;
@@ -38,7 +38,7 @@ const scribe = new ScribeService({
   connection: blocking,
   keys,
   bus,
-  store: createRunStore(redis, keys, { archive }),
+  store,
   retention: { policy: config.retention, archive },
   memoryDir: config.memoryDir,
   logger,

@@ -2,6 +2,7 @@
 // consecutive provider failures a queue's circuit opens (pause), half-opens after a cool-down (one
 // trial job admitted), and closes on that trial's success or re-opens on its failure. Time is a
 // parameter; which failures are the provider's is decided by the caller (failures.ts).
+import type { Keys } from '@nightshift/redis';
 
 export type CircuitState = 'closed' | 'open' | 'half-open';
 
@@ -151,6 +152,11 @@ export function stepCircuit(
       return { from, circuit: { ...withoutTrial(c), updatedAt: at }, effect: 'admit' };
     }
   }
+}
+
+/** The Redis hash the circuit breakers keep every queue's circuit in (one field per queue). */
+export function circuitsKey(keys: Pick<Keys, 'custom'>): string {
+  return keys.custom('circuit');
 }
 
 /** A stored circuit, tolerating junk (a dashboard must not break on one bad field). */

@@ -10,6 +10,7 @@ import {
   type CircuitConfig,
   type CircuitEvent,
   CLOSED,
+  circuitsKey,
   coolDownOf,
   parseCircuit,
   stepCircuit,
@@ -62,7 +63,7 @@ export class CircuitBreakers {
   }
 
   get hashKey(): string {
-    return this.#o.keys.custom('circuit');
+    return circuitsKey(this.#o.keys);
   }
 
   async start(): Promise<void> {

@@ -4,7 +4,7 @@
 import { isRole, type Role } from '@nightshift/protocol';
 import { type HeartbeatRecord, type Keys, listHeartbeats, type RedisClient } from '@nightshift/redis';
 import type { Queue } from 'bullmq';
-import { type Circuit, parseCircuit } from './circuit.js';
+import { type Circuit, circuitsKey, parseCircuit } from './circuit.js';
 import type { Facts } from './observe.js';
 import type { RunCache } from './runs.js';
 
@@ -124,7 +124,7 @@ export class Gatherer {
    * not from this process, so it is the same whichever Sentinel leads and survives a restart.
    */
   async #circuit(queue: string): Promise<Circuit> {
-    return parseCircuit(await this.#d.redis.hget(this.#d.keys.custom('circuit'), queue));
+    return parseCircuit(await this.#d.redis.hget(circuitsKey(this.#d.keys), queue));
   }
 
   /**

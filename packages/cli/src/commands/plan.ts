@@ -6,13 +6,7 @@ import { readFileSync } from 'node:fs';
 import { liveAgents, pickedUpFromJobs, readQueued, readRuns } from '@nightshift/client';
 import { loadConfig } from '@nightshift/config';
 import { forecast, PlanInputError, type QueuedRun } from '@nightshift/core';
-import {
-  createKeys,
-  createRedisClient,
-  createRunStore,
-  openRunArchive,
-  runArchiveDir,
-} from '@nightshift/redis';
+import { createArchivedRunStore, createKeys, createRedisClient } from '@nightshift/redis';
 import { Queue } from 'bullmq';
 import type { Command } from 'commander';
 import type { CliDeps } from '../deps.js';
@@ -84,8 +78,7 @@ export function registerPlan(program: Command, deps: CliDeps): void {
         const redis = createRedisClient(config.redis.url, { maxRetriesPerRequest: 2 });
         try {
           // Issue 21 §2: finished runs archived out of Redis are history too.
-          const archive = openRunArchive(runArchiveDir(config.memoryDir), keys);
-          const store = createRunStore(redis, keys, { archive });
+          const { store, archive } = createArchivedRunStore(redis, keys, config.memoryDir);
           if (opts.review) {
             const rows = await reviewRuns(redis, keys, store);
             deps.stdout(opts.json ? `${JSON.stringify(rows)}\n` : renderReview(rows));

@@ -3,13 +3,7 @@
 // there; a changed build (or `--max-iterations`) shows the first event where it diverges.
 import { loadConfig } from '@nightshift/config';
 import { parseRunEvent, type RunEvent, replay } from '@nightshift/core';
-import {
-  createKeys,
-  createRedisClient,
-  createRunStore,
-  openRunArchive,
-  runArchiveDir,
-} from '@nightshift/redis';
+import { createArchivedRunStore, createKeys, createRedisClient } from '@nightshift/redis';
 import type { Command } from 'commander';
 import type { CliDeps } from '../deps.js';
 
@@ -35,8 +29,8 @@ export function registerReplay(program: Command, deps: CliDeps): void {
         try {
           const keys = createKeys(config.redis.prefix);
           // Issue 21 §2: a run moved out of Redis replays from its archive.
-          const archive = openRunArchive(runArchiveDir(config.memoryDir), keys);
-          const stored = await createRunStore(redis, keys, { archive }).read(runId);
+          const { store, archive } = createArchivedRunStore(redis, keys, config.memoryDir);
+          const stored = await store.read(runId);
           if (stored.length === 0)
             throw new Error(
               `no run ${runId} (nothing recorded under prefix ${config.redis.prefix} nor in the archive ${archive.dir})`,

@@ -7,7 +7,7 @@ import { parseLlmCallLog } from '@nightshift/charts';
 import { type Config, loadConfig, unconfinedWarning } from '@nightshift/config';
 import { fold, parseRunEvent } from '@nightshift/core';
 import type { Message } from '@nightshift/protocol';
-import { createBus, createKeys, createRunStore, openRunArchive, runArchiveDir } from '@nightshift/redis';
+import { createArchivedRunStore, createBus, createKeys } from '@nightshift/redis';
 import { gitDiffStat } from '@nightshift/tools';
 import type { Command } from 'commander';
 import type { CliDeps } from '../deps.js';
@@ -27,8 +27,7 @@ export async function writeReport(
   const bus = createBus({ url: config.redis.url, keys, connection: { maxRetriesPerRequest: 2 } });
   try {
     // Issue 21 §2: a run moved out of Redis is read from its archive, the same data as before.
-    const archive = openRunArchive(runArchiveDir(config.memoryDir), keys);
-    const store = createRunStore(bus.redis, keys, { archive });
+    const { store, archive } = createArchivedRunStore(bus.redis, keys, config.memoryDir);
     const stored = await store.read(runId);
     if (stored.length === 0)
       throw new Error(

@@ -16,13 +16,7 @@ import {
   sweepAgents,
 } from '@nightshift/core';
 import { ROLES, type Role } from '@nightshift/protocol';
-import {
-  createKeys,
-  createRedisClient,
-  createRunStore,
-  openRunArchive,
-  runArchiveDir,
-} from '@nightshift/redis';
+import { createArchivedRunStore, createKeys, createRedisClient } from '@nightshift/redis';
 import type { Command } from 'commander';
 import type { CliDeps } from '../deps.js';
 
@@ -138,8 +132,8 @@ export function registerSimulate(program: Command, deps: CliDeps): void {
           let recorded: RecordedRun;
           try {
             // Issue 21 §2: a run archived out of Redis replays from its archive.
-            const archive = openRunArchive(runArchiveDir(config.memoryDir), keys);
-            recorded = await readRecordedRun(redis, createRunStore(redis, keys, { archive }), keys, runId);
+            const { store } = createArchivedRunStore(redis, keys, config.memoryDir);
+            recorded = await readRecordedRun(redis, store, keys, runId);
           } finally {
             redis.disconnect();
           }

@@ -2,7 +2,7 @@
 // script, so the state folded from it (packages/core) is the single source of truth. Given the
 // run archive (issue 21 §2), it is also the one place a run moved out of Redis is read back from:
 // a run whose meta is gone from Redis is read from its archive file, transparently.
-import type { ArchivedRun, RunArchive } from '../archive/reader.js';
+import { type ArchivedRun, openRunArchive, type RunArchive, runArchiveDir } from '../archive/reader.js';
 import type { RedisClient } from '../connection.js';
 import type { Keys } from '../keys.js';
 import { runScript } from '../scripts.js';
@@ -39,6 +39,20 @@ export interface RunStore {
 export interface RunStoreOptions {
   /** Where archived runs are read from (openRunArchive); absent = Redis only. */
   archive?: RunArchive | undefined;
+}
+
+/**
+ * The run store of a deployment whose finished runs are archived under MEMORY_DIR (issue 21 §2):
+ * a run still in Redis is read there, one archived out of it from `MEMORY_DIR/archive`. The
+ * archive is returned too, for callers that list it or name its folder.
+ */
+export function createArchivedRunStore(
+  redis: RedisClient,
+  keys: Keys,
+  memoryDir: string,
+): { store: RunStore; archive: RunArchive } {
+  const archive = openRunArchive(runArchiveDir(memoryDir), keys);
+  return { store: createRunStore(redis, keys, { archive }), archive };
 }
 
 export function createRunStore(redis: RedisClient, keys: Keys, options: RunStoreOptions = {}): RunStore {
